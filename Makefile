@@ -1,0 +1,43 @@
+# The two commands a newcomer types:  `make run`  and  `make test`.
+# Each sets up .venv on its own (once; again when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= config/optimizer/tBTCUSD_1h_optuna_smoke_loose.yaml
+
+.PHONY: run test lint bench setup clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-run
+
+setup: $(VENV)/.installed-dev
+
+run: $(VENV)/.installed-run
+	$(BIN)/genesis optimize $(CONFIG)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/mypy src/genesis
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/runner.py
+	$(BIN)/python bench/duplicates.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

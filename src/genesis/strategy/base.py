@@ -1,0 +1,110 @@
+"""The Strategy protocol and its parameter schema.
+
+A strategy is a name, a version (part of the cache key: bump it when the logic
+changes), a parameter schema with defaults, and a *pure* function from features and
+parameters to :class:`~genesis.engine.types.Signals`. It never reads files, never
+keeps state between calls, and never looks at a bar after the one it decides on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from genesis.errors import StrategyError
+
+if TYPE_CHECKING:
+    from genesis.engine.types import Signals
+    from genesis.features import Features
+
+ParamKind = Literal["int", "float", "categorical", "bool"]
+ParamValue = int | float | str | bool
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tunable parameter: its kind, default and allowed values.
+
+    ``low``/``high`` bound int and float parameters (inclusive); ``choices`` lists the
+    values of a categorical one.
+    """
+
+    kind: ParamKind
+    default: ParamValue
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[ParamValue, ...] | None = None
+    help: str = ""
+
+    def check(self, name: str, value: Any, *, where: str = "") -> ParamValue:
+        """Return ``value`` converted to this kind, or raise StrategyError saying why not."""
+        place = f"{where}param {name!r}"
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise StrategyError(f"{place} must be true or false, got {value!r}")
+        if self.kind == "categorical":
+            assert self.choices is not None
+            if value in self.choices:
+                return value  # type: ignore[no-any-return]
+            raise StrategyError(f"{place} must be one of {list(self.choices)}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise StrategyError(f"{place} must be a number, got {value!r}")
+        if self.kind == "int":
+            if float(value) != math.floor(float(value)):
+                raise StrategyError(f"{place} must be an integer, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise StrategyError(f"{place} must be finite, got {value!r}")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            raise StrategyError(f"{place} = {value!r} is outside [{self.low}, {self.high}]")
+        return value
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """What every strategy provides. See the module docstring for the contract."""
+
+    name: str
+    version: str
+    params: Mapping[str, ParamSpec]
+
+    def signals(self, features: Features, params: Mapping[str, ParamValue]) -> Signals:
+        """Compute signals for every bar of ``features.candles`` from checked ``params``."""
+        ...
+
+
+def resolve_params(
+    strategy: Strategy, given: Mapping[str, Any], *, where: str = ""
+) -> dict[str, ParamValue]:
+    """Merge ``given`` over the strategy's defaults and check every value.
+
+    Raises:
+        StrategyError: on an unknown name (with close matches) or a value outside its schema.
+    """
+    import difflib
+
+    unknown = [name for name in given if name not in strategy.params]
+    if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name, list(strategy.params), n=3)
+        hint = f"did you mean: {', '.join(close)}?" if close else None
+        known = ", ".join(sorted(strategy.params))
+        raise StrategyError(
+            f"{where}unknown param {name!r} for strategy {strategy.name!r} (known: {known})",
+            hint=hint,
+        )
+    resolved: dict[str, ParamValue] = {}
+    for name, spec in strategy.params.items():
+        value = given.get(name, spec.default)
+        resolved[name] = spec.check(name, value, where=where)
+    return resolved
+
+
+def sorted_names(names: Sequence[str]) -> list[str]:
+    """Names in a stable order (used by registries and schemas)."""
+    return sorted(names)
