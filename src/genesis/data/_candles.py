@@ -44,7 +44,7 @@ def timeframe_ms(timeframe: str) -> int:
 
 
 def _readonly(values: npt.ArrayLike, dtype: type) -> npt.NDArray:  # type: ignore[type-arg]
-    array = np.ascontiguousarray(values, dtype=dtype)
+    array: npt.NDArray[np.generic] = np.ascontiguousarray(values, dtype=dtype)
     if array.base is not None or array.flags.writeable:
         array = array.copy()
     array.setflags(write=False)

@@ -1,0 +1,46 @@
+"""Candles for genesis: load, synthesize, fetch, validate, window, resample, fingerprint.
+
+The data layer is the bottom of the pipeline: it imports only :mod:`genesis.errors`
+from genesis, never prints (long operations take an ``on_progress`` callback), keeps
+pandas and pyarrow in ``_io`` and imports ccxt only inside the fetch functions.
+Everything a caller may rely on is listed in ``__all__``.
+"""
+
+from __future__ import annotations
+
+from genesis.data._candles import Candles, timeframe_ms
+from genesis.data._fingerprint import fingerprint
+from genesis.data._io import write_candles
+from genesis.data._load import candle_file_path, load_candles, read_candles_file
+from genesis.data._synth import synthetic_candles
+from genesis.data._transform import parse_date_ms, resample, window
+from genesis.data._validate import (
+    DataReport,
+    Gap,
+    Problem,
+    collect_problems,
+    detect_timeframe,
+    format_ts,
+    validate_candles,
+)
+
+__all__ = [
+    "Candles",
+    "DataReport",
+    "Gap",
+    "Problem",
+    "candle_file_path",
+    "collect_problems",
+    "detect_timeframe",
+    "fingerprint",
+    "format_ts",
+    "load_candles",
+    "parse_date_ms",
+    "read_candles_file",
+    "resample",
+    "synthetic_candles",
+    "timeframe_ms",
+    "validate_candles",
+    "window",
+    "write_candles",
+]
