@@ -1,5 +1,8 @@
 """Value types of the engine: what goes into a backtest and what comes out.
 
+The arrays of a :class:`BacktestResult` are owned by it: nobody mutates them (they are
+not frozen only because freezing eleven arrays per backtest is measurable overhead).
+
 Signal convention: every signal array has one entry per bar and is decided on that
 bar's *close*; the engine acts on it at the *next* bar's open. Stop distances are
 absolute price distances (not multiples), decided at the signal bar; NaN means "no
@@ -8,11 +11,14 @@ such stop". Strategies turn ATR multiples or percentages into these distances.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 import numpy.typing as npt
+
+from genesis.errors import ConfigError
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -48,12 +54,37 @@ class Signals:
 
 @dataclass(frozen=True)
 class BacktestSettings:
-    """Account and cost settings of one backtest. Every field is part of the cache key."""
+    """Account and cost settings of one backtest. Every field is part of the cache key.
+
+    Attributes:
+        initial_capital: Starting equity in account currency (> 0).
+        fee_bps: Fee per fill in basis points of the traded notional (>= 0).
+        slippage_bps: Adverse price move per fill in basis points (>= 0).
+        position_fraction: Share of current equity committed per entry, fee included
+            (> 0; above 1 is leverage).
+
+    Raises:
+        ConfigError: If a value is out of range or not finite (checked once, here, so
+            the per-backtest path does not re-check).
+    """
 
     initial_capital: float = 10_000.0
     fee_bps: float = 10.0
     slippage_bps: float = 5.0
     position_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("initial_capital", self.initial_capital, self.initial_capital > 0, "> 0"),
+            ("fee_bps", self.fee_bps, self.fee_bps >= 0, ">= 0"),
+            ("slippage_bps", self.slippage_bps, self.slippage_bps >= 0, ">= 0"),
+            ("position_fraction", self.position_fraction, self.position_fraction > 0, "> 0"),
+        )
+        for name, value, ok, rule in checks:
+            if not (ok and math.isfinite(value)):
+                raise ConfigError(
+                    f"backtest setting {name} must be finite and {rule}, got {value!r}"
+                )
 
 
 @dataclass(frozen=True)
@@ -80,6 +111,9 @@ class BacktestResult:
 
     equity: FloatArray
     trades: Trades
-    position: npt.NDArray[np.int8]  # -1, 0, +1 held during each bar
+    position: npt.NDArray[np.int8]  # -1, 0, +1 held during each bar (after its open's fills)
     bars_per_year: float
     initial_capital: float
+
+    def __len__(self) -> int:
+        return int(self.equity.shape[0])

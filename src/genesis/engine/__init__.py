@@ -1,0 +1,28 @@
+"""The backtest engine: signals in, equity and trades out, in one numba pass.
+
+:func:`run_backtest` is the entry point; the fill, cost, sizing and stop conventions
+are stated once, in :mod:`genesis.engine._kernels`. The engine imports only
+:mod:`genesis.data` and :mod:`genesis.errors` from genesis.
+"""
+
+from __future__ import annotations
+
+from genesis.engine.backtest import run_backtest
+from genesis.engine.types import (
+    ENGINE_VERSION,
+    BacktestResult,
+    BacktestSettings,
+    ExitReason,
+    Signals,
+    Trades,
+)
+
+__all__ = [
+    "ENGINE_VERSION",
+    "BacktestResult",
+    "BacktestSettings",
+    "ExitReason",
+    "Signals",
+    "Trades",
+    "run_backtest",
+]

@@ -1,0 +1,114 @@
+"""``run_backtest``: check the inputs, call the kernel, wrap its arrays.
+
+This is the engine's one entry point. Its Python overhead is kept to a few
+microseconds because the optimizer calls it thousands of times on warm features:
+no copies of valid arrays, no per-call allocation besides the kernel's outputs, and no
+per-bar Python objects. Absent optional arrays are passed to the kernel as shared,
+read-only, zero-length arrays (the kernel reads "length 0" as "not given"), so no
+all-False or all-NaN array is ever built. The trading rules live in
+:mod:`genesis.engine._kernels`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from genesis.engine._kernels import simulate_nb
+from genesis.engine.types import BacktestResult, BacktestSettings, Signals, Trades
+from genesis.errors import BacktestError
+
+if TYPE_CHECKING:
+    from genesis.data import Candles
+
+_ABSENT_BOOL = np.zeros(0, dtype=np.bool_)
+_ABSENT_BOOL.setflags(write=False)
+_ABSENT_FLOAT = np.zeros(0, dtype=np.float64)
+_ABSENT_FLOAT.setflags(write=False)
+_BPS = 1e-4
+_G = TypeVar("_G", bound=np.generic)
+
+
+def _checked(
+    values: npt.NDArray[_G] | None,
+    name: str,
+    n_bars: int,
+    dtype: type[_G],
+    absent: npt.NDArray[_G],
+) -> npt.NDArray[_G]:
+    """Return ``values`` ready for the kernel, or raise BacktestError saying what is wrong.
+
+    Args:
+        values: The strategy's array, or None when not given.
+        name: The Signals field name, for the error message.
+        n_bars: The number of candles every array must match.
+        dtype: The required numpy dtype (bool for signals, float64 for distances).
+        absent: What to pass instead of None.
+
+    Returns:
+        ``values`` itself when valid and contiguous (no copy), a contiguous copy when
+        only the memory layout differs, or ``absent`` for None.
+    """
+    if values is None:
+        return absent
+    if not isinstance(values, np.ndarray):
+        raise BacktestError(
+            f"signals.{name} must be a numpy array, got {type(values).__name__}",
+            hint="strategies return numpy arrays, one value per bar",
+        )
+    if values.dtype != dtype or values.ndim != 1 or values.shape[0] != n_bars:
+        raise BacktestError(
+            f"signals.{name} must be a 1-d {np.dtype(dtype).name} array of {n_bars} values "
+            f"(one per candle), got {values.ndim}-d {values.dtype.name} of shape {values.shape}",
+            hint="check the strategy's output against the candles it was given",
+        )
+    if not values.flags.c_contiguous:
+        return np.ascontiguousarray(values)
+    return values
+
+
+def run_backtest(candles: Candles, signals: Signals, settings: BacktestSettings) -> BacktestResult:
+    """Simulate ``signals`` on ``candles`` under ``settings``.
+
+    Args:
+        candles: The bars; their OHLC arrays are passed to the kernel as they are.
+        signals: Entry/exit booleans and optional stop distances, one value per bar.
+        settings: Capital, costs and position size (validated when constructed).
+
+    Returns:
+        Equity (marked at each close) and position per bar, and the closed trades.
+
+    Raises:
+        BacktestError: If there are no candles, or a signal array has the wrong type,
+            dtype, dimension or length.
+    """
+    n_bars = candles.close.shape[0]
+    if n_bars == 0:
+        raise BacktestError("cannot backtest zero candles")
+    b, f = np.bool_, np.float64
+    out = simulate_nb(
+        candles.open,
+        candles.high,
+        candles.low,
+        candles.close,
+        _checked(signals.entry_long, "entry_long", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.exit_long, "exit_long", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.entry_short, "entry_short", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.exit_short, "exit_short", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.stop_loss, "stop_loss", n_bars, f, _ABSENT_FLOAT),
+        _checked(signals.take_profit, "take_profit", n_bars, f, _ABSENT_FLOAT),
+        _checked(signals.trailing_stop, "trailing_stop", n_bars, f, _ABSENT_FLOAT),
+        settings.fee_bps * _BPS,
+        settings.slippage_bps * _BPS,
+        settings.position_fraction,
+        settings.initial_capital,
+    )
+    return BacktestResult(
+        equity=out[0],
+        trades=Trades(*out[2:]),
+        position=out[1],
+        bars_per_year=candles.bars_per_year,
+        initial_capital=settings.initial_capital,
+    )
