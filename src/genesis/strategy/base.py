@@ -9,7 +9,7 @@ keeps state between calls, and never looks at a bar after the one it decides on.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -38,6 +38,13 @@ class ParamSpec:
     choices: tuple[ParamValue, ...] | None = None
     help: str = ""
 
+    def __post_init__(self) -> None:
+        if self.kind == "categorical" and not self.choices:
+            raise StrategyError("a categorical ParamSpec needs choices")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise StrategyError(f"ParamSpec bounds are reversed: [{self.low}, {self.high}]")
+        self.check("default", self.default)  # a schema must accept its own default
+
     def check(self, name: str, value: Any, *, where: str = "") -> ParamValue:
         """Return ``value`` converted to this kind, or raise StrategyError saying why not."""
         place = f"{where}param {name!r}"
@@ -52,17 +59,19 @@ class ParamSpec:
             raise StrategyError(f"{place} must be one of {list(self.choices)}, got {value!r}")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise StrategyError(f"{place} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise StrategyError(f"{place} must be finite, got {value!r}")
+        number: int | float
         if self.kind == "int":
             if float(value) != math.floor(float(value)):
                 raise StrategyError(f"{place} must be an integer, got {value!r}")
-            value = int(value)
+            number = int(value)
         else:
-            value = float(value)
-            if not math.isfinite(value):
-                raise StrategyError(f"{place} must be finite, got {value!r}")
-        if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise StrategyError(f"{place} = {value!r} is outside [{self.low}, {self.high}]")
-        return value
+            number = float(value)
+        too_low = self.low is not None and number < self.low
+        if too_low or (self.high is not None and number > self.high):
+            raise StrategyError(f"{place} = {number!r} is outside [{self.low}, {self.high}]")
+        return number
 
 
 @runtime_checkable
@@ -103,8 +112,3 @@ def resolve_params(
         value = given.get(name, spec.default)
         resolved[name] = spec.check(name, value, where=where)
     return resolved
-
-
-def sorted_names(names: Sequence[str]) -> list[str]:
-    """Names in a stable order (used by registries and schemas)."""
-    return sorted(names)
