@@ -1,0 +1,190 @@
+"""Performance metrics: pure functions of a :class:`~genesis.engine.BacktestResult`.
+
+Like Freqtrade's ``data/metrics.py`` minus its sentinels: a metric that is undefined
+for a result (the Sharpe ratio of a flat equity curve, the profit factor without a
+losing trade, the win rate without trades) is ``None``, never 0.0, -100 or 1e5.
+Deciding what an undefined metric means for an optimization is the score's job
+(:mod:`genesis.metrics.score`), not the metric's.
+
+Conventions:
+    * Per-bar returns are ``equity[i] / equity[i - 1] - 1`` over the equity curve
+      marked at each close, with the initial capital as the value before bar 0.
+    * Sharpe = mean / sample standard deviation (ddof 1) of the per-bar returns, times
+      ``sqrt(bars_per_year)``; risk-free rate 0.
+    * Sortino = mean per-bar return / downside deviation, times
+      ``sqrt(bars_per_year)``, where the downside deviation is
+      ``sqrt(mean(min(r, 0) ** 2))`` over all bars (target 0).
+    * Years = number of bars / ``bars_per_year``; CAGR compounds over them.
+    * Drawdown is measured from the running peak of the equity curve (the initial
+      capital included), as a positive percentage.
+    * If the equity ever reaches zero or below, the return-based ratios (CAGR,
+      Sharpe, Sortino, Calmar) are undefined: the account is ruined.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from genesis.engine import BacktestResult
+
+Direction = Literal["maximize", "minimize"]
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The metrics of one backtest; ``None`` marks a metric undefined for it.
+
+    Attributes:
+        total_return_pct: Final equity over initial capital, minus 1, in percent.
+        cagr_pct: Compound annual growth rate in percent.
+        sharpe: Annualized Sharpe ratio of per-bar returns (risk-free 0).
+        sortino: Annualized Sortino ratio of per-bar returns (target 0).
+        max_drawdown_pct: Deepest fall from a running equity peak, in percent (>= 0).
+        calmar: ``cagr_pct / max_drawdown_pct``.
+        profit_factor: Gross profit / gross loss of the closed trades.
+        win_rate_pct: Share of trades with a positive PnL, in percent.
+        n_trades: Number of closed trades.
+        exposure_pct: Share of bars spent in a position, in percent.
+        avg_trade_pct: Mean trade return (PnL over capital committed), in percent.
+        final_equity: Equity after the last bar, in account currency.
+    """
+
+    total_return_pct: float
+    cagr_pct: float | None
+    sharpe: float | None
+    sortino: float | None
+    max_drawdown_pct: float
+    calmar: float | None
+    profit_factor: float | None
+    win_rate_pct: float | None
+    n_trades: int
+    exposure_pct: float
+    avg_trade_pct: float | None
+    final_equity: float
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """The metrics by name, in :data:`METRIC_NAMES` order (JSON-ready)."""
+        return asdict(self)
+
+
+METRIC_NAMES: tuple[str, ...] = tuple(field.name for field in fields(Metrics))
+"""Every metric name, in the order of :class:`Metrics`."""
+
+METRIC_DIRECTIONS: Mapping[str, Direction] = MappingProxyType(
+    {
+        "total_return_pct": "maximize",
+        "cagr_pct": "maximize",
+        "sharpe": "maximize",
+        "sortino": "maximize",
+        "max_drawdown_pct": "minimize",
+        "calmar": "maximize",
+        "profit_factor": "maximize",
+        "win_rate_pct": "maximize",
+        "n_trades": "maximize",  # more trades, more evidence
+        "exposure_pct": "minimize",  # less time at risk for what is earned
+        "avg_trade_pct": "maximize",
+        "final_equity": "maximize",
+    }
+)
+"""The natural direction of each metric when it is optimized on its own."""
+
+
+def bar_returns(equity: npt.NDArray[np.float64], initial_capital: float) -> npt.NDArray[np.float64]:
+    """Per-bar simple returns, the first one against the initial capital."""
+    previous = np.empty_like(equity)
+    previous[0] = initial_capital
+    previous[1:] = equity[:-1]
+    return equity / previous - 1.0
+
+
+def sharpe_ratio(returns: npt.NDArray[np.float64], bars_per_year: float) -> float | None:
+    """Annualized Sharpe ratio, or None with fewer than 2 returns or zero deviation."""
+    if returns.shape[0] < 2:
+        return None
+    deviation = float(np.std(returns, ddof=1))
+    if deviation == 0.0 or not math.isfinite(deviation):
+        return None
+    return float(np.mean(returns)) / deviation * math.sqrt(bars_per_year)
+
+
+def sortino_ratio(returns: npt.NDArray[np.float64], bars_per_year: float) -> float | None:
+    """Annualized Sortino ratio, or None when no return is negative."""
+    if returns.shape[0] == 0:
+        return None
+    downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2)))
+    if downside == 0.0 or not math.isfinite(downside):
+        return None
+    return float(np.mean(returns)) / downside * math.sqrt(bars_per_year)
+
+
+def max_drawdown_pct(equity: npt.NDArray[np.float64], initial_capital: float) -> float:
+    """Deepest fall from the running peak (initial capital included), in percent."""
+    peaks = np.maximum.accumulate(np.maximum(equity, initial_capital))
+    return float(np.max(1.0 - equity / peaks)) * 100.0 if equity.shape[0] else 0.0
+
+
+def cagr_pct(final_equity: float, initial_capital: float, years: float) -> float | None:
+    """Compound annual growth rate in percent, or None for no time or a ruined account."""
+    if years <= 0.0 or final_equity <= 0.0:
+        return None
+    growth: float = (final_equity / initial_capital) ** (1.0 / years)
+    return (growth - 1.0) * 100.0
+
+
+def profit_factor(pnl: npt.NDArray[np.float64]) -> float | None:
+    """Gross profit / gross loss, or None when no trade lost money."""
+    gross_loss = -float(pnl[pnl < 0.0].sum())
+    if gross_loss == 0.0:
+        return None
+    return float(pnl[pnl > 0.0].sum()) / gross_loss
+
+
+def _ratio(numerator: float | None, denominator: float) -> float | None:
+    """``numerator / denominator``, or None when either makes it undefined."""
+    if numerator is None or denominator == 0.0:
+        return None
+    return numerator / denominator
+
+
+def compute_metrics(result: BacktestResult) -> Metrics:
+    """Compute every metric of ``result`` (see the module docstring for definitions).
+
+    Args:
+        result: A backtest result with at least one bar.
+
+    Returns:
+        The metrics; undefined ones are None.
+    """
+    equity, capital, trades = result.equity, result.initial_capital, result.trades
+    n_bars, n_trades = int(equity.shape[0]), len(trades)
+    final = float(equity[-1]) if n_bars else capital
+    ruined = n_bars > 0 and float(np.min(equity)) <= 0.0
+    sharpe = sortino = cagr = None
+    if not ruined:
+        returns = bar_returns(equity, capital)
+        sharpe = sharpe_ratio(returns, result.bars_per_year)
+        sortino = sortino_ratio(returns, result.bars_per_year)
+        cagr = cagr_pct(final, capital, n_bars / result.bars_per_year)
+    drawdown = max_drawdown_pct(equity, capital)
+    wins = int(np.count_nonzero(trades.pnl > 0.0))
+    return Metrics(
+        total_return_pct=(final / capital - 1.0) * 100.0,
+        cagr_pct=cagr,
+        sharpe=sharpe,
+        sortino=sortino,
+        max_drawdown_pct=drawdown,
+        calmar=_ratio(cagr, drawdown),
+        profit_factor=profit_factor(trades.pnl),
+        win_rate_pct=_ratio(100.0 * wins, n_trades),
+        n_trades=n_trades,
+        exposure_pct=100.0 * int(np.count_nonzero(result.position)) / n_bars if n_bars else 0.0,
+        avg_trade_pct=float(np.mean(trades.return_pct)) if n_trades else None,
+        final_equity=final,
+    )
