@@ -92,8 +92,11 @@ class DataReport:
 
 
 def detect_bar_ms(ts_ms: IntArray) -> int | None:
-    """The most common positive step between timestamps, None with fewer than two bars."""
-    steps = np.diff(ts_ms)
+    """The most common step between distinct timestamps, None with fewer than two of them.
+
+    Steps are taken by size, so an out-of-order file still shows its timeframe.
+    """
+    steps = np.abs(np.diff(ts_ms))
     steps = steps[steps > 0]
     if steps.size == 0:
         return None
