@@ -18,6 +18,7 @@ from genesis.cache.base import CacheEntryInfo, CacheStats, Payload, ResultCache,
 from genesis.cache.directory import DEFAULT_CACHE_DIR, DirectoryCache
 from genesis.cache.key import cache_key, canonical_json
 from genesis.cache.memory import MemoryCache
+from genesis.cache.sql import SqlCache
 from genesis.errors import UsageError
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres")
@@ -37,8 +38,6 @@ def open_cache(location: str | Path) -> ResultCache:
             f"cannot open a result cache at a {scheme!r} URL",
             hint="use a directory path, sqlite:///path/to/cache.db or postgresql://user@host/db",
         )
-    from genesis.cache.sql import SqlCache
-
     return SqlCache(location)
 
 
@@ -50,6 +49,7 @@ __all__ = [
     "MemoryCache",
     "Payload",
     "ResultCache",
+    "SqlCache",
     "VerifyReport",
     "cache_key",
     "canonical_json",
