@@ -33,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from genesis.engine import BacktestResult
+from genesis.errors import BacktestError
+from genesis.metrics._curve import curve_stats_nb
 
 Direction = Literal["maximize", "minimize"]
 
@@ -96,38 +98,18 @@ METRIC_DIRECTIONS: Mapping[str, Direction] = MappingProxyType(
 """The natural direction of each metric when it is optimized on its own."""
 
 
-def bar_returns(equity: npt.NDArray[np.float64], initial_capital: float) -> npt.NDArray[np.float64]:
-    """Per-bar simple returns, the first one against the initial capital."""
-    previous = np.empty_like(equity)
-    previous[0] = initial_capital
-    previous[1:] = equity[:-1]
-    return equity / previous - 1.0
-
-
-def sharpe_ratio(returns: npt.NDArray[np.float64], bars_per_year: float) -> float | None:
-    """Annualized Sharpe ratio, or None with fewer than 2 returns or zero deviation."""
-    if returns.shape[0] < 2:
+def sharpe_ratio(mean: float, std: float, bars_per_year: float) -> float | None:
+    """Annualized Sharpe ratio from per-bar return statistics; None if ``std`` is 0 or NaN."""
+    if not (std > 0.0 and math.isfinite(std)):
         return None
-    deviation = float(np.std(returns, ddof=1))
-    if deviation == 0.0 or not math.isfinite(deviation):
+    return mean / std * math.sqrt(bars_per_year)
+
+
+def sortino_ratio(mean: float, downside: float, bars_per_year: float) -> float | None:
+    """Annualized Sortino ratio; None when no return was negative (``downside`` is 0)."""
+    if not (downside > 0.0 and math.isfinite(downside)):
         return None
-    return float(np.mean(returns)) / deviation * math.sqrt(bars_per_year)
-
-
-def sortino_ratio(returns: npt.NDArray[np.float64], bars_per_year: float) -> float | None:
-    """Annualized Sortino ratio, or None when no return is negative."""
-    if returns.shape[0] == 0:
-        return None
-    downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2)))
-    if downside == 0.0 or not math.isfinite(downside):
-        return None
-    return float(np.mean(returns)) / downside * math.sqrt(bars_per_year)
-
-
-def max_drawdown_pct(equity: npt.NDArray[np.float64], initial_capital: float) -> float:
-    """Deepest fall from the running peak (initial capital included), in percent."""
-    peaks = np.maximum.accumulate(np.maximum(equity, initial_capital))
-    return float(np.max(1.0 - equity / peaks)) * 100.0 if equity.shape[0] else 0.0
+    return mean / downside * math.sqrt(bars_per_year)
 
 
 def cagr_pct(final_equity: float, initial_capital: float, years: float) -> float | None:
@@ -161,18 +143,22 @@ def compute_metrics(result: BacktestResult) -> Metrics:
 
     Returns:
         The metrics; undefined ones are None.
+
+    Raises:
+        BacktestError: If the result has no bars.
     """
     equity, capital, trades = result.equity, result.initial_capital, result.trades
     n_bars, n_trades = int(equity.shape[0]), len(trades)
-    final = float(equity[-1]) if n_bars else capital
-    ruined = n_bars > 0 and float(np.min(equity)) <= 0.0
+    if n_bars == 0:
+        raise BacktestError("cannot compute metrics of a backtest with zero bars")
+    final = float(equity[-1])
+    mean, std, downside, max_dd, min_equity = curve_stats_nb(equity, capital)
     sharpe = sortino = cagr = None
-    if not ruined:
-        returns = bar_returns(equity, capital)
-        sharpe = sharpe_ratio(returns, result.bars_per_year)
-        sortino = sortino_ratio(returns, result.bars_per_year)
+    if min_equity > 0.0:  # else the account was ruined: return ratios are undefined
+        sharpe = sharpe_ratio(mean, std, result.bars_per_year)
+        sortino = sortino_ratio(mean, downside, result.bars_per_year)
         cagr = cagr_pct(final, capital, n_bars / result.bars_per_year)
-    drawdown = max_drawdown_pct(equity, capital)
+    drawdown = 100.0 * max_dd
     wins = int(np.count_nonzero(trades.pnl > 0.0))
     return Metrics(
         total_return_pct=(final / capital - 1.0) * 100.0,
@@ -184,7 +170,7 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         profit_factor=profit_factor(trades.pnl),
         win_rate_pct=_ratio(100.0 * wins, n_trades),
         n_trades=n_trades,
-        exposure_pct=100.0 * int(np.count_nonzero(result.position)) / n_bars if n_bars else 0.0,
+        exposure_pct=100.0 * int(np.count_nonzero(result.position)) / n_bars,
         avg_trade_pct=float(np.mean(trades.return_pct)) if n_trades else None,
         final_equity=final,
     )
