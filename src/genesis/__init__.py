@@ -1,0 +1,79 @@
+"""genesis: find good trading-strategy parameters with Optuna over fast, cached backtests.
+
+Usage::
+
+    from pathlib import Path
+    from genesis import run_optimizer
+
+    result = run_optimizer(Path("config/optimizer/tBTCUSD_1h_optuna_smoke_loose.yaml"))
+    print(result.run_dir, result.best["score"], result.stats.hit_rate)
+
+The heavy parts (numba, optuna, pandas) load on first use of the API, so that importing
+``genesis`` (and ``genesis --help``) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from genesis.errors import (
+    ArtifactError,
+    BacktestError,
+    CacheError,
+    ConfigError,
+    CorruptCacheEntry,
+    DataError,
+    DataFetchError,
+    GenesisError,
+    StorageError,
+    StrategyError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from genesis.api import BacktestReport, read_params, run_backtest, run_optimizer
+    from genesis.config import GenesisConfig, load_config
+    from genesis.optimizer import OptimizationResult
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "BacktestReport": "genesis.api",
+    "read_params": "genesis.api",
+    "run_backtest": "genesis.api",
+    "run_optimizer": "genesis.api",
+    "GenesisConfig": "genesis.config",
+    "load_config": "genesis.config",
+    "OptimizationResult": "genesis.optimizer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genesis' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "ArtifactError",
+    "BacktestError",
+    "BacktestReport",
+    "CacheError",
+    "ConfigError",
+    "CorruptCacheEntry",
+    "DataError",
+    "DataFetchError",
+    "GenesisConfig",
+    "GenesisError",
+    "OptimizationResult",
+    "StorageError",
+    "StrategyError",
+    "UsageError",
+    "__version__",
+    "load_config",
+    "read_params",
+    "run_backtest",
+    "run_optimizer",
+]

@@ -1,9 +1,15 @@
-"""The root typer app, its command groups and the error boundary."""
+"""The root typer app, its command groups and the error boundary.
+
+``main`` is the one place where exceptions become messages and exit codes:
+GenesisError → its one-line message and ``exit_code``; Ctrl-C → 130; anything else is a
+bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
 import sys
 
+import click
 import typer
 
 app = typer.Typer(
@@ -12,25 +18,44 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+
+_registered = False
 
 
 def _register() -> None:
-    from genesis.cli import data
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from genesis.cli import backtest, cache, data, optimize
 
+    app.command("optimize")(optimize.optimize)
+    app.command("backtest")(backtest.backtest)
     app.add_typer(data.app, name="data", help="Fetch, inspect and resample candles.")
+    app.add_typer(cache.app, name="cache", help="Inspect and clean the shared result cache.")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``genesis`` console script: run the app, map errors to exit codes."""
     from genesis.errors import GenesisError
 
     _register()
     try:
-        app(standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except GenesisError as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        typer.secho("aborted", err=True)
+        sys.exit(130)
     except KeyboardInterrupt:
         typer.secho("interrupted", err=True)
         sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as error:
+        sys.exit(error.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

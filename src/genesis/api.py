@@ -1,0 +1,138 @@
+"""The functions users and the CLI call: thin, typed, one per thing a user does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from genesis.config import GenesisConfig, load_config
+from genesis.errors import ConfigError
+from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
+from genesis.optimizer import OptimizationResult, TrialOutcome, build_problem
+from genesis.optimizer import run_optimizer as _run_optimizer
+
+
+def run_optimizer(
+    config: Path | str | GenesisConfig,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    on_outcome: Callable[[TrialOutcome], None] | None = None,
+) -> OptimizationResult:
+    """Run the optimization a config file describes.
+
+    Args:
+        config: A YAML file (or an already validated config).
+        overrides: Dotted config paths to override, e.g. ``{"optimizer.n_trials": 20}``
+            (applied after the ``GENESIS_*`` environment, like command-line flags).
+        on_outcome: Called after each trial (for progress displays).
+
+    Returns:
+        The run directory, the best trial, the cache statistics and why it stopped.
+    """
+    if not isinstance(config, GenesisConfig):
+        config = load_config(config, overrides=overrides)
+    elif overrides:
+        raise ConfigError("overrides apply to a config file, not to a GenesisConfig")
+    return _run_optimizer(config, on_outcome=on_outcome)
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    """One backtest with everything it produced."""
+
+    spec: BacktestSpec
+    evaluation: Evaluation
+    key: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The full result as JSON-ready data: metrics, score, trades, equity summary."""
+        ev = self.evaluation
+        trades = ev.result.trades
+        equity = ev.result.equity
+        return {
+            "key": self.key,
+            "spec": self.spec.canonical(),
+            "score": {
+                "values": list(ev.score.values),
+                "names": list(ev.score.names),
+                "constraints": dict(ev.score.constraints),
+                "feasible": ev.score.feasible,
+            },
+            "metrics": ev.metrics.as_dict(),
+            "equity": {
+                "initial": ev.result.initial_capital,
+                "final": float(equity[-1]) if len(equity) else ev.result.initial_capital,
+                "min": float(equity.min()) if len(equity) else None,
+                "max": float(equity.max()) if len(equity) else None,
+                "n_bars": len(equity),
+            },
+            "trades": [
+                {
+                    "entry_idx": int(trades.entry_idx[i]),
+                    "exit_idx": int(trades.exit_idx[i]),
+                    "direction": "long" if trades.direction[i] > 0 else "short",
+                    "entry_price": float(trades.entry_price[i]),
+                    "exit_price": float(trades.exit_price[i]),
+                    "size": float(trades.size[i]),
+                    "pnl": float(trades.pnl[i]),
+                    "return_pct": float(trades.return_pct[i]),
+                    "exit_reason": int(trades.exit_reason[i]),
+                }
+                for i in range(len(trades))
+            ],
+            "elapsed_s": ev.elapsed_s,
+        }
+
+
+def run_backtest(
+    config: Path | str | GenesisConfig,
+    params: Mapping[str, Any] | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+) -> BacktestReport:
+    """One backtest of the config's strategy on its data, with ``params`` over the defaults.
+
+    Params not given take the config's fixed values, then the strategy's defaults (the
+    search space is not sampled). The same function scores every optimizer trial.
+    """
+    from genesis.cache import cache_key
+
+    if not isinstance(config, GenesisConfig):
+        config = load_config(config, overrides=overrides)
+    problem = build_problem(config)
+    merged = {**problem.space.fixed, **(params or {})}
+    spec = make_spec(
+        problem.strategy, merged, problem.data_fingerprint, problem.settings,
+        problem.score_spec, window=problem.window,
+    )  # fmt: skip
+    evaluation = evaluate(spec, problem.strategy, problem.features)
+    return BacktestReport(spec, evaluation, cache_key(spec))
+
+
+def read_params(text: str) -> dict[str, Any]:
+    """Params from a JSON file (``best_trial.json`` or a plain mapping) or inline JSON.
+
+    Raises:
+        ConfigError: neither a readable file nor a JSON object.
+    """
+    path = Path(text)
+    source = text
+    if not text.lstrip().startswith("{"):
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"cannot read params: {error.strerror}", where=text) from None
+    try:
+        data = json.loads(source)
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            f"params are not valid JSON: {error.msg} (line {error.lineno})", where=text
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("params"), dict):
+        data = data["params"]
+    if not isinstance(data, dict):
+        raise ConfigError("params must be a JSON object of name: value", where=text)
+    return data

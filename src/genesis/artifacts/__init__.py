@@ -1,0 +1,34 @@
+"""Artifacts: the run directory, trial records and their writers (no Optuna here)."""
+
+from genesis.artifacts.layout import RunDir, latest_run, new_run_name, unique_run_name
+from genesis.artifacts.records import (
+    KEY_METRICS,
+    CacheSource,
+    RunCacheStats,
+    TrialRecord,
+    cache_stats,
+)
+from genesis.artifacts.writers import (
+    TIMING_COLUMNS,
+    trials_csv_text,
+    write_json,
+    write_text_atomic,
+    write_trials_csv,
+)
+
+__all__ = [
+    "KEY_METRICS",
+    "TIMING_COLUMNS",
+    "CacheSource",
+    "RunCacheStats",
+    "RunDir",
+    "TrialRecord",
+    "cache_stats",
+    "latest_run",
+    "new_run_name",
+    "trials_csv_text",
+    "unique_run_name",
+    "write_json",
+    "write_text_atomic",
+    "write_trials_csv",
+]

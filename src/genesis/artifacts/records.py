@@ -1,0 +1,116 @@
+"""Trial records: what the artifacts say about each trial, free of Optuna types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class CacheSource(StrEnum):
+    """Where a trial's score came from."""
+
+    MEMORY = "memory"
+    CACHE = "cache"
+    COMPUTED = "computed"
+
+
+KEY_METRICS = ("n_trades", "total_return_pct", "sharpe", "max_drawdown_pct", "profit_factor")
+"""Metrics that ``trials.csv`` shows beside the score."""
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial as the artifacts show it."""
+
+    number: int
+    state: str
+    params: Mapping[str, Any]
+    values: tuple[float, ...] | None
+    cache_source: CacheSource | None = None
+    key: str | None = None
+    duration_s: float | None = None
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    constraints: Mapping[str, float] = field(default_factory=dict)
+    backtest_path: str | None = None
+    error: str | None = None
+
+    @property
+    def cached(self) -> bool:
+        """True when the score was reused (memory or cache), not computed by this trial."""
+        return self.cache_source in (CacheSource.MEMORY, CacheSource.CACHE)
+
+    @property
+    def feasible(self) -> bool | None:
+        """Whether every constraint holds (``None`` for a trial without a score)."""
+        if self.values is None:
+            return None
+        return all(v <= 0 for v in self.constraints.values())
+
+
+@dataclass(frozen=True)
+class RunCacheStats:
+    """How the trials of a run got their scores (``cache_stats.json``)."""
+
+    total_trials: int
+    completed: int
+    failed: int
+    cached_trials: int
+    memory_hits: int
+    cache_hits: int
+    computed: int
+    unique_backtests: int
+    duplicate_trials: int
+    corrupt_entries: int
+    invented_scores: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        return self.cached_trials / self.total_trials if self.total_trials else 0.0
+
+    @property
+    def duplicate_rate(self) -> float:
+        return self.duplicate_trials / self.total_trials if self.total_trials else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total_trials": self.total_trials,
+            "completed": self.completed,
+            "failed": self.failed,
+            "cached_trials": self.cached_trials,
+            "memory_hits": self.memory_hits,
+            "cache_hits": self.cache_hits,
+            "computed_backtests": self.computed,
+            "unique_backtests": self.unique_backtests,
+            "duplicate_trials": self.duplicate_trials,
+            "cache_hit_rate": round(self.hit_rate, 6),
+            "duplicate_rate": round(self.duplicate_rate, 6),
+            "corrupt_entries": self.corrupt_entries,
+            "invented_scores": self.invented_scores,
+        }
+
+
+def cache_stats(records: list[TrialRecord], *, corrupt_entries: int = 0) -> RunCacheStats:
+    """Count sources, duplicates and unique backtests over ``records`` (in trial order)."""
+    seen: set[str] = set()
+    duplicates = 0
+    for record in sorted(records, key=lambda r: r.number):
+        if record.key is None:
+            continue
+        if record.key in seen:
+            duplicates += 1
+        seen.add(record.key)
+    sources = [r.cache_source for r in records]
+    return RunCacheStats(
+        total_trials=len(records),
+        completed=sum(r.state == "COMPLETE" for r in records),
+        failed=sum(r.state == "FAIL" for r in records),
+        cached_trials=sum(r.cached for r in records),
+        memory_hits=sources.count(CacheSource.MEMORY),
+        cache_hits=sources.count(CacheSource.CACHE),
+        computed=sources.count(CacheSource.COMPUTED),
+        unique_backtests=len({r.key for r in records if r.key and r.values is not None}),
+        duplicate_trials=duplicates,
+        corrupt_entries=corrupt_entries,
+    )

@@ -1,0 +1,119 @@
+"""``genesis optimize``: run an optimization from a config file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def optimize(
+    config: Annotated[Path, typer.Argument(help="The optimizer config (YAML).")],
+    trials: Annotated[
+        int | None, typer.Option("--trials", help="Total number of trials (n_trials).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Results root [default: results/hparam_search].")
+    ] = None,
+    study: Annotated[
+        str | None, typer.Option("--study", help="Study name = run directory name.")
+    ] = None,
+    storage: Annotated[
+        str | None, typer.Option("--storage", help="Optuna storage URL (e.g. postgresql://…).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue --study, or the latest run in --out.")
+    ] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed of the sampler.")] = None,
+    fast_window: Annotated[
+        bool | None,
+        typer.Option(
+            "--fast-window/--full-window", help="Backtest only the last bars (smoke runs)."
+        ),
+    ] = None,
+    precompute_features: Annotated[
+        bool | None,
+        typer.Option(
+            "--precompute-features", help="Compute the search space's indicators up front."
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only warnings and the summary.")
+    ] = False,
+) -> None:
+    """Optimize a strategy's params: Optuna over cached, real backtests.
+
+    Writes <out>/<study>/ with config.yaml, the study journal, trials.csv,
+    best_trial.json, cache_stats.json and trials/trial_NNNN.json per real backtest.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from genesis.api import run_optimizer
+    from genesis.cli._console import setup_logging, stderr_console
+    from genesis.config import load_config
+
+    overrides: dict[str, Any] = {
+        "optimizer.n_trials": trials,
+        "output_dir": str(out) if out is not None else None,
+        "study_name": study,
+        "storage": storage,
+        "resume": True if resume else None,
+        "optimizer.seed": seed,
+        "data.fast_window": fast_window,
+        "features.precompute": precompute_features,
+    }
+    cfg = load_config(config, overrides=overrides)
+    total = cfg.optimizer.n_trials if cfg.optimizer.max_unique_backtests is None else None
+    console = stderr_console()
+    setup_logging(console, quiet=quiet)
+    columns = (
+        TextColumn("trials"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best {task.fields[best]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
+        task = progress.add_task("optimize", total=total, best="-")
+        best: list[float] = []
+
+        def on_outcome(outcome: Any) -> None:
+            if outcome.values is not None and (not best or outcome.values[0] > best[0]):
+                best[:] = [outcome.values[0]]
+            progress.update(task, advance=1, best=f"{best[0]:.2f}" if best else "-")
+
+        try:
+            result = run_optimizer(cfg, on_outcome=on_outcome)
+        except KeyboardInterrupt:
+            console.print(
+                f"interrupted: the run directory is consistent; continue with "
+                f"genesis optimize {config} --resume" + (f" --study {study}" if study else "")
+            )
+            raise
+    _summary(result)
+
+
+def _summary(result: Any) -> None:
+    stats = result.stats
+    typer.echo(f"run directory: {result.run_dir}")
+    typer.echo(f"stopped: {result.stop_reason}")
+    typer.echo(
+        f"trials: {stats.total_trials} ({stats.completed} complete, {stats.failed} failed), "
+        f"real backtests: {stats.computed}, cache hits: {stats.cache_hits}, "
+        f"memory hits: {stats.memory_hits}, hit rate: {100 * stats.hit_rate:.1f}%"
+    )
+    best = result.best
+    if best is None:
+        typer.echo("best trial: none completed")
+        return
+    score = best["score"]
+    score_text = f"{score:.4f}" if isinstance(score, float) else str(score)
+    typer.echo(f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})")
+    typer.echo(f"  params: {best['params']}")
+    m = best["metrics"]
+    typer.echo(
+        f"  trades={m.get('n_trades')} return={m.get('total_return_pct'):.2f}% "
+        f"max_dd={m.get('max_drawdown_pct'):.2f}% sharpe={m.get('sharpe')}"
+    )
+    typer.echo(f"  reproduce: {best['reproduce']}")

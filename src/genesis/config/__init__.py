@@ -1,0 +1,43 @@
+"""Config: the typed model of an optimization and the loader that fills it."""
+
+from genesis.config.loader import (
+    ENV_VARS,
+    config_from_dict,
+    dump_config,
+    env_overrides,
+    load_config,
+)
+from genesis.config.models import (
+    BacktestConfig,
+    CacheConfig,
+    CategoricalParam,
+    DataConfig,
+    FeaturesConfig,
+    FixedParam,
+    FloatParam,
+    GenesisConfig,
+    IntParam,
+    OptimizerConfig,
+    ScoreConfig,
+    StrategyConfig,
+)
+
+__all__ = [
+    "ENV_VARS",
+    "BacktestConfig",
+    "CacheConfig",
+    "CategoricalParam",
+    "DataConfig",
+    "FeaturesConfig",
+    "FixedParam",
+    "FloatParam",
+    "GenesisConfig",
+    "IntParam",
+    "OptimizerConfig",
+    "ScoreConfig",
+    "StrategyConfig",
+    "config_from_dict",
+    "dump_config",
+    "env_overrides",
+    "load_config",
+]

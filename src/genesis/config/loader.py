@@ -1,0 +1,162 @@
+"""Read a config: YAML file, then ``GENESIS_*`` environment, then command-line overrides.
+
+Precedence is defaults < file < environment < flags. The merged dict is validated once
+by :class:`~genesis.config.models.GenesisConfig`; each problem is reported with its YAML
+path and, when it comes from the file, its line: ``cfg.yaml:12: search_space.fast.high:
+must be > low (5)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from genesis.config.models import GenesisConfig
+from genesis.errors import ConfigError
+
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "GENESIS_RANDOM_SEED": ("optimizer.seed", "int"),
+    "GENESIS_FAST_WINDOW": ("data.fast_window", "bool"),
+    "GENESIS_PRECOMPUTE_FEATURES": ("features.precompute", "bool"),
+}
+"""Environment variable → (dotted config path, kind). The seed's three, kept as a contract."""
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_UNION_TAGS = {"int", "float", "categorical", "fixed"}
+
+
+def load_config(
+    path: Path | str,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> GenesisConfig:
+    """Load and validate the config at ``path``.
+
+    Args:
+        path: The YAML file.
+        env: Environment to read ``GENESIS_*`` from (default: ``os.environ``).
+        overrides: Dotted paths set by command-line flags, e.g. ``{"optimizer.n_trials": 10}``;
+            ``None`` values are ignored.
+
+    Raises:
+        ConfigError: the file is missing or not YAML, or a value is invalid (names the path).
+    """
+    path = Path(path)
+    text = _read(path)
+    try:
+        raw = yaml.safe_load(text) or {}
+        root = yaml.compose(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(
+            f"not valid YAML: {getattr(error, 'problem', error)}", where=where
+        ) from error
+    if not isinstance(raw, dict):
+        raise ConfigError("the top level must be a mapping of sections", where=str(path))
+    merged = copy.deepcopy(raw)
+    for dotted, value in env_overrides(os.environ if env is None else env).items():
+        _set(merged, dotted, value)
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set(merged, dotted, value)
+    try:
+        return GenesisConfig.model_validate(merged)
+    except ValidationError as error:
+        raise _config_error(error, path, root) from None
+
+
+def config_from_dict(data: Mapping[str, Any], *, where: str = "<config>") -> GenesisConfig:
+    """Validate an already-parsed config (used by the API and tests)."""
+    try:
+        return GenesisConfig.model_validate(dict(data))
+    except ValidationError as error:
+        raise _config_error(error, Path(where), None) from None
+
+
+def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """The config values the ``GENESIS_*`` variables in ``env`` set (dotted paths)."""
+    values: dict[str, Any] = {}
+    for name, (dotted, kind) in ENV_VARS.items():
+        if name not in env:
+            continue
+        text = env[name].strip()
+        if kind == "int":
+            try:
+                values[dotted] = int(text)
+            except ValueError:
+                raise ConfigError(f"{name}={text!r} is not an integer") from None
+        else:
+            if text.lower() not in _TRUE | _FALSE:
+                raise ConfigError(f"{name}={text!r} must be 1 or 0 (true/false)")
+            values[dotted] = text.lower() in _TRUE
+    return values
+
+
+def dump_config(config: GenesisConfig) -> str:
+    """The resolved config as YAML (what a run directory's ``config.yaml`` holds)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", where=str(path)) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read config: {error.strerror}", where=str(path)) from None
+
+
+def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for name in parents:
+        child = node.get(name)
+        if not isinstance(child, dict):
+            child = {}
+            node[name] = child
+        node = child
+    node[leaf] = value
+
+
+def _config_error(error: ValidationError, path: Path, root: yaml.Node | None) -> ConfigError:
+    lines = []
+    for problem in error.errors():
+        loc = [str(part) for part in problem["loc"] if str(part) not in _UNION_TAGS]
+        dotted = ".".join(loc) or "(top level)"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key"
+        line = _line_of(root, loc) if root is not None else None
+        where = f"{path}:{line}" if line else str(path)
+        lines.append(f"{where}: {dotted}: {message}")
+    first, *rest = lines
+    hint = f"{len(rest)} more: " + "; ".join(rest) if rest else None
+    return ConfigError(first, hint=hint)
+
+
+def _line_of(node: yaml.Node | None, loc: list[str]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (or its nearest existing parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if str(k.value) == part), None)
+            key = next((k for k, v in node.value if str(k.value) == part), None)
+            if match is None:
+                return line
+            line = (key or match).start_mark.line + 1
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

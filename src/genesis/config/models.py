@@ -1,0 +1,192 @@
+"""The typed config model: one YAML file describes data, strategy, search space and budget.
+
+Every model forbids unknown keys and is frozen; errors name the YAML path
+(``search_space.fast.high: must be > low``). Precedence (see :mod:`genesis.config.loader`):
+defaults < file < ``GENESIS_*`` environment < command-line flags.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+ParamScalar = bool | int | float | str
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _above_low(high: float, info: ValidationInfo) -> float:
+    low = info.data.get("low")
+    if low is not None and high <= low:
+        raise ValueError(f"must be > low ({low})")
+    return high
+
+
+class DataConfig(_Model):
+    """Where the candles come from and which part of them a backtest sees."""
+
+    source: str = "synthetic:tBTCUSD:1h"
+    symbol: str | None = None
+    timeframe: str = "1h"
+    start: str | None = None
+    end: str | None = None
+    fast_window: bool = False
+    fast_window_bars: Annotated[int, Field(ge=100)] = 5_000
+
+
+class StrategyConfig(_Model):
+    """Which strategy to optimize and the params fixed for the whole run."""
+
+    name: str = "genesis_trend"
+    params: dict[str, ParamScalar] = Field(default_factory=dict)
+
+
+class IntParam(_Model):
+    """An integer dimension: ``{type: int, low, high, step, log}``."""
+
+    type: Literal["int"]
+    low: int
+    high: int
+    step: Annotated[int, Field(ge=1)] = 1
+    log: bool = False
+
+    _high = field_validator("high")(_above_low)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> IntParam:
+        if self.log and (self.low < 1 or self.step != 1):
+            raise ValueError("log needs low >= 1 and step 1")
+        return self
+
+
+class FloatParam(_Model):
+    """A float dimension: ``{type: float, low, high, step, log}`` (step makes it discrete)."""
+
+    type: Literal["float"]
+    low: float
+    high: float
+    step: Annotated[float, Field(gt=0)] | None = None
+    log: bool = False
+
+    _high = field_validator("high")(_above_low)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> FloatParam:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("low and high must be finite")
+        if self.log and (self.low <= 0 or self.step is not None):
+            raise ValueError("log needs low > 0 and no step")
+        return self
+
+
+class CategoricalParam(_Model):
+    """A categorical dimension: ``{type: categorical, choices: [...]}``."""
+
+    type: Literal["categorical"]
+    choices: Annotated[list[ParamScalar], Field(min_length=1)]
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct(cls, choices: list[ParamScalar]) -> list[ParamScalar]:
+        if len({repr(c) for c in choices}) != len(choices):
+            raise ValueError("choices must be distinct")
+        return choices
+
+
+class FixedParam(_Model):
+    """A value held fixed during the search: ``{type: fixed, value: ...}`` or a bare scalar."""
+
+    type: Literal["fixed"]
+    value: ParamScalar
+
+
+SearchDimension = Annotated[
+    IntParam | FloatParam | CategoricalParam | FixedParam, Field(discriminator="type")
+]
+
+
+class BacktestConfig(_Model):
+    """Account and costs; every field is part of the cache key."""
+
+    initial_capital: Annotated[float, Field(gt=0)] = 10_000.0
+    fee_bps: Annotated[float, Field(ge=0, le=1_000)] = 10.0
+    slippage_bps: Annotated[float, Field(ge=0, le=1_000)] = 5.0
+    position_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
+class ScoreConfig(_Model):
+    """What the optimizer maximizes (or minimizes), and the constraints reported beside it."""
+
+    objectives: Annotated[list[str], Field(min_length=1)] = Field(
+        default_factory=lambda: ["sharpe"]
+    )
+    min_trades: Annotated[int, Field(ge=0)] = 0
+    max_drawdown_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+
+    @field_validator("objectives", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class OptimizerConfig(_Model):
+    """The sampler and the budget."""
+
+    sampler: Literal["tpe", "random", "cmaes", "grid", "nsga2"] = "tpe"
+    seed: int | None = 42
+    n_trials: Annotated[int, Field(ge=1)] = 100
+    timeout_s: Annotated[float, Field(gt=0)] | None = None
+    max_unique_backtests: Annotated[int, Field(ge=1)] | None = None
+    max_trials: Annotated[int, Field(ge=1)] | None = None
+    n_startup_trials: Annotated[int, Field(ge=0)] = 10
+
+
+class CacheConfig(_Model):
+    """The shared result cache: a directory (default ``<out>/_cache``) or a SQL URL."""
+
+    enabled: bool = True
+    location: str | None = None
+
+
+class FeaturesConfig(_Model):
+    """Feature (indicator) computation."""
+
+    precompute: bool = False
+
+
+class GenesisConfig(_Model):
+    """A whole optimization: the root of the YAML file."""
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    search_space: dict[str, SearchDimension] = Field(default_factory=dict)
+    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    score: ScoreConfig = Field(default_factory=ScoreConfig)
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    storage: str | None = None
+    study_name: str | None = None
+    resume: bool = False
+    output_dir: str = "results/hparam_search"
+
+    @field_validator("search_space", mode="before")
+    @classmethod
+    def _bare_scalars_are_fixed(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                name: {"type": "fixed", "value": dim} if not isinstance(dim, dict) else dim
+                for name, dim in value.items()
+            }
+        return value
+
+    @field_validator("study_name")
+    @classmethod
+    def _safe_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or "/" in value or value.startswith(".")):
+            raise ValueError("must be a plain directory name (no '/', not starting with '.')")
+        return value

@@ -1,0 +1,146 @@
+"""Rewrite a run directory's artifacts from the study storage (the source of truth).
+
+Called at the end of a run, on Ctrl-C, and by ``--resume``: ``trials.csv``,
+``best_trial.json`` and ``cache_stats.json`` always describe every trial the storage has.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from genesis.artifacts import (
+    CacheSource,
+    RunCacheStats,
+    RunDir,
+    TrialRecord,
+    cache_stats,
+    write_json,
+    write_trials_csv,
+)
+from genesis.cache import Payload, ResultCache
+from genesis.errors import CorruptCacheEntry
+from genesis.optimizer.objective import Objective
+from genesis.optimizer.problem import Problem
+
+
+def write_artifacts(
+    study: optuna.Study,
+    run: RunDir,
+    problem: Problem,
+    cache: ResultCache | None,
+    objective: Objective,
+) -> tuple[RunCacheStats, dict[str, Any] | None]:
+    """Write ``trials.csv``, ``best_trial.json`` and ``cache_stats.json``; return stats and best."""
+    trials = study.get_trials(deepcopy=False)
+    payloads = {key: p for key in _keys(trials) if (p := _payload(key, objective, cache))}
+    records = [_record(t, payloads) for t in trials]
+    names = list(problem.score_spec.objectives)
+    write_trials_csv(run.trials_csv, records, names)
+    stats = cache_stats(records, corrupt_entries=objective.corrupt_entries)
+    write_json(run.cache_stats, {"study": run.name, **stats.as_dict()})
+    best = _best(study, records, payloads, run, names)
+    if best is not None:
+        write_json(run.best_trial, best)
+    return stats, best
+
+
+def _keys(trials: list[FrozenTrial]) -> set[str]:
+    return {
+        str(t.user_attrs["key"])
+        for t in trials
+        if t.state == TrialState.COMPLETE and t.user_attrs.get("key")
+    }
+
+
+def _payload(key: str, objective: Objective, cache: ResultCache | None) -> Payload | None:
+    if key in objective.memory:
+        return objective.memory[key]
+    if cache is None:
+        return None
+    try:
+        return cache.get(key)
+    except CorruptCacheEntry:
+        return None
+
+
+def _record(trial: FrozenTrial, payloads: dict[str, Payload]) -> TrialRecord:
+    attrs = trial.user_attrs
+    key = attrs.get("key")
+    payload = payloads.get(key) if key else None
+    duration = None
+    if trial.datetime_start is not None and trial.datetime_complete is not None:
+        duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
+    source = attrs.get("cache_source")
+    return TrialRecord(
+        number=trial.number,
+        state=trial.state.name,
+        params=dict(trial.params),
+        values=tuple(trial.values) if trial.values is not None else None,
+        cache_source=CacheSource(source) if source else None,
+        key=key,
+        duration_s=duration,
+        metrics=payload["metrics"] if payload else {},
+        constraints=payload["score"]["constraints"] if payload else {},
+        backtest_path=attrs.get("backtest_path"),
+        error=attrs.get("error") or ("interrupted" if attrs.get("interrupted") else None),
+    )
+
+
+def _best(
+    study: optuna.Study,
+    records: list[TrialRecord],
+    payloads: dict[str, Payload],
+    run: RunDir,
+    names: list[str],
+) -> dict[str, Any] | None:
+    complete = [r for r in records if r.state == "COMPLETE" and r.values is not None]
+    if not complete:
+        return None
+    pool = [r for r in complete if r.feasible] or complete
+    if len(names) == 1:
+        sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
+        best = max(pool, key=lambda r: (sign * r.values[0], -r.number))  # type: ignore[index]
+        front = [best]
+    else:
+        numbers = {t.number for t in study.best_trials}
+        front = [r for r in pool if r.number in numbers] or pool[:1]
+        best = front[0]
+    entry = _describe(best, payloads, run, names)
+    if len(front) > 1:
+        entry["pareto_front"] = [_describe(r, payloads, run, names) for r in front]
+    return entry
+
+
+def _describe(
+    r: TrialRecord, payloads: dict[str, Payload], run: RunDir, names: list[str]
+) -> dict[str, Any]:
+    payload = payloads.get(r.key or "") or {}
+    spec = payload.get("spec", {})
+    assert r.values is not None
+    return {
+        "study": run.name,
+        "trial": r.number,
+        "score": r.values[0] if len(r.values) == 1 else list(r.values),
+        "objectives": names,
+        "params": spec.get("params", dict(r.params)),
+        "searched_params": dict(r.params),
+        "metrics": dict(r.metrics),
+        "constraints": dict(r.constraints),
+        "feasible": r.feasible,
+        "key": r.key,
+        "cache_source": r.cache_source.value if r.cache_source else None,
+        "strategy": {"name": spec.get("strategy"), "version": spec.get("strategy_version")},
+        "data_fingerprint": spec.get("data"),
+        "reproduce": " ".join(
+            [
+                "genesis backtest",
+                shlex.quote(str(run.config)),
+                "--params",
+                shlex.quote(str(run.best_trial)),
+            ]
+        ),
+    }

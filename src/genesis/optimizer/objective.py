@@ -1,0 +1,192 @@
+"""The objective (DESIGN.md "Alternative B, done completely").
+
+For each trial: suggest params → canonical spec → key → then, in order:
+
+1. in-run score memory → the real score (``cache_source=memory``);
+2. result cache → the real score from the stored payload (``cache_source=cache``);
+3. another live worker holds the claim on the key → wait for its result (single flight);
+4. otherwise claim, run the backtest, store the payload atomically, release.
+
+A duplicate never returns an invented number. A backtest that raises or whose score is
+undefined fails the trial with the message kept (and a duplicate of it fails the same way
+without running again); the study goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+
+from genesis.artifacts import CacheSource, RunDir, write_json
+from genesis.cache import Payload, ResultCache, cache_key
+from genesis.engine import BacktestSettings
+from genesis.errors import BacktestError, CorruptCacheEntry, StrategyError
+from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
+from genesis.features import Features
+from genesis.metrics.score import ScoreSpec
+from genesis.optimizer import log
+from genesis.optimizer.claims import DedupGuard
+from genesis.optimizer.space import SearchSpace
+from genesis.strategy import Strategy
+
+_WAIT_POLL_S = 0.05
+
+
+class TrialFailed(Exception):
+    """The trial's backtest failed; the runner tells Optuna FAIL and keeps the message."""
+
+
+@dataclass
+class TrialOutcome:
+    """What the runner learns of one finished trial (for progress and budgets)."""
+
+    number: int
+    values: tuple[float, ...] | None
+    source: CacheSource | None
+    key: str | None
+    error: str | None = None
+
+
+@dataclass
+class Objective:
+    """Callable over Optuna trials; keeps the run's score memory and counters."""
+
+    strategy: Strategy
+    features: Features
+    space: SearchSpace
+    settings: BacktestSettings
+    score_spec: ScoreSpec
+    data_fingerprint: str
+    window: str
+    cache: ResultCache | None
+    run_dir: RunDir
+    guard: DedupGuard
+    on_outcome: Callable[[TrialOutcome], None] | None = None
+    memory: dict[str, Payload] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    corrupt_entries: int = 0
+    unique_keys: set[str] = field(default_factory=set)
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
+        params = self.space.suggest(trial)
+        key: str | None = None
+        try:
+            spec = make_spec(
+                self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
+                window=self.window,
+            )  # fmt: skip
+            key = cache_key(spec)
+            source, payload = self._lookup(trial.number, key)
+            if payload is None:
+                payload = self._compute(trial.number, spec, key)
+                source = CacheSource.COMPUTED
+        except (StrategyError, BacktestError, TrialFailed) as error:
+            message = str(error)
+            if key is not None:
+                self.failures[key] = message
+            _set_attrs(trial, {"key": key, "error": message})
+            self._emit(TrialOutcome(trial.number, None, None, key, message))
+            raise TrialFailed(message) from error
+        self.memory[key] = payload
+        self.unique_keys.add(key)
+        values = tuple(float(v) for v in payload["score"]["values"])
+        self._record(trial, key, source, payload, values)
+        return values
+
+    def _lookup(self, number: int, key: str) -> tuple[CacheSource, Payload | None]:
+        remembered = self.memory.get(key)
+        if remembered is not None:
+            log.log_memory_hit(number, remembered["score"]["values"])
+            return CacheSource.MEMORY, remembered
+        if key in self.failures:
+            raise TrialFailed(self.failures[key])
+        stored = self._cache_get(key)
+        if stored is not None:
+            log.log_cache_hit(number, stored["score"]["values"])
+            return CacheSource.CACHE, stored
+        return CacheSource.COMPUTED, None
+
+    def _cache_get(self, key: str) -> Payload | None:
+        if self.cache is None:
+            return None
+        try:
+            return self.cache.get(key)
+        except CorruptCacheEntry as error:
+            self.corrupt_entries += 1
+            log.logger.warning("[CACHE] corrupt entry ignored, recomputing: %s", error)
+            return None
+
+    def _compute(self, number: int, spec: BacktestSpec, key: str) -> Payload:
+        holder = self.guard.claim(key, number)
+        while holder is not None:  # another live worker is computing it: wait for its result
+            time.sleep(_WAIT_POLL_S)
+            payload = self._cache_get(key)
+            if payload is not None:
+                return payload
+            holder = self.guard.claim(key, number)
+        stored = False
+        try:
+            evaluation = evaluate(spec, self.strategy, self.features)
+            payload = self._payload(number, spec, key, evaluation)
+            write_json(self.run_dir.trial_file(number), payload)
+            if self.cache is not None:
+                self.cache.put(key, payload)
+            stored = True
+        finally:
+            self.guard.release(key, number, done=stored)
+        log.log_computed(
+            number, evaluation.elapsed_s, payload["score"]["values"], payload["metrics"]
+        )
+        return payload
+
+    def _payload(self, number: int, spec: BacktestSpec, key: str, ev: Evaluation) -> Payload:
+        run = self.run_dir.name
+        return {
+            "key": key,
+            "spec": spec.canonical(),
+            "score": {
+                "values": list(ev.score.values),
+                "names": list(ev.score.names),
+                "directions": list(ev.score.directions),
+                "constraints": dict(ev.score.constraints),
+                "feasible": ev.score.feasible,
+            },
+            "metrics": ev.metrics.as_dict(),
+            "elapsed_s": ev.elapsed_s,
+            "backtest_path": f"{run}/trials/trial_{number:04d}.json",
+            "computed_by": {"run": run, "trial": number},
+        }
+
+    def _record(
+        self,
+        trial: optuna.Trial,
+        key: str,
+        source: CacheSource,
+        payload: Payload,
+        values: tuple[float, ...],
+    ) -> None:
+        cached = source is not CacheSource.COMPUTED
+        _set_attrs(trial, {
+            "key": key, "cached": cached, "cache_reused": cached,
+            "cache_source": source.value, "backtest_path": payload.get("backtest_path"),
+        })  # fmt: skip
+        for name, value in payload["score"]["constraints"].items():
+            trial.set_constraint(name, float(value))
+        self._emit(TrialOutcome(trial.number, values, source, key))
+
+    def _emit(self, outcome: TrialOutcome) -> None:
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+
+def _set_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:
+    for name, value in attrs.items():
+        trial.set_user_attr(name, value)
+
+
+__all__ = ["Objective", "TrialFailed", "TrialOutcome"]

@@ -1,0 +1,125 @@
+"""From a validated config to everything a backtest needs: candles, strategy, features.
+
+``genesis backtest`` and ``genesis optimize`` both start here, so that one backtest
+means the same thing in both.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from genesis.config import GenesisConfig
+from genesis.data import Candles, fingerprint, load_candles, window
+from genesis.engine import BacktestSettings
+from genesis.errors import ConfigError, StrategyError
+from genesis.features import Features, FeatureStore
+from genesis.metrics.score import ScoreSpec
+from genesis.optimizer.space import SearchSpace
+from genesis.strategy import Strategy, get_strategy, resolve_params
+
+_PRECOMPUTE_MAX_VALUES = 500
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The fixed part of every backtest of a run."""
+
+    candles: Candles
+    data_fingerprint: str
+    window: str
+    strategy: Strategy
+    features: Features
+    space: SearchSpace
+    settings: BacktestSettings
+    score_spec: ScoreSpec
+
+
+def build_problem(config: GenesisConfig) -> Problem:
+    """Load the candles, resolve the strategy and check the search space against it.
+
+    Raises:
+        ConfigError: an unknown strategy or param (with close matches), a value outside
+            the strategy's bounds.
+        DataError: the candles cannot be loaded or are invalid.
+    """
+    data = config.data
+    candles = load_candles(data.source, symbol=data.symbol, timeframe=data.timeframe)
+    label = "all"
+    if data.start or data.end:
+        candles = window(candles, start=data.start, end=data.end)
+        label = f"{data.start or ''}..{data.end or ''}"
+    if data.fast_window:
+        candles = window(candles, last_n=data.fast_window_bars)
+        label = f"{label}|last_{data.fast_window_bars}"
+    try:
+        strategy = get_strategy(config.strategy.name)
+    except StrategyError as error:
+        raise ConfigError(error.message, where="strategy.name", hint=error.hint) from None
+    _check_names(strategy, config)
+    space = SearchSpace.from_config(config.search_space, config.strategy.params)
+    b = config.backtest
+    settings = BacktestSettings(
+        initial_capital=b.initial_capital, fee_bps=b.fee_bps,
+        slippage_bps=b.slippage_bps, position_fraction=b.position_fraction,
+    )  # fmt: skip
+    score = ScoreSpec(
+        objectives=tuple(config.score.objectives),
+        min_trades=config.score.min_trades,
+        max_drawdown_pct=config.score.max_drawdown_pct,
+    )
+    features = Features(candles, FeatureStore())
+    return Problem(candles, fingerprint(candles), label, strategy, features, space, settings, score)
+
+
+def _check_names(strategy: Strategy, config: GenesisConfig) -> None:
+    known = list(strategy.params)
+    for section, names in (
+        ("search_space", config.search_space),
+        ("strategy.params", config.strategy.params),
+    ):
+        for name in names:
+            if name not in strategy.params:
+                close = difflib.get_close_matches(name, known, n=3)
+                raise ConfigError(
+                    f"{section}.{name}: {strategy.name!r} has no param {name!r} "
+                    f"(its params: {', '.join(sorted(known))})",
+                    hint=f"did you mean: {', '.join(close)}?" if close else None,
+                )
+    for name, dim in config.search_space.items():
+        spec = strategy.params[name]
+        low, high = getattr(dim, "low", None), getattr(dim, "high", None)
+        if low is not None and spec.low is not None and low < spec.low:
+            raise ConfigError(
+                f"search_space.{name}.low: {low} is below the strategy's minimum {spec.low}"
+            )
+        if high is not None and spec.high is not None and high > spec.high:
+            raise ConfigError(
+                f"search_space.{name}.high: {high} is above the strategy's maximum {spec.high}"
+            )
+
+
+def precompute_features(problem: Problem) -> int:
+    """Warm the feature store with the indicators of the whole search space.
+
+    Each dimension is walked over its values with every other param at its default (an
+    indicator depends on its own period params), computing the signals once per value.
+    Returns the number of indicators the store computed.
+    """
+    before = problem.features.store.misses
+    defaults: dict[str, Any] = {n: s.default for n, s in problem.strategy.params.items()}
+    defaults.update(problem.space.fixed)
+    try:
+        grid = problem.space.grid()
+    except ConfigError:
+        grid = {}
+    for name, values in grid.items():
+        for value in islice(values, _PRECOMPUTE_MAX_VALUES):
+            try:
+                params = resolve_params(problem.strategy, {**defaults, name: value})
+                problem.strategy.signals(problem.features, params)
+            except StrategyError:
+                continue
+    return int(problem.features.store.misses - before)
