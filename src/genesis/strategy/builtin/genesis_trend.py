@@ -13,8 +13,8 @@ Exit:
     ``sl_atr``, take-profit ``tp_atr`` and trailing stop ``trail_atr`` ATRs from the
     entry (0 = that stop is off).
 
-Every input is NaN until its indicator warms up, so no signal fires before bar
-``max(ema_slow, 2 * adx_period - 1, rsi_period + 1)``.
+Every input is NaN until its indicator warms up, so no entry fires before bar
+``max(ema_slow, 2 * adx_period - 1, rsi_period + 1)`` and no exit before ``ema_slow - 1``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ crosses up into the overbought zone (above ``upper``, with ``allow_short``). A l
 closed when the RSI is back at or above 50, a short at or below 50. Entering on the
 crossing (not on every bar in the zone) means a stopped-out trade is not re-entered at
 once while the RSI stays extreme. Optional stop-loss at ``atr_stop_mult`` ATRs. The first
-possible signal is at bar ``rsi_period + 1``.
+possible entry is at bar ``rsi_period + 1`` (a crossing needs two RSI values), the first
+exit at ``rsi_period``.
 """
 
 from __future__ import annotations
