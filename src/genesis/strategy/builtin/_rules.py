@@ -34,10 +34,8 @@ def cross_nb(a: FloatArray, b: FloatArray) -> tuple[BoolArray, BoolArray]:
     for t in range(1, n):
         now = a[t] - b[t]
         before = a[t - 1] - b[t - 1]
-        if now > 0.0 and before <= 0.0:  # NaN compares False: no signal in warm-up
-            up[t] = True
-        elif now < 0.0 and before >= 0.0:
-            down[t] = True
+        up[t] = (now > 0.0) & (before <= 0.0)  # NaN compares False: no warm-up signal
+        down[t] = (now < 0.0) & (before >= 0.0)
     return up, down
 
 

@@ -36,8 +36,8 @@ def reversion_nb(
     exit_short = np.zeros(n, dtype=np.bool_)
     for t in range(1, n):
         now, before = rsi[t], rsi[t - 1]
-        entry_long[t] = now < lower and before >= lower  # NaN compares False
-        entry_short[t] = now > upper and before <= upper
+        entry_long[t] = (now < lower) & (before >= lower)  # NaN compares False
+        entry_short[t] = (now > upper) & (before <= upper)
         exit_long[t] = now >= MIDLINE
         exit_short[t] = now <= MIDLINE
     return entry_long, exit_long, entry_short, exit_short
