@@ -185,7 +185,7 @@ def _close_nb(
     return pos * units * fill - fee
 
 
-@njit(_SIGNATURE, cache=True, nogil=True)
+@njit(_SIGNATURE, cache=True, nogil=True, error_model="numpy")
 def simulate_nb(  # one flat pass is the clearest form of the rules above
     open_: FloatArray,
     high: FloatArray,

@@ -21,7 +21,7 @@ _RO_F8 = types.Array(types.float64, 1, "C", readonly=True)
 _SIGNATURE = types.UniTuple(types.float64, 5)(_RO_F8, types.float64)  # type: ignore[no-untyped-call]
 
 
-@njit(_SIGNATURE, cache=True, nogil=True)
+@njit(_SIGNATURE, cache=True, nogil=True, error_model="numpy")
 def curve_stats_nb(
     equity: npt.NDArray[np.float64], capital: float
 ) -> tuple[float, float, float, float, float]:
@@ -29,7 +29,8 @@ def curve_stats_nb(
 
     Args:
         equity: Equity marked at each bar's close (at least one bar). Returns are
-            meaningless once the equity is <= 0; callers check ``min_equity`` first.
+            meaningless once the equity is <= 0 (numpy's error model turns a division
+            by zero into inf instead of raising); callers check ``min_equity`` first.
         capital: Equity before the first bar.
 
     Returns:

@@ -1,0 +1,118 @@
+"""Each metric against a hand computation on small equity curves and trade lists."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from genesis import metrics as metrics_package
+from genesis.engine import BacktestResult, Trades
+from genesis.errors import BacktestError
+from genesis.metrics import METRIC_DIRECTIONS, METRIC_NAMES, Metrics, compute_metrics
+
+BARS_PER_YEAR = 4.0  # small, so annualizing is easy to do by hand
+
+
+def make_result(
+    equity: list[float], pnl: list[float] = (), position: list[int] | None = None
+) -> BacktestResult:  # type: ignore[assignment]
+    n_trades = len(pnl)
+    pnl_array = np.asarray(pnl, dtype=float)
+    trades = Trades(
+        entry_idx=np.zeros(n_trades, dtype=np.int64),
+        exit_idx=np.zeros(n_trades, dtype=np.int64),
+        direction=np.ones(n_trades, dtype=np.int8),
+        entry_price=np.ones(n_trades),
+        exit_price=np.ones(n_trades),
+        size=np.ones(n_trades),
+        pnl=pnl_array,
+        return_pct=pnl_array / 10.0,  # as if 1000 were committed per trade
+        exit_reason=np.zeros(n_trades, dtype=np.int8),
+    )
+    eq = np.asarray(equity, dtype=float)
+    pos = np.zeros(eq.size, np.int8) if position is None else np.asarray(position, np.int8)
+    return BacktestResult(eq, trades, pos, BARS_PER_YEAR, initial_capital=100.0)
+
+
+def test_names_and_directions_cover_every_field() -> None:
+    assert tuple(Metrics.__dataclass_fields__) == METRIC_NAMES
+    assert set(METRIC_DIRECTIONS) == set(METRIC_NAMES)
+    assert METRIC_DIRECTIONS["max_drawdown_pct"] == "minimize"
+    assert set(metrics_package.__all__) >= {"compute_metrics", "Metrics", "ScoreSpec", "Score"}
+
+
+def test_returns_based_metrics_by_hand() -> None:
+    # Capital 100 -> 110 -> 99 -> 121: returns +10 %, -10 %, +22.2 %.
+    result = make_result([110.0, 99.0, 121.0], position=[1, 1, 0])
+    m = compute_metrics(result)
+    r = np.array([0.1, -0.1, 121 / 99 - 1])
+    mean, std = r.mean(), r.std(ddof=1)
+    assert m.total_return_pct == pytest.approx(21.0)
+    assert m.final_equity == 121.0
+    assert m.sharpe == pytest.approx(mean / std * 2.0)  # sqrt(4 bars per year)
+    downside = math.sqrt(0.01 / 3)  # only -10 % is below zero, averaged over 3 bars
+    assert m.sortino == pytest.approx(mean / downside * 2.0)
+    assert m.max_drawdown_pct == pytest.approx(10.0)  # 110 -> 99
+    years = 3 / BARS_PER_YEAR
+    assert m.cagr_pct == pytest.approx((1.21 ** (1 / years) - 1) * 100)
+    assert m.calmar == pytest.approx(m.cagr_pct / 10.0)
+    assert m.exposure_pct == pytest.approx(200 / 3)
+
+
+def test_drawdown_counts_a_fall_below_the_initial_capital() -> None:
+    m = compute_metrics(make_result([90.0, 95.0, 80.0, 120.0]))
+    assert m.max_drawdown_pct == pytest.approx(20.0)
+
+
+def test_trade_metrics_by_hand() -> None:
+    m = compute_metrics(make_result([100.0, 101.0], pnl=[30.0, -10.0, -5.0, 20.0]))
+    assert m.n_trades == 4
+    assert m.profit_factor == pytest.approx(50 / 15)
+    assert m.win_rate_pct == pytest.approx(50.0)
+    assert m.avg_trade_pct == pytest.approx((3.0 - 1.0 - 0.5 + 2.0) / 4)
+
+
+def test_flat_curve_without_trades_leaves_ratios_undefined() -> None:
+    m = compute_metrics(make_result([100.0] * 5))
+    assert m.sharpe is None
+    assert m.sortino is None
+    assert m.calmar is None  # zero drawdown
+    assert m.profit_factor is None
+    assert m.win_rate_pct is None
+    assert m.avg_trade_pct is None
+    assert m.n_trades == 0
+    assert m.max_drawdown_pct == 0.0
+    assert m.total_return_pct == 0.0
+    assert m.cagr_pct == 0.0
+
+
+def test_no_losing_trade_means_no_profit_factor_and_no_negative_return_no_sortino() -> None:
+    m = compute_metrics(make_result([101.0, 103.0, 106.0], pnl=[1.0, 2.0, 3.0]))
+    assert m.profit_factor is None
+    assert m.sortino is None
+    assert m.sharpe is not None and m.sharpe > 0
+    assert m.calmar is None
+
+
+def test_ruined_account_has_no_return_ratios() -> None:
+    m = compute_metrics(make_result([50.0, 0.0, -5.0], pnl=[-105.0]))
+    assert m.sharpe is None and m.sortino is None and m.cagr_pct is None
+    assert m.max_drawdown_pct == pytest.approx(105.0)
+    assert m.total_return_pct == pytest.approx(-105.0)
+
+
+def test_single_bar_has_no_sharpe() -> None:
+    assert compute_metrics(make_result([105.0])).sharpe is None
+
+
+def test_zero_bars_raise() -> None:
+    with pytest.raises(BacktestError, match="zero bars"):
+        compute_metrics(make_result([]))
+
+
+def test_as_dict_is_json_ready_and_ordered() -> None:
+    d = compute_metrics(make_result([110.0, 99.0, 121.0])).as_dict()
+    assert tuple(d) == METRIC_NAMES
+    assert all(v is None or type(v) in (int, float) for v in d.values())
