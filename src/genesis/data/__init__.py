@@ -9,9 +9,17 @@ Everything a caller may rely on is listed in ``__all__``.
 from __future__ import annotations
 
 from genesis.data._candles import Candles, timeframe_ms
+from genesis.data._exchange import RetryPolicy, create_exchange
+from genesis.data._fetch import FetchResult, fetch_candles
 from genesis.data._fingerprint import fingerprint
 from genesis.data._io import write_candles
-from genesis.data._load import candle_file_path, load_candles, read_candles_file
+from genesis.data._load import (
+    Inspection,
+    candle_file_path,
+    inspect_candles_file,
+    load_candles,
+    read_candles_file,
+)
 from genesis.data._synth import synthetic_candles
 from genesis.data._transform import parse_date_ms, resample, window
 from genesis.data._validate import (
@@ -27,13 +35,19 @@ from genesis.data._validate import (
 __all__ = [
     "Candles",
     "DataReport",
+    "FetchResult",
     "Gap",
+    "Inspection",
     "Problem",
+    "RetryPolicy",
     "candle_file_path",
     "collect_problems",
+    "create_exchange",
     "detect_timeframe",
+    "fetch_candles",
     "fingerprint",
     "format_ts",
+    "inspect_candles_file",
     "load_candles",
     "parse_date_ms",
     "read_candles_file",

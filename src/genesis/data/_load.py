@@ -15,13 +15,20 @@ Source strings:
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from genesis.data._candles import TIMEFRAME_MS, Candles
+from genesis.data._fingerprint import fingerprint
 from genesis.data._io import file_metadata, frame_to_candles, header_lines, read_frame
 from genesis.data._synth import synthetic_candles
-from genesis.data._validate import detect_timeframe, validate_candles
+from genesis.data._validate import (
+    DataReport,
+    Problem,
+    collect_problems,
+    detect_timeframe,
+    validate_candles,
+)
 from genesis.errors import DataError
 
 SYNTHETIC_PREFIX = "synthetic:"
@@ -103,6 +110,51 @@ def read_candles_file(
             hint="pass the timeframe explicitly",
         )
     return replace(candles, timeframe=resolved)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A candle file as :func:`inspect_candles_file` found it.
+
+    Attributes:
+        candles: The rows in file order.
+        problems: Every bad row (empty for a valid file).
+        report: Rows, range, timeframe and gaps; None when there are problems.
+        fingerprint: :func:`genesis.data.fingerprint` of the candles.
+    """
+
+    candles: Candles
+    problems: tuple[Problem, ...]
+    report: DataReport | None
+    fingerprint: str
+
+    @property
+    def rows_with_problems(self) -> tuple[int, ...]:
+        """The distinct lines that have at least one problem."""
+        return tuple(sorted({problem.line for problem in self.problems}))
+
+
+def inspect_candles_file(path: str | Path, *, timeframe: str | None = None) -> Inspection:
+    """Read a candle file and check every row, without stopping at the first bad one.
+
+    Args:
+        path: A ``.csv`` or ``.parquet`` file.
+        timeframe: Expected timeframe (default: stored in or detected from the file).
+
+    Raises:
+        DataError: If the file cannot be read as candles at all, or its timeframe
+            differs from ``timeframe``.
+    """
+    path = Path(path)
+    candles = read_candles_file(path, timeframe=timeframe)
+    first_line = header_lines(path) + 1
+    problems = tuple(collect_problems(candles, first_line=first_line))
+    report = None
+    if not problems:
+        report = validate_candles(
+            candles, where=str(path), expected_timeframe=candles.timeframe, first_line=first_line
+        )
+    return Inspection(candles, problems, report, fingerprint(candles))
 
 
 def load_candles(

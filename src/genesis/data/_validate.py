@@ -34,14 +34,17 @@ def format_ts(ts_ms: int) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One bad row: its line (1-based, in the file when known), timestamp and what is wrong."""
+    """One bad row: its line (1-based, in the file when known), timestamp and what is wrong.
+
+    ``str()`` gives ``LINE (TIMESTAMP): MESSAGE``; prefix it with the file name.
+    """
 
     line: int
     ts_ms: int
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line} ({format_ts(self.ts_ms)}): {self.message}"
+        return f"{self.line} ({format_ts(self.ts_ms)}): {self.message}"
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ class Gap:
     n_missing: int
 
     def __str__(self) -> str:
-        return f"{format_ts(self.start_ms)} .. {format_ts(self.end_ms)} ({self.n_missing} bars)"
+        bars = "bar" if self.n_missing == 1 else "bars"
+        return f"{format_ts(self.start_ms)} .. {format_ts(self.end_ms)} ({self.n_missing:,} {bars})"
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ def _masks(candles: Candles) -> list[tuple[npt.NDArray[np.bool_], str, bool]]:
         body_low = np.minimum(c.open, c.close)
         masks = [
             (steps == 0, "duplicate timestamp (same as the previous row)", False),
-            (steps < 0, "timestamp out of order (earlier than the previous row)", False),
+            (steps < 0, "timestamp out of order", False),
         ]
         for name in (*_PRICES, "volume"):
             values = getattr(c, name)
@@ -145,8 +149,10 @@ def _detail(candles: Candles, index: int, message: str, show_values: bool) -> st
     if show_values:
         values = ", ".join(f"{n}={getattr(candles, n)[index]:g}" for n in (*_PRICES, "volume"))
         return f"{message} ({values})"
-    if index > 0:
-        return f"{message}; previous row is {format_ts(int(candles.ts_ms[index - 1]))}"
+    if message == "timestamp out of order":
+        return (
+            f"{message}: earlier than the previous row's {format_ts(int(candles.ts_ms[index - 1]))}"
+        )
     return message
 
 
