@@ -17,38 +17,6 @@ from typing import Any
 import pytest
 
 from genesis.cache import DirectoryCache, MemoryCache, ResultCache, SqlCache
-from genesis.cache.sql import mask_url
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The URL of a reachable PostgreSQL, from ``GENESIS_TEST_POSTGRES_URL``.
-
-    Skips (with the reason) when the variable is unset or the server unreachable, except
-    when ``CI`` is set: CI starts PostgreSQL, so there a missing server FAILS the tests.
-    """
-    url = os.environ.get("GENESIS_TEST_POSTGRES_URL", "")
-    in_ci = bool(os.environ.get("CI"))
-    if not url:
-        reason = "GENESIS_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1/test)"
-        if in_ci:
-            pytest.fail(f"CI is set but {reason}")
-        pytest.skip(reason)
-    import sqlalchemy as sa
-
-    driver_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sa.create_engine(driver_url, connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError as error:
-        reason = f"PostgreSQL at {mask_url(url)} is unreachable: {error.__class__.__name__}"
-        if in_ci:
-            pytest.fail(f"CI is set but {reason}")
-        pytest.skip(reason)
-    finally:
-        engine.dispose()
-    return url
 
 
 @dataclass
