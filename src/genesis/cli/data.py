@@ -68,7 +68,10 @@ def fetch(
             client=client, on_progress=on_progress,
         )  # fmt: skip
     console = Console()
-    console.print(f"{result.path}: {result.n_new:,} new candles, {result.n_total:,} in total")
+    console.print(
+        f"{result.path}: {result.n_new:,} new candles, {result.n_total:,} in total",
+        soft_wrap=True,
+    )
     if result.report is not None:
         _print_report(console, result.report)
 
@@ -141,5 +144,6 @@ def resample(
     target = out or file.with_name(f"{file.stem}_{to}{file.suffix}")
     write_candles(coarse, target)
     Console().print(
-        f"{target}: {len(coarse):,} {to} bars from {len(candles):,} {candles.timeframe} bars"
+        f"{target}: {len(coarse):,} {to} bars from {len(candles):,} {candles.timeframe} bars",
+        soft_wrap=True,
     )

@@ -136,7 +136,7 @@ def _concat(parts: list[Candles]) -> Candles:
 def _page_candles(rows: list[list[Any]], market_id: str, timeframe: str, where: str) -> Candles:
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
     table = table[np.argsort(table[:, 0], kind="stable")]
-    keep = np.concatenate(([True], np.diff(table[:, 0]) > 0))  # the exchange may repeat a row
+    keep = np.diff(table[:, 0], prepend=-np.inf) > 0  # the exchange may repeat a row
     table = table[keep]
     return Candles.from_arrays(
         table[:, 0].astype(np.int64),
