@@ -103,15 +103,11 @@ def synthetic_candles(
         Gap-free candles that pass :func:`genesis.data.validate_candles`.
     """
     bar_ms = timeframe_ms(timeframe)
-    scale = bar_ms / _HOUR_MS
-    sigma_bar = _SIGMA_1H * math.sqrt(scale)
+    sigma_bar = _SIGMA_1H * math.sqrt(bar_ms / _HOUR_MS)
     rng = np.random.default_rng(seed)
     shocks = rng.standard_t(_T_DF, n_bars) * math.sqrt((_T_DF - 2.0) / _T_DF)
     switch_u = rng.random(n_bars)
     direction_u = rng.random(n_bars)
-    wick_high = np.abs(rng.standard_normal(n_bars))
-    wick_low = np.abs(rng.standard_normal(n_bars))
-    volume_noise = rng.standard_normal(n_bars)
     log_close, sigma = _path_nb(
         shocks,
         switch_u,
@@ -121,28 +117,37 @@ def synthetic_candles(
         1.0 / _bars_for_hours(_RANGE_HOURS, bar_ms),
         math.log(START_PRICE),
     )
+    open_, high, low, close, volume = _bars(log_close, sigma, sigma_bar, bar_ms, rng)
+    start = START_MS - START_MS % bar_ms
+    ts_ms = start + bar_ms * np.arange(n_bars, dtype=np.int64)
+    return Candles.from_arrays(
+        ts_ms, open_, high, low, close, volume, symbol=symbol, timeframe=timeframe,
+        source=f"synthetic:{symbol}:{timeframe}:{seed}:{n_bars}",
+    )  # fmt: skip
+
+
+def _bars(
+    log_close: FloatArray,
+    sigma: FloatArray,
+    sigma_bar: float,
+    bar_ms: int,
+    rng: np.random.Generator,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """OHLCV around a close path: wicks and volume scale with each bar's volatility."""
+    n_bars = log_close.shape[0]
+    wick_high = np.abs(rng.standard_normal(n_bars))
+    wick_low = np.abs(rng.standard_normal(n_bars))
+    volume_noise = rng.standard_normal(n_bars)
     close = np.exp(log_close)
     open_ = np.concatenate(([START_PRICE], close[:-1]))
     high = np.maximum(open_, close) * np.exp(0.6 * sigma * wick_high)
     low = np.minimum(open_, close) * np.exp(-0.6 * sigma * wick_low)
-    move = np.abs(log_close - np.log(open_)) / sigma
+    move = np.abs(log_close - np.log(open_)) / sigma  # the bar's move in its own volatility
     volume = (
         _VOLUME_1H
-        * scale
+        * (bar_ms / _HOUR_MS)
         * (sigma / sigma_bar) ** 1.5
         * np.sqrt(1.0 + move)
         * np.exp(0.4 * volume_noise)
     )
-    start = START_MS - START_MS % bar_ms
-    ts_ms = start + bar_ms * np.arange(n_bars, dtype=np.int64)
-    return Candles.from_arrays(
-        ts_ms,
-        open_,
-        high,
-        low,
-        close,
-        volume,
-        symbol=symbol,
-        timeframe=timeframe,
-        source=f"synthetic:{symbol}:{timeframe}:{seed}:{n_bars}",
-    )
+    return open_, high, low, close, volume
