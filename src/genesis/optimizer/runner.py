@@ -225,7 +225,7 @@ def _sweep_orphans(study: optuna.Study) -> None:
     """
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-        study.enqueue_trial(trial.params, skip_if_exists=True)
+        study.enqueue_trial(trial.params)
         log.logger.warning(
             "[Runner] trial %d was left running by a dead worker: failed and re-queued",
             trial.number,

@@ -1,0 +1,110 @@
+"""The command line as a user meets it: exit codes, one-line errors, fast --help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE = ROOT / "config" / "optimizer" / "tBTCUSD_1h_optuna_smoke_loose.yaml"
+
+
+def genesis(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "genesis", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_help_does_not_import_numba_or_optuna(tmp_path: Path) -> None:
+    code = (
+        "import sys; from genesis.cli import main\n"
+        "sys.argv = ['genesis', '--help']\n"
+        "try: main()\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in ('numba', 'optuna', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("[]"), out.stdout
+    assert "optimize" in out.stdout and "backtest" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "search_space:\n  ema_fast: {type: int, low: 30, high: 10}\n",
+            "search_space.ema_fast.high: must be > low",
+        ),
+        ("strategy:\n  name: genesis_trnd\n", "did you mean: genesis_trend?"),
+        ("search_space:\n  ema_fats: {type: int, low: 5, high: 10}\n", "did you mean: ema_fast"),
+        (
+            "search_space:\n  ema_fast: {type: int, low: 1, high: 10}\n",
+            "below the strategy's minimum",
+        ),
+        ("data:\n  source: nowhere.csv\n", "nowhere.csv"),
+        ("optimizer:\n  sampler: annealing\n", "optimizer.sampler"),
+        ("score:\n  objectives: [sharp]\n", "sharp"),
+    ],
+)
+def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, expected: str) -> None:
+    result = genesis(
+        "optimize", str(write(tmp_path, text)), "--out", str(tmp_path / "out"), cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("run_*"))
+
+
+def test_optimize_then_backtest_reproduces_the_best_trial(tmp_path: Path) -> None:
+    result = genesis(
+        "optimize",
+        str(SMOKE),
+        "--trials",
+        "6",
+        "--out",
+        str(tmp_path / "out"),
+        "--study",
+        "s",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[CACHE STATS] " in result.stderr
+    run = tmp_path / "out" / "s"
+    for name in (
+        "config.yaml",
+        "study.journal",
+        "_dedup.db",
+        "trials.csv",
+        "best_trial.json",
+        "cache_stats.json",
+    ):
+        assert (run / name).exists(), name
+    best = json.loads((run / "best_trial.json").read_text())
+    out_json = tmp_path / "bt.json"
+    again = genesis(
+        "backtest", str(run / "config.yaml"), "--params", str(run / "best_trial.json"),
+        "--json", str(out_json), cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    full = json.loads(out_json.read_text())
+    assert full["key"] == best["key"]
+    assert full["score"]["values"][0] == best["score"]
+    assert full["metrics"]["n_trades"] == len(full["trades"])
+
+
+def test_backtest_rejects_unknown_params(tmp_path: Path) -> None:
+    result = genesis("backtest", str(SMOKE), "--params", '{"ema_fst": 5}', cwd=tmp_path)
+    assert result.returncode == 2
+    assert "did you mean: ema_fast" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,88 @@
+"""The config loader: validation messages with YAML paths and lines, and precedence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from genesis.config import FixedParam, IntParam, load_config
+from genesis.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", ["tBTCUSD_1h_optuna_smoke_loose.yaml", "tBTCUSD_1h_optuna.yaml"])
+def test_bundled_configs_are_valid(name: str) -> None:
+    config = load_config(ROOT / "config" / "optimizer" / name, env={})
+    assert config.strategy.name == "genesis_trend"
+    assert config.search_space
+
+
+def test_high_below_low_names_the_path_and_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "search_space:\n  fast:\n    type: int\n    low: 10\n    high: 5\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value).startswith(f"{path}:5: search_space.fast.high: must be > low")
+
+
+def test_unknown_key_and_wrong_type_are_reported(tmp_path: Path) -> None:
+    path = _write(tmp_path, "optimizer:\n  n_trails: 5\nbacktest:\n  fee_bps: lots\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    text = str(info.value)
+    assert "optimizer.n_trails: unknown key" in text
+    assert "backtest.fee_bps:" in text
+    assert f"{path}:2:" in text
+
+
+def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(_write(tmp_path, "data: [unclosed\n"), env={})
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml", env={})
+
+
+def test_bare_scalars_in_the_search_space_are_fixed(tmp_path: Path) -> None:
+    path = _write(tmp_path, "search_space:\n  slow: 30\n  fast: {type: int, low: 2, high: 9}\n")
+    config = load_config(path, env={})
+    assert config.search_space["slow"] == FixedParam(type="fixed", value=30)
+    assert isinstance(config.search_space["fast"], IntParam)
+
+
+def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
+    path = _write(tmp_path, "optimizer:\n  seed: 1\ndata:\n  fast_window: false\n")
+    assert load_config(path, env={}).optimizer.seed == 1
+    env = {
+        "GENESIS_RANDOM_SEED": "7",
+        "GENESIS_FAST_WINDOW": "1",
+        "GENESIS_PRECOMPUTE_FEATURES": "1",
+    }
+    from_env = load_config(path, env=env)
+    assert (from_env.optimizer.seed, from_env.data.fast_window, from_env.features.precompute) == (
+        7,
+        True,
+        True,
+    )
+    from_flag = load_config(path, env=env, overrides={"optimizer.seed": 99, "study_name": None})
+    assert from_flag.optimizer.seed == 99
+    assert load_config(_write(tmp_path, "{}\n"), env={}).optimizer.seed == 42
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    path = _write(tmp_path, "{}\n")
+    with pytest.raises(ConfigError, match="GENESIS_RANDOM_SEED='x' is not an integer"):
+        load_config(path, env={"GENESIS_RANDOM_SEED": "x"})
+    with pytest.raises(ConfigError, match="GENESIS_FAST_WINDOW"):
+        load_config(path, env={"GENESIS_FAST_WINDOW": "maybe"})
+
+
+def test_study_name_must_be_a_plain_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="study_name"):
+        load_config(_write(tmp_path, "study_name: ../escape\n"), env={})
