@@ -108,3 +108,35 @@ def test_backtest_rejects_unknown_params(tmp_path: Path) -> None:
     result = genesis("backtest", str(SMOKE), "--params", '{"ema_fst": 5}', cwd=tmp_path)
     assert result.returncode == 2
     assert "did you mean: ema_fast" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_exits_130_and_leaves_a_consistent_run(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    full = ROOT / "config" / "optimizer" / "tBTCUSD_1h_optuna.yaml"
+    args = [
+        "optimize",
+        str(full),
+        "--fast-window",
+        "--trials",
+        "100000",
+        "--out",
+        str(tmp_path),
+        "--study",
+        "k",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genesis", *args], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    journal = tmp_path / "k" / "study.journal"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not journal.exists() or journal.stat().st_size < 20_000):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    rows = (tmp_path / "k" / "trials.csv").read_text().splitlines()
+    assert len(rows) > 2
+    assert ",RUNNING," not in "\n".join(rows)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 app = typer.Typer(
@@ -38,24 +37,18 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``genesis`` console script: run the app, map errors to exit codes."""
+    """Entry point of the ``genesis`` console script: run the app, map errors to exit codes.
+
+    Usage errors (unknown command or option) are typer's: a usage line and exit 2.
+    """
     from genesis.errors import GenesisError
 
     _register()
     try:
-        code = app(args=argv, standalone_mode=False)
+        app(args=argv)
     except GenesisError as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         sys.exit(error.exit_code)
-    except click.exceptions.Abort:
-        typer.secho("aborted", err=True)
-        sys.exit(130)
     except KeyboardInterrupt:
         typer.secho("interrupted", err=True)
         sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except click.exceptions.Exit as error:
-        sys.exit(error.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -90,7 +90,7 @@ def optimize(
                 f"interrupted: the run directory is consistent; continue with "
                 f"genesis optimize {config} --resume" + (f" --study {study}" if study else "")
             )
-            raise
+            raise typer.Exit(130) from None
     _summary(result)
 
 
