@@ -207,3 +207,22 @@ def test_a_trial_left_running_by_a_dead_worker_is_failed_and_requeued(tmp_path: 
         str(orphan.params["fast"]),
         str(orphan.params["slow"]),
     )
+
+
+def test_postgresql_storage_and_cache(tmp_path: Path, postgres_url: str) -> None:
+    import uuid
+
+    study = f"pg_{uuid.uuid4().hex[:8]}"
+    changes = {"storage": postgres_url, "cache.location": postgres_url, "optimizer.n_trials": 6}
+    first = run(tmp_path / "a", study_name=study, **changes)
+    assert first.stats.total_trials == 6 and first.stats.computed >= 1
+    again = run(
+        tmp_path / "b", study_name=study, resume=False, **{**changes, "optimizer.n_trials": 9}
+    )
+    assert again.stats.total_trials == 9  # the same study, continued from PostgreSQL
+    rows = read_csv(again.run_dir / "trials.csv")
+    assert all(r["state"] == "COMPLETE" for r in rows)
+    fresh = run(tmp_path / "c", study_name=study + "_2", **changes)
+    assert fresh.stats.cache_hits >= 1, "results in the SQL cache are shared across studies"
+    optuna.delete_study(study_name=study, storage=postgres_url)
+    optuna.delete_study(study_name=study + "_2", storage=postgres_url)

@@ -130,6 +130,9 @@ def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
             raise StorageError(f"cannot open journal: {error.strerror}", where=str(path)) from None
     from sqlalchemy.exc import SQLAlchemyError
 
+    for plain in ("postgresql://", "postgres://"):  # the installed driver is psycopg 3
+        if url.startswith(plain):
+            url = "postgresql+psycopg://" + url.removeprefix(plain)
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
     except (SQLAlchemyError, ImportError, ValueError) as error:  # translate where they enter
