@@ -20,14 +20,16 @@ def run_optimizer(
     *,
     overrides: Mapping[str, Any] | None = None,
     on_outcome: Callable[[TrialOutcome], None] | None = None,
+    report: bool = True,
 ) -> OptimizationResult:
-    """Run the optimization a config file describes.
+    """Run the optimization a config file describes, then write its ``report.html``.
 
     Args:
         config: A YAML file (or an already validated config).
         overrides: Dotted config paths to override, e.g. ``{"optimizer.n_trials": 20}``
             (applied after the ``GENESIS_*`` environment, like command-line flags).
         on_outcome: Called after each trial (for progress displays).
+        report: Write ``report.html`` into the run directory at the end.
 
     Returns:
         The run directory, the best trial, the cache statistics and why it stopped.
@@ -36,7 +38,12 @@ def run_optimizer(
         config = load_config(config, overrides=overrides)
     elif overrides:
         raise ConfigError("overrides apply to a config file, not to a GenesisConfig")
-    return _run_optimizer(config, on_outcome=on_outcome)
+    result = _run_optimizer(config, on_outcome=on_outcome)
+    if report:
+        from genesis.report import write_report
+
+        write_report(result.run_dir)
+    return result
 
 
 @dataclass(frozen=True)

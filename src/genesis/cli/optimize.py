@@ -41,11 +41,15 @@ def optimize(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only warnings and the summary.")
     ] = False,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html at the end.")
+    ] = True,
 ) -> None:
     """Optimize a strategy's params: Optuna over cached, real backtests.
 
     Writes <out>/<study>/ with config.yaml, the study journal, trials.csv,
-    best_trial.json, cache_stats.json and trials/trial_NNNN.json per real backtest.
+    best_trial.json, cache_stats.json, report.html and trials/trial_NNNN.json per
+    real backtest.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -84,7 +88,7 @@ def optimize(
             progress.update(task, advance=1, best=f"{best[0]:.2f}" if best else "-")
 
         try:
-            result = run_optimizer(cfg, on_outcome=on_outcome)
+            result = run_optimizer(cfg, on_outcome=on_outcome, report=report)
         except KeyboardInterrupt:
             console.print(
                 f"interrupted: the run directory is consistent; continue with "
@@ -97,6 +101,8 @@ def optimize(
 def _summary(result: Any) -> None:
     stats = result.stats
     typer.echo(f"run directory: {result.run_dir}")
+    if (result.run_dir / "report.html").exists():
+        typer.echo(f"report: {result.run_dir / 'report.html'}")
     typer.echo(f"stopped: {result.stop_reason}")
     typer.echo(
         f"trials: {stats.total_trials} ({stats.completed} complete, {stats.failed} failed), "

@@ -33,6 +33,8 @@ def write_artifacts(
     problem: Problem,
     cache: ResultCache | None,
     objective: Objective,
+    *,
+    stop_reason: str | None = None,
 ) -> tuple[RunCacheStats, dict[str, Any] | None]:
     """Write ``trials.csv``, ``best_trial.json`` and ``cache_stats.json``; return stats and best."""
     trials = study.get_trials(deepcopy=False)
@@ -41,7 +43,7 @@ def write_artifacts(
     names = list(problem.score_spec.objectives)
     write_trials_csv(run.trials_csv, records, names)
     stats = cache_stats(records, corrupt_entries=objective.corrupt_entries)
-    write_json(run.cache_stats, {"study": run.name, **stats.as_dict()})
+    write_json(run.cache_stats, {"study": run.name, **stats.as_dict(), "stop_reason": stop_reason})
     best = _best(study, records, payloads, run, names)
     if best is not None:
         write_json(run.best_trial, best)

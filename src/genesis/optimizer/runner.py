@@ -105,12 +105,16 @@ def run_optimizer(
         run.name, problem.strategy.name, len(problem.candles), problem.candles.symbol,
         problem.candles.timeframe, run.root,
     )  # fmt: skip
+    reason = "stopped by an error"
     try:
         reason = _loop(study, objective, _budget(config, problem))
+    except KeyboardInterrupt:
+        reason = "interrupted (Ctrl-C)"
+        raise
     finally:
         flush_storage(storage)
         guard.close()
-        stats, best = write_artifacts(study, run, problem, cache, objective)
+        stats, best = write_artifacts(study, run, problem, cache, objective, stop_reason=reason)
         log.log_cache_stats(stats)
     log.logger.info("[Runner] stopped: %s", reason)
     return OptimizationResult(run.root, run.name, best, stats, stats.total_trials, reason)
