@@ -228,3 +228,18 @@ def test_postgresql_storage_and_cache(tmp_path: Path, postgres_url: str) -> None
     assert fresh.stats.cache_hits >= 1
     optuna.delete_study(study_name=study, storage=postgres_url)
     optuna.delete_study(study_name=study + "_2", storage=postgres_url)
+
+
+@pytest.mark.parametrize("sampler", ["random", "cmaes", "grid"])
+def test_each_single_objective_sampler_runs(tmp_path: Path, sampler: str) -> None:
+    result = run(tmp_path, **{"optimizer.sampler": sampler, "optimizer.n_trials": 8})
+    assert result.stats.total_trials == 8 and result.stats.completed >= 1
+    assert result.best is not None
+
+
+def test_nsga2_optimizes_several_objectives(tmp_path: Path) -> None:
+    score = {"objectives": ["total_return_pct", "max_drawdown_pct"]}
+    result = run(tmp_path, score=score, **{"optimizer.sampler": "nsga2", "optimizer.n_trials": 10})
+    assert result.best is not None and len(result.best["score"]) == 2
+    header = (result.run_dir / "trials.csv").read_text().splitlines()[0]
+    assert "score_total_return_pct" in header and "score_max_drawdown_pct" in header

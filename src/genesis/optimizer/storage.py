@@ -10,7 +10,9 @@ workers, see OPTUNA5.md) with two changes that keep it an ordinary journal that
 * trial attribute writes (``set_user_attr``, ``set_constraint``) are held back and
   written with the trial's next state change in one append (one fsync instead of one per
   attribute). Optuna appends and fsyncs once per operation; genesis records six
-  attributes per trial, which would otherwise double the per-trial storage cost.
+  attributes per trial, which would otherwise double the per-trial storage cost. The
+  price: a running trial's own user attributes read back from the storage miss the
+  held-back ones until the trial is told (genesis never reads them back).
 """
 
 from __future__ import annotations
@@ -28,7 +30,23 @@ from optuna.storages.journal._file import BaseJournalFileLock
 from genesis.errors import StorageError
 
 JOURNAL_NAME = "study.journal"
-_ATTR_OPS = {8, 9}  # JournalOperation.SET_TRIAL_USER_ATTR, SET_TRIAL_SYSTEM_ATTR
+_USER_ATTR_OP = 8  # JournalOperation.SET_TRIAL_USER_ATTR
+_SYSTEM_ATTR_OP = 9  # JournalOperation.SET_TRIAL_SYSTEM_ATTR
+_CONSTRAINT_PREFIX = "constraints:"
+
+
+def _deferrable(log: dict[str, Any]) -> bool:
+    """User attributes and constraints: nothing reads them back before the trial ends.
+
+    Other system attributes (a GridSampler's grid id, say) are read back while the trial
+    runs, so they are written at once.
+    """
+    op = log.get("op_code")
+    if op == _USER_ATTR_OP:
+        return True
+    if op == _SYSTEM_ATTR_OP:
+        return any(str(k).startswith(_CONSTRAINT_PREFIX) for k in log.get("system_attr", {}))
+    return False
 
 
 class FlockLock(BaseJournalFileLock):
@@ -62,7 +80,7 @@ class GenesisJournalBackend(JournalFileBackend):
             _cut_torn_tail(file_path)
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        if all(log.get("op_code") in _ATTR_OPS for log in logs):
+        if all(_deferrable(log) for log in logs):
             self._pending.extend(logs)
             return
         self._write(self._pending + logs)
