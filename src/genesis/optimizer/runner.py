@@ -129,26 +129,42 @@ def _loop(study: optuna.Study, objective: Objective, budget: _Budget) -> str:
         for t in trials
         if t.state == TrialState.COMPLETE and "key" in t.user_attrs
     )
-    asked = len(trials)
-    while (reason := budget.stop_reason(finished, asked, len(unique))) is None:
-        trial = study.ask()
-        asked += 1
-        try:
-            values = objective(trial)
-        except TrialFailed:
-            study.tell(trial, state=TrialState.FAIL)
-        except KeyboardInterrupt:
-            trial.set_user_attr(INTERRUPTED_ATTR, True)
-            study.tell(trial, state=TrialState.FAIL)
-            raise
-        except Exception as error:  # the trial boundary: a bug must not kill the study
-            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-            study.tell(trial, state=TrialState.FAIL)
-            log.logger.exception("[Runner] trial %d failed unexpectedly", trial.number)
-        else:
-            study.tell(trial, list(values) if len(values) > 1 else values[0])
-        finished += 1
+    first_new = asked = len(trials)
+    try:
+        while (reason := budget.stop_reason(finished, asked, len(unique))) is None:
+            trial = study.ask()
+            asked += 1
+            _run_trial(study, trial, objective)
+            finished += 1
+    except KeyboardInterrupt:
+        _fail_interrupted(study, first_new)
+        raise
     return reason
+
+
+def _run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None:
+    """Score one trial and tell Optuna; a failure fails the trial, never the study."""
+    try:
+        values = objective(trial)
+    except TrialFailed:
+        study.tell(trial, state=TrialState.FAIL)
+    except Exception as error:  # the trial boundary: a bug must not kill the study
+        trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+        study.tell(trial, state=TrialState.FAIL)
+        log.logger.exception("[Runner] trial %d failed unexpectedly", trial.number)
+    else:
+        study.tell(trial, list(values) if len(values) > 1 else values[0])
+
+
+def _fail_interrupted(study: optuna.Study, first_new: int) -> None:
+    """Fail the trials this session left RUNNING (Ctrl-C may land inside ask or tell).
+
+    A local run has one worker, so every RUNNING trial asked in this session is ours.
+    """
+    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if frozen.number >= first_new:
+            study._storage.set_trial_user_attr(frozen._trial_id, INTERRUPTED_ATTR, True)
+            study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
 
 
 def _budget(config: GenesisConfig, problem: Problem) -> _Budget:
