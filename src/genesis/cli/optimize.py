@@ -41,6 +41,10 @@ def optimize(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only warnings and the summary.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Worker processes on this machine [default: 1]."),
+    ] = None,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html at the end.")
     ] = True,
@@ -66,6 +70,7 @@ def optimize(
         "optimizer.seed": seed,
         "data.fast_window": fast_window,
         "features.precompute": precompute_features,
+        "optimizer.n_workers": workers,
     }
     cfg = load_config(config, overrides=overrides)
     total = cfg.optimizer.n_trials if cfg.optimizer.max_unique_backtests is None else None

@@ -143,6 +143,7 @@ class OptimizerConfig(_Model):
     max_unique_backtests: Annotated[int, Field(ge=1)] | None = None
     max_trials: Annotated[int, Field(ge=1)] | None = None
     n_startup_trials: Annotated[int, Field(ge=0)] = 10
+    n_workers: Annotated[int, Field(ge=1, le=64)] = 1
 
 
 class CacheConfig(_Model):

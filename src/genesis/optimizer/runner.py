@@ -1,9 +1,8 @@
 """The runner: one optimization from a validated config to a run directory on disk.
 
-It opens the run directory, storage, cache and dedup guard, asks Optuna for trials and
-tells it every answer (ask/tell, so that no asked trial is left RUNNING, even on
-Ctrl-C), applies the budgets, and rewrites the artifacts from the storage at the end
-or on interruption.
+It opens the run directory, storage, cache and dedup guard, starts the extra local
+workers if asked, runs the ask/tell loop (:mod:`genesis.optimizer.loop`), and rewrites
+the artifacts from the storage at the end or on interruption.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
+from optuna.storages import BaseStorage
 
 from genesis.artifacts import RunCacheStats, RunDir, latest_run, unique_run_name, write_text_atomic
 from genesis.cache import ResultCache, open_cache
@@ -25,11 +24,11 @@ from genesis.metrics import objective_direction
 from genesis.optimizer import log
 from genesis.optimizer.claims import DedupGuard
 from genesis.optimizer.export import write_artifacts
-from genesis.optimizer.objective import Objective, TrialFailed, TrialOutcome
+from genesis.optimizer.loop import Budget, run_loop, sweep_orphans
+from genesis.optimizer.objective import Objective, TrialOutcome
 from genesis.optimizer.problem import Problem, build_problem, precompute_features
 from genesis.optimizer.storage import flush_storage, open_storage
-
-INTERRUPTED_ATTR = "interrupted"
+from genesis.optimizer.workers import join_workers, start_workers
 
 
 @dataclass(frozen=True)
@@ -45,36 +44,24 @@ class OptimizationResult:
 
 
 @dataclass
-class _Budget:
-    n_trials: int
-    max_unique: int | None
-    max_trials: int
-    timeout_s: float | None
-    space_size: int | None
-    started: float
+class _Session:
+    """What one worker holds open while it runs trials."""
 
-    def stop_reason(self, finished: int, asked: int, unique: int) -> str | None:
-        if self.max_unique is not None:
-            if unique >= self.max_unique:
-                return f"{unique} unique backtests reached (max_unique_backtests)"
-            if asked >= self.max_trials:
-                return (
-                    f"{asked} trials asked (max_trials) before {self.max_unique} unique backtests"
-                )
-        elif finished >= self.n_trials:
-            return f"{finished} trials done (n_trials)"
-        if self.space_size is not None and unique >= self.space_size:
-            return f"search space exhausted: all {self.space_size} combinations evaluated"
-        if self.timeout_s is not None and time.monotonic() - self.started >= self.timeout_s:
-            return f"timeout of {self.timeout_s:g}s reached"
-        return None
+    storage: BaseStorage
+    cache: ResultCache | None
+    guard: DedupGuard
+    study: optuna.Study
+    objective: Objective
+
+    def close(self) -> None:
+        flush_storage(self.storage)
+        self.guard.close()
 
 
 def run_optimizer(
     config: GenesisConfig,
     *,
     on_outcome: Callable[[TrialOutcome], None] | None = None,
-    worker_index: int = 0,
 ) -> OptimizationResult:
     """Optimize as ``config`` says; see the module docstring.
 
@@ -86,10 +73,64 @@ def run_optimizer(
         objective_direction(name)  # an unknown objective is a config error, before any file
     problem = build_problem(config)
     run = _run_dir(config)
-    if config.features.precompute:
-        n = precompute_features(problem)
-        log.logger.info("[Runner] precomputed %d indicators of the search space", n)
+    _precompute(config, problem)
     write_text_atomic(run.config, dump_config(config))
+    session = _open_session(config, problem, run, 0, on_outcome)
+    local = config.storage is None
+    if local:  # nobody else can be on this journal yet
+        sweep_orphans(session.study)
+    n_workers = config.optimizer.n_workers
+    workers = start_workers(_worker_config(config, run), n_workers - 1) if n_workers > 1 else []
+    log.logger.info(
+        "[Runner] study %s: %s on %d bars of %s %s, %d worker(s), run directory %s",
+        run.name, problem.strategy.name, len(problem.candles), problem.candles.symbol,
+        problem.candles.timeframe, n_workers, run.root,
+    )  # fmt: skip
+    reason, interrupted = "stopped by an error", False
+    try:
+        reason = run_loop(
+            session.study,
+            session.objective,
+            _budget(config, problem),
+            shared=bool(workers) or not local,
+        )
+    except KeyboardInterrupt:
+        reason, interrupted = "interrupted (Ctrl-C)", True
+        raise
+    finally:
+        for problem_line in join_workers(workers, interrupted=interrupted):
+            log.logger.warning("[Runner] %s", problem_line)
+        if workers and local:  # trials of a worker that died are orphans now
+            sweep_orphans(session.study)
+        session.close()
+        stats, best = write_artifacts(
+            session.study, run, problem, session.cache, session.objective, stop_reason=reason
+        )
+        log.log_cache_stats(stats)
+    log.logger.info("[Runner] stopped: %s", reason)
+    return OptimizationResult(run.root, run.name, best, stats, stats.total_trials, reason)
+
+
+def run_worker(config: GenesisConfig, worker_index: int) -> str:
+    """Run one extra worker on the run ``config.study_name`` (see :mod:`.workers`)."""
+    assert config.study_name is not None
+    problem = build_problem(config)
+    run = RunDir(Path(config.output_dir) / config.study_name)
+    _precompute(config, problem)
+    session = _open_session(config, problem, run, worker_index, None)
+    try:
+        return run_loop(session.study, session.objective, _budget(config, problem), shared=True)
+    finally:
+        session.close()
+
+
+def _open_session(
+    config: GenesisConfig,
+    problem: Problem,
+    run: RunDir,
+    worker_index: int,
+    on_outcome: Callable[[TrialOutcome], None] | None,
+) -> _Session:
     storage = open_storage(config.storage, run.root)
     cache = _open_cache(config)
     guard = DedupGuard(run.dedup_db)
@@ -100,77 +141,25 @@ def run_optimizer(
         data_fingerprint=problem.data_fingerprint, window=problem.window,
         cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
     )  # fmt: skip
-    log.logger.info(
-        "[Runner] study %s: %s on %d bars of %s %s, run directory %s",
-        run.name, problem.strategy.name, len(problem.candles), problem.candles.symbol,
-        problem.candles.timeframe, run.root,
-    )  # fmt: skip
-    reason = "stopped by an error"
-    try:
-        reason = _loop(study, objective, _budget(config, problem))
-    except KeyboardInterrupt:
-        reason = "interrupted (Ctrl-C)"
-        raise
-    finally:
-        flush_storage(storage)
-        guard.close()
-        stats, best = write_artifacts(study, run, problem, cache, objective, stop_reason=reason)
-        log.log_cache_stats(stats)
-    log.logger.info("[Runner] stopped: %s", reason)
-    return OptimizationResult(run.root, run.name, best, stats, stats.total_trials, reason)
+    return _Session(storage, cache, guard, study, objective)
 
 
-def _loop(study: optuna.Study, objective: Objective, budget: _Budget) -> str:
-    trials = study.get_trials(deepcopy=False)
-    finished = sum(t.state.is_finished() and not t.user_attrs.get(INTERRUPTED_ATTR) for t in trials)
-    unique = objective.unique_keys
-    unique.update(
-        t.user_attrs["key"]
-        for t in trials
-        if t.state == TrialState.COMPLETE and "key" in t.user_attrs
-    )
-    first_new = asked = len(trials)
-    try:
-        while (reason := budget.stop_reason(finished, asked, len(unique))) is None:
-            trial = study.ask()
-            asked += 1
-            _run_trial(study, trial, objective)
-            finished += 1
-    except KeyboardInterrupt:
-        _fail_interrupted(study, first_new)
-        raise
-    return reason
+def _worker_config(config: GenesisConfig, run: RunDir) -> dict[str, Any]:
+    """The config the extra workers load: this run's study, by name."""
+    update = {"study_name": run.name, "resume": True, "output_dir": str(run.root.parent)}
+    return config.model_copy(update=update).model_dump(mode="json")
 
 
-def _run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None:
-    """Score one trial and tell Optuna; a failure fails the trial, never the study."""
-    try:
-        values = objective(trial)
-    except TrialFailed:
-        study.tell(trial, state=TrialState.FAIL)
-    except Exception as error:  # the trial boundary: a bug must not kill the study
-        trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-        study.tell(trial, state=TrialState.FAIL)
-        log.logger.exception("[Runner] trial %d failed unexpectedly", trial.number)
-    else:
-        study.tell(trial, list(values) if len(values) > 1 else values[0])
+def _precompute(config: GenesisConfig, problem: Problem) -> None:
+    if config.features.precompute:
+        n = precompute_features(problem)
+        log.logger.info("[Runner] precomputed %d indicators of the search space", n)
 
 
-def _fail_interrupted(study: optuna.Study, first_new: int) -> None:
-    """Fail the trials this session left RUNNING (Ctrl-C may land inside ask or tell).
-
-    A local run has one worker, so every RUNNING trial asked in this session is ours.
-    """
-    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if frozen.number >= first_new:
-            study._storage.set_trial_user_attr(frozen._trial_id, INTERRUPTED_ATTR, True)
-            study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
-
-
-def _budget(config: GenesisConfig, problem: Problem) -> _Budget:
+def _budget(config: GenesisConfig, problem: Problem) -> Budget:
     opt = config.optimizer
     max_trials = opt.max_trials or max(opt.n_trials, 10 * (opt.max_unique_backtests or 0))
-    return _Budget(
+    return Budget(
         n_trials=opt.n_trials, max_unique=opt.max_unique_backtests, max_trials=max_trials,
         timeout_s=opt.timeout_s, space_size=problem.space.size, started=time.monotonic(),
     )  # fmt: skip
@@ -213,7 +202,6 @@ def _study(
             f"{[d.name.lower() for d in study.directions]}, the config asks {directions}",
             hint="use a new --study name",
         )
-    _sweep_orphans(study)
     return study
 
 
@@ -234,19 +222,3 @@ def make_sampler(
     if len(config.score.objectives) < 2:
         raise ConfigError("optimizer.sampler: nsga2 is for several score.objectives")
     return optuna.samplers.NSGAIISampler(seed=seed)
-
-
-def _sweep_orphans(study: optuna.Study) -> None:
-    """Fail trials left RUNNING by a dead process and queue their params again.
-
-    With constant liar a RUNNING trial repels TPE forever (OPTUNA5.md). This process has
-    not asked anything yet, and a local run has one worker, so every RUNNING trial of a
-    journal study is an orphan.
-    """
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-        study.enqueue_trial(trial.params)
-        log.logger.warning(
-            "[Runner] trial %d was left running by a dead worker: failed and re-queued",
-            trial.number,
-        )

@@ -1,0 +1,137 @@
+"""The ask/tell loop of one worker and the budget that ends it.
+
+Every asked trial is told (COMPLETE, or FAIL with the reason kept), also on Ctrl-C: with
+Optuna 5's constant liar a trial left RUNNING repels TPE from its params for good.
+
+With one local worker the loop counts trials itself. When several workers share the
+study (``--workers``, or a database storage that other machines join), the budget is
+read from the storage before each trial, so that all of them stop at the study's total.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from genesis.optimizer import log
+from genesis.optimizer.objective import Objective, TrialFailed
+
+INTERRUPTED_ATTR = "interrupted"
+
+
+@dataclass
+class Budget:
+    """When to stop: trials, unique backtests, an exhausted space, time."""
+
+    n_trials: int
+    max_unique: int | None
+    max_trials: int
+    timeout_s: float | None
+    space_size: int | None
+    started: float
+
+    def stop_reason(self, finished: int, asked: int, unique: int) -> str | None:
+        """Why to stop now, or ``None`` to ask another trial."""
+        if self.max_unique is not None:
+            if unique >= self.max_unique:
+                return f"{unique} unique backtests reached (max_unique_backtests)"
+            if asked >= self.max_trials:
+                return (
+                    f"{asked} trials asked (max_trials) before {self.max_unique} unique backtests"
+                )
+        elif finished >= self.n_trials:
+            return f"{finished} trials done (n_trials)"
+        elif asked >= self.n_trials:
+            return f"{asked} trials asked (n_trials), the last ones by other workers"
+        if self.space_size is not None and unique >= self.space_size:
+            return f"search space exhausted: all {self.space_size} combinations evaluated"
+        if self.timeout_s is not None and time.monotonic() - self.started >= self.timeout_s:
+            return f"timeout of {self.timeout_s:g}s reached"
+        return None
+
+
+def run_loop(study: optuna.Study, objective: Objective, budget: Budget, *, shared: bool) -> str:
+    """Ask, score and tell trials until the budget says stop; returns why it stopped."""
+    trials = study.get_trials(deepcopy=False)
+    finished, asked = _counts(trials)
+    unique = objective.unique_keys
+    unique.update(_complete_keys(trials))
+    first_new = len(trials)
+    try:
+        while (reason := budget.stop_reason(finished, asked, len(unique))) is None:
+            trial = study.ask()
+            run_trial(study, trial, objective)
+            if shared:
+                trials = study.get_trials(deepcopy=False)
+                finished, asked = _counts(trials)
+                unique.update(_complete_keys(trials))
+            else:
+                finished += 1
+                asked += 1
+    except KeyboardInterrupt:
+        fail_interrupted(study, first_new)
+        raise
+    return reason
+
+
+def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None:
+    """Score one trial and tell Optuna; a failure fails the trial, never the study."""
+    try:
+        values = objective(trial)
+    except TrialFailed:
+        study.tell(trial, state=TrialState.FAIL)
+    except Exception as error:  # the trial boundary: a bug must not kill the study
+        trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+        study.tell(trial, state=TrialState.FAIL)
+        log.logger.exception("[Runner] trial %d failed unexpectedly", trial.number)
+    else:
+        study.tell(trial, list(values) if len(values) > 1 else values[0])
+
+
+def fail_interrupted(study: optuna.Study, first_new: int) -> None:
+    """Fail the trials left RUNNING since ``first_new`` (Ctrl-C may land inside ask or tell).
+
+    Ctrl-C reaches every local worker at once, so each RUNNING trial asked since this
+    session began is being abandoned.
+    """
+    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if frozen.number >= first_new:
+            # Optuna has no public setter by trial number; this is the storage's own call.
+            study._storage.set_trial_user_attr(frozen._trial_id, INTERRUPTED_ATTR, True)
+            study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
+
+
+def sweep_orphans(study: optuna.Study) -> int:
+    """Fail trials left RUNNING by dead processes and queue their params again.
+
+    Only call this when no other worker can be running on the study (a local journal
+    before the workers start, or after they all ended).
+    """
+    orphans = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for trial in orphans:
+        study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+        study.enqueue_trial(trial.params)
+        log.logger.warning(
+            "[Runner] trial %d was left running by a dead worker: failed and re-queued",
+            trial.number,
+        )
+    return len(orphans)
+
+
+def _counts(trials: list[FrozenTrial]) -> tuple[int, int]:
+    """(finished, asked) trials, not counting those abandoned by an interruption."""
+    live = [t for t in trials if not t.user_attrs.get(INTERRUPTED_ATTR)]
+    finished = sum(t.state.is_finished() for t in live)
+    asked = sum(t.state != TrialState.WAITING for t in live)
+    return finished, asked
+
+
+def _complete_keys(trials: list[FrozenTrial]) -> set[str]:
+    return {
+        str(t.user_attrs["key"])
+        for t in trials
+        if t.state == TrialState.COMPLETE and "key" in t.user_attrs
+    }

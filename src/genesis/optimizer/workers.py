@@ -1,0 +1,70 @@
+"""Local parallel workers: extra processes that join the run's study (``--workers N``).
+
+Worker ``i`` is a fresh process (``spawn``) that loads the same config, opens the same
+journal, result cache and dedup guard, seeds its sampler with ``seed + i``, and runs the
+same loop until the study's shared budget is spent. The main process is worker 0; it
+sweeps orphans before the others start and writes the artifacts after they end.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import sys
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from genesis.optimizer import log
+
+_JOIN_TIMEOUT_S = 60.0
+
+
+def start_workers(config: dict[str, Any], n_extra: int) -> list[BaseProcess]:
+    """Start ``n_extra`` worker processes (indexes 1..n_extra) on ``config`` (a dumped model)."""
+    context = multiprocessing.get_context("spawn")
+    level = log.logger.getEffectiveLevel()
+    processes: list[BaseProcess] = []
+    for index in range(1, n_extra + 1):
+        process = context.Process(
+            target=worker_main, args=(config, index, level), name=f"genesis-worker-{index}"
+        )
+        process.start()
+        processes.append(process)
+    return processes
+
+
+def join_workers(processes: list[BaseProcess], *, interrupted: bool) -> list[str]:
+    """Wait for the workers to end; returns a line for each that did not end cleanly."""
+    problems = []
+    for process in processes:
+        if interrupted and process.is_alive():
+            process.join(_JOIN_TIMEOUT_S / 4)
+        process.join(_JOIN_TIMEOUT_S if not interrupted else 1.0)
+        if process.is_alive():
+            process.terminate()
+            process.join(5.0)
+            problems.append(f"{process.name} did not stop and was terminated")
+        elif process.exitcode not in (0, 130, -signal.SIGINT):
+            problems.append(f"{process.name} ended with exit code {process.exitcode}")
+    return problems
+
+
+def worker_main(config: dict[str, Any], index: int, level: int) -> None:
+    """Entry point of a worker process: one loop on the shared study, then exit."""
+    from genesis.config import GenesisConfig
+    from genesis.errors import GenesisError
+    from genesis.optimizer.runner import run_worker
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.logger.handlers[:] = [handler]
+    log.logger.setLevel(level)
+    log.logger.propagate = False
+    try:
+        run_worker(GenesisConfig.model_validate(config), index)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except GenesisError as error:
+        log.logger.error("[Runner] worker %d: %s", index, error)
+        sys.exit(error.exit_code)
