@@ -135,7 +135,7 @@ def batched_params() -> Iterator[None]:
     workers' constant liar still sees the running trial's params): 3 fsyncs per trial
     instead of 3 + one per param.
     """
-    ops = storage_module._ATTR_OPS
+    deferrable = storage_module._deferrable
     suggest = SearchSpace.suggest
 
     def suggest_then_flush(space: SearchSpace, trial: optuna.Trial) -> dict[str, Any]:
@@ -143,12 +143,15 @@ def batched_params() -> Iterator[None]:
         flush_storage(trial.study._storage)
         return params
 
-    storage_module._ATTR_OPS = {*ops, 5}  # JournalOperation.SET_TRIAL_PARAM
+    def params_too(log: dict[str, Any]) -> bool:
+        return log.get("op_code") == 5 or deferrable(log)  # JournalOperation.SET_TRIAL_PARAM
+
+    storage_module._deferrable = params_too
     SearchSpace.suggest = suggest_then_flush  # type: ignore[method-assign]
     try:
         yield
     finally:
-        storage_module._ATTR_OPS = ops
+        storage_module._deferrable = deferrable
         SearchSpace.suggest = suggest  # type: ignore[method-assign]
 
 
