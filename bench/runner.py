@@ -22,9 +22,6 @@ within 1.10x). Then one instrumented genesis run breaks its time down (backtest,
 lookup, claims, payload writes, storage, sampler) and a micro-benchmark times
 ``Objective._lookup`` on a memory hit and on a result-cache (disk) hit (target < 1 ms).
 
-``--only "genesis, params batched (patch)" genesis "optuna + genesis journal"`` also times
-the storage change proposed for ``genesis.optimizer.storage`` (applied in-process only).
-
 Run: ``.venv/bin/python bench/runner.py [--trials 1000] [--bars 50000] [--repeats 3]``
 Profile one scenario: ``.venv/bin/python -m cProfile -s tottime bench/runner.py --only
 genesis --repeats 1 --no-breakdown``
@@ -50,14 +47,12 @@ from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 import genesis.optimizer.objective as objective_module
-import genesis.optimizer.storage as storage_module
 from _common import load, median, plain_objective, quiet, table, warm_numba
 from genesis.cache import DirectoryCache
 from genesis.config import GenesisConfig
 from genesis.metrics import objective_direction
 from genesis.optimizer import (
     Objective,
-    SearchSpace,
     TrialOutcome,
     build_problem,
     run_optimizer,
@@ -69,7 +64,6 @@ from genesis.optimizer.storage import GenesisJournalBackend, flush_storage, open
 CONFIG = "tBTCUSD_1h_optuna.yaml"
 TARGET_RATIO = 1.10
 GENESIS = "genesis"
-EXPERIMENT = "genesis, params batched (patch)"
 BASELINES = ("optuna + genesis journal", "optuna + stock journal", "optuna in-memory")
 
 
@@ -124,35 +118,6 @@ def run_genesis(trials: int, bars: int) -> Run:
         )
         params = [t.params for t in study.get_trials(deepcopy=False)]
     return Run(GENESIS, wall, _gaps_ms(stamps), len(keys), params)
-
-
-@contextmanager
-def batched_params() -> Iterator[None]:
-    """The storage change proposed in the report, applied in this process only.
-
-    ``SET_TRIAL_PARAM`` records are held back like attribute records and written in one
-    append right after ``SearchSpace.suggest`` (before the backtest, so that other
-    workers' constant liar still sees the running trial's params): 3 fsyncs per trial
-    instead of 3 + one per param.
-    """
-    deferrable = storage_module._deferrable
-    suggest = SearchSpace.suggest
-
-    def suggest_then_flush(space: SearchSpace, trial: optuna.Trial) -> dict[str, Any]:
-        params = suggest(space, trial)
-        flush_storage(trial.study._storage)
-        return params
-
-    def params_too(log: dict[str, Any]) -> bool:
-        return log.get("op_code") == 5 or deferrable(log)  # JournalOperation.SET_TRIAL_PARAM
-
-    storage_module._deferrable = params_too
-    SearchSpace.suggest = suggest_then_flush  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        storage_module._deferrable = deferrable
-        SearchSpace.suggest = suggest  # type: ignore[method-assign]
 
 
 def run_plain(scenario: str, trials: int, bars: int) -> Run:
@@ -292,9 +257,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--bars", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--only", nargs="+", choices=[GENESIS, EXPERIMENT, *BASELINES], help="run these only"
-    )
+    parser.add_argument("--only", nargs="+", choices=[GENESIS, *BASELINES], help="run these only")
     parser.add_argument("--no-breakdown", action="store_true", help="skip the instrumented run")
     args = parser.parse_args()
     quiet()
@@ -307,10 +270,6 @@ def main() -> int:
         for scenario in scenarios:
             if scenario == GENESIS:
                 run = run_genesis(args.trials, args.bars)
-            elif scenario == EXPERIMENT:
-                with batched_params():
-                    run = run_genesis(args.trials, args.bars)
-                run.scenario = EXPERIMENT
             else:
                 run = run_plain(scenario, args.trials, args.bars)
             runs[scenario].append(run)
@@ -329,7 +288,7 @@ def main() -> int:
         trial_ms, wall = med[scenario]
         same = all(r.params == reference for r in rs)
         ratio = ["", ""]
-        if scenario not in (GENESIS, EXPERIMENT) and GENESIS in med:
+        if scenario != GENESIS and GENESIS in med:
             ratio = [f"{med[GENESIS][0] / trial_ms:.3f}x", f"{med[GENESIS][1] / wall:.3f}x"]
         rows.append([scenario, f"{trial_ms:.2f}", f"{wall:.2f}", *ratio,
                      rs[0].backtests, "yes" if same else "NO"])  # fmt: skip

@@ -17,7 +17,7 @@ from genesis.artifacts import TIMING_COLUMNS
 from genesis.cache import DirectoryCache
 from genesis.config import config_from_dict
 from genesis.optimizer import OptimizationResult, TrialOutcome, run_optimizer
-from genesis.optimizer.storage import open_storage
+from genesis.optimizer.storage import flush_storage, open_storage
 
 SMALL_SPACE = {
     "fast": {"type": "int", "low": 5, "high": 15, "step": 5},
@@ -194,11 +194,13 @@ def test_ctrl_c_leaves_a_consistent_run_that_resumes(tmp_path: Path) -> None:
 
 def test_a_trial_left_running_by_a_dead_worker_is_failed_and_requeued(tmp_path: Path) -> None:
     run(tmp_path, study_name="o", **{"optimizer.n_trials": 3})
-    study = optuna.load_study(storage=open_storage(None, tmp_path / "o"), study_name="o")
+    storage = open_storage(None, tmp_path / "o")
+    study = optuna.load_study(storage=storage, study_name="o")
     orphan = study.ask()
     orphan.suggest_int("fast", 4, 40, step=4)
     orphan.suggest_int("slow", 50, 200, step=25)
     orphan.suggest_float("atr_stop_mult", 0.0, 4.0, step=1.0)
+    flush_storage(storage)  # as the objective does after suggesting; then the process "dies"
     resumed = run(tmp_path, study_name="o", resume=True, **{"optimizer.n_trials": 5})
     rows = read_csv(resumed.run_dir / "trials.csv")
     assert rows[orphan.number]["state"] == "FAIL"

@@ -27,9 +27,13 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise ArtifactError(f"cannot write: {error.strerror}", where=str(path)) from None
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Pretty JSON, atomically."""
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
+    """JSON, atomically: indented for people, or ``compact`` on hot paths."""
+    if compact:
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    else:
+        text = json.dumps(data, indent=2, allow_nan=False)
+    write_text_atomic(path, text + "\n")
 
 
 def trials_csv_text(records: Iterable[TrialRecord], objective_names: Sequence[str]) -> str:

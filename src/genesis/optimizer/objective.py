@@ -66,6 +66,7 @@ class Objective:
     run_dir: RunDir
     guard: DedupGuard
     on_outcome: Callable[[TrialOutcome], None] | None = None
+    after_suggest: Callable[[], None] | None = None
     memory: dict[str, Payload] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     corrupt_entries: int = 0
@@ -74,6 +75,8 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
         params = self.space.suggest(trial)
+        if self.after_suggest is not None:
+            self.after_suggest()  # publish the params before the (possibly long) backtest
         key: str | None = None
         try:
             spec = make_spec(
@@ -133,7 +136,7 @@ class Objective:
         try:
             evaluation = evaluate(spec, self.strategy, self.features)
             payload = self._payload(number, spec, key, evaluation)
-            write_json(self.run_dir.trial_file(number), payload)
+            write_json(self.run_dir.trial_file(number), payload, compact=True)
             if self.cache is not None:
                 self.cache.put(key, payload)
             stored = True

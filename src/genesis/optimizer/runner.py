@@ -17,7 +17,7 @@ import optuna
 from optuna.storages import BaseStorage
 
 from genesis.artifacts import RunCacheStats, RunDir, latest_run, unique_run_name, write_text_atomic
-from genesis.cache import ResultCache, open_cache
+from genesis.cache import DirectoryCache, ResultCache, open_cache
 from genesis.config import GenesisConfig, dump_config
 from genesis.errors import ConfigError, StorageError
 from genesis.metrics import objective_direction
@@ -140,6 +140,7 @@ def _open_session(
         settings=problem.settings, score_spec=problem.score_spec,
         data_fingerprint=problem.data_fingerprint, window=problem.window,
         cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
+        after_suggest=lambda: flush_storage(storage),
     )  # fmt: skip
     return _Session(storage, cache, guard, study, objective)
 
@@ -178,9 +179,14 @@ def _run_dir(config: GenesisConfig) -> RunDir:
 
 
 def _open_cache(config: GenesisConfig) -> ResultCache | None:
+    """The run's result cache. A directory cache skips fsync: entries are checksummed, so a
+    crash costs at most a recomputed backtest, never a wrong score (0.7 ms per backtest)."""
     if not config.cache.enabled:
         return None
-    return open_cache(config.cache.location or str(Path(config.output_dir) / "_cache"))
+    location = config.cache.location or str(Path(config.output_dir) / "_cache")
+    if "://" not in location:
+        return DirectoryCache(Path(location), fsync=False)
+    return open_cache(location)
 
 
 def _study(

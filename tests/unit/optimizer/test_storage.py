@@ -56,3 +56,19 @@ def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path: Path) -> None:
 def test_mask_password() -> None:
     assert mask_password("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
     assert mask_password("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_params_are_published_by_a_flush_before_the_trial_ends(tmp_path: Path) -> None:
+    from genesis.optimizer.storage import flush_storage
+
+    storage = open_storage(None, tmp_path)
+    study = optuna.create_study(storage=storage, study_name="p")
+    trial = study.ask()
+    trial.suggest_int("x", 0, 9)
+    other = optuna.load_study(
+        storage=JournalStorage(JournalFileBackend(str(tmp_path / JOURNAL_NAME))), study_name="p"
+    )
+    assert other.get_trials()[0].params == {}
+    flush_storage(storage)
+    running = other.get_trials()[0]
+    assert running.state == TrialState.RUNNING and running.params == trial.params
