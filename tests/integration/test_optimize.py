@@ -255,3 +255,16 @@ def test_two_local_workers_share_the_budget_and_never_compute_a_key_twice(tmp_pa
     computed = [r["key"] for r in rows if r["cache_source"] == "computed"]
     assert len(computed) == len(set(computed)), "a backtest ran twice"
     assert_true_scores(result, tmp_path / "_cache")
+
+
+def test_trial_files_lost_with_a_killed_run_come_back_on_resume(tmp_path: Path) -> None:
+    first = run(tmp_path, study_name="k", **{"optimizer.n_trials": 6})
+    files = sorted((first.run_dir / "trials").glob("trial_*.json"))
+    assert len(files) == first.stats.computed > 0
+    for path in files:  # as if the process had been killed before writing them
+        path.unlink()
+    run(tmp_path, study_name="k", resume=True, **{"optimizer.n_trials": 6})
+    again = sorted((first.run_dir / "trials").glob("trial_*.json"))
+    assert [p.name for p in again] == [p.name for p in files]
+    payload = json.loads(again[0].read_text())
+    assert payload["backtest_path"] == f"k/trials/{again[0].name}"

@@ -36,8 +36,13 @@ def write_artifacts(
     *,
     stop_reason: str | None = None,
 ) -> tuple[RunCacheStats, dict[str, Any] | None]:
-    """Write ``trials.csv``, ``best_trial.json`` and ``cache_stats.json``; return stats and best."""
+    """Write ``trials/``, ``trials.csv``, ``best_trial.json`` and ``cache_stats.json``.
+
+    The real backtests' files are written here, once, rather than on the hot path of each
+    trial; a killed run gets them on ``--resume`` (from the result cache).
+    """
     trials = study.get_trials(deepcopy=False)
+    _write_trial_files(trials, run, cache, objective)
     payloads = {key: p for key in _keys(trials) if (p := _payload(key, objective, cache))}
     records = [_record(t, payloads) for t in trials]
     names = list(problem.score_spec.objectives)
@@ -48,6 +53,24 @@ def write_artifacts(
     if best is not None:
         write_json(run.best_trial, best)
     return stats, best
+
+
+def _write_trial_files(
+    trials: list[FrozenTrial], run: RunDir, cache: ResultCache | None, objective: Objective
+) -> None:
+    """``trials/trial_NNNN.json`` for every trial whose backtest ran in this run directory."""
+    for number, payload in objective.computed.items():
+        write_json(run.trial_file(number), payload, compact=True)
+    for trial in trials:
+        attrs = trial.user_attrs
+        path = run.trial_file(trial.number)
+        if attrs.get("cache_source") != "computed" or trial.number in objective.computed:
+            continue
+        if not str(attrs.get("backtest_path", "")).startswith(f"{run.name}/") or path.exists():
+            continue
+        stored = _payload(str(attrs.get("key")), objective, cache)
+        if stored is not None:
+            write_json(path, stored, compact=True)
 
 
 def _keys(trials: list[FrozenTrial]) -> set[str]:

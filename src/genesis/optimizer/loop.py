@@ -113,11 +113,12 @@ def sweep_orphans(study: optuna.Study) -> int:
     orphans = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     for trial in orphans:
         study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-        study.enqueue_trial(trial.params)
+        if trial.params:  # a lone worker publishes params only with tell: nothing to re-queue
+            study.enqueue_trial(trial.params)
         log.logger.warning(
-            "[Runner] trial %d was left running by a dead worker: failed and re-queued",
-            trial.number,
-        )
+            "[Runner] trial %d was left running by a dead worker: failed%s",
+            trial.number, " and re-queued" if trial.params else "",
+        )  # fmt: skip
     return len(orphans)
 
 

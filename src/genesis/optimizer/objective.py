@@ -21,7 +21,7 @@ from typing import Any
 
 import optuna
 
-from genesis.artifacts import CacheSource, RunDir, write_json
+from genesis.artifacts import CacheSource, RunDir
 from genesis.cache import Payload, ResultCache, cache_key
 from genesis.engine import BacktestSettings
 from genesis.errors import BacktestError, CorruptCacheEntry, StrategyError
@@ -71,6 +71,8 @@ class Objective:
     failures: dict[str, str] = field(default_factory=dict)
     corrupt_entries: int = 0
     unique_keys: set[str] = field(default_factory=set)
+    computed: dict[int, Payload] = field(default_factory=dict)
+    """Payloads of the backtests this process ran, by trial: written to ``trials/`` at export."""
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
@@ -136,7 +138,7 @@ class Objective:
         try:
             evaluation = evaluate(spec, self.strategy, self.features)
             payload = self._payload(number, spec, key, evaluation)
-            write_json(self.run_dir.trial_file(number), payload, compact=True)
+            self.computed[number] = payload
             if self.cache is not None:
                 self.cache.put(key, payload)
             stored = True

@@ -140,9 +140,14 @@ def _open_session(
         settings=problem.settings, score_spec=problem.score_spec,
         data_fingerprint=problem.data_fingerprint, window=problem.window,
         cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
-        after_suggest=lambda: flush_storage(storage),
+        after_suggest=(lambda: flush_storage(storage)) if _shared(config) else None,
     )  # fmt: skip
     return _Session(storage, cache, guard, study, objective)
+
+
+def _shared(config: GenesisConfig) -> bool:
+    """Whether other workers may use the study while this one runs."""
+    return config.optimizer.n_workers > 1 or config.storage is not None
 
 
 def _worker_config(config: GenesisConfig, run: RunDir) -> dict[str, Any]:
