@@ -57,6 +57,7 @@ from genesis.optimizer import (
     build_problem,
     run_optimizer,
 )
+from genesis.optimizer import export as export_module
 from genesis.optimizer.claims import DedupGuard
 from genesis.optimizer.runner import make_sampler
 from genesis.optimizer.storage import GenesisJournalBackend, flush_storage, open_storage
@@ -190,8 +191,8 @@ class Timings:
             self.wrap(objective_module, "evaluate", "  backtest (evaluate)"),
             self.wrap(DedupGuard, "claim", "  claim (sqlite)"),
             self.wrap(DedupGuard, "release", "  release (sqlite commit)"),
-            self.wrap(objective_module, "write_json", "  trial json (atomic write)"),
-            self.wrap(DirectoryCache, "put", "  cache put (fsync + rename)"),
+            self.wrap(DirectoryCache, "put", "  cache put (write + rename)"),
+            self.wrap(export_module, "write_json", "trial files + artifacts at the end"),
             self.wrap(Objective, "_record", "  _record (user attrs, constraints)"),
             self.wrap(GenesisJournalBackend, "_write", "journal append (flock + fsync)"),
             self.wrap(GenesisJournalBackend, "read_logs", "journal read_logs"),
