@@ -19,7 +19,7 @@ KEY = "ab" * 32
         ("postgresql://bob:s3cret@db:5432/x", "postgresql://bob:***@db:5432/x"),
         ("postgresql+psycopg://bob:p%40ss@db/x", "postgresql+psycopg://bob:***@db/x"),
         ("postgresql://bob@db/x", "postgresql://bob@db/x"),
-        ("sqlite:///tmp/c.db", "sqlite:///tmp/c.db"),
+        ("sqlite:///cache.db", "sqlite:///cache.db"),
     ],
 )
 def test_mask_url(url: str, masked: str) -> None:
