@@ -24,7 +24,7 @@ import optuna
 from genesis.artifacts import CacheSource, RunDir
 from genesis.cache import Payload, ResultCache, cache_key
 from genesis.engine import BacktestSettings
-from genesis.errors import BacktestError, CorruptCacheEntry, StrategyError
+from genesis.errors import BacktestError, CacheError, CorruptCacheEntry, StrategyError
 from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
 from genesis.features import Features
 from genesis.metrics.score import ScoreSpec
@@ -88,8 +88,7 @@ class Objective:
             key = cache_key(spec)
             source, payload = self._lookup(trial.number, key)
             if payload is None:
-                payload = self._compute(trial.number, spec, key)
-                source = CacheSource.COMPUTED
+                source, payload = self._compute(trial.number, spec, key)
         except (StrategyError, BacktestError, TrialFailed) as error:
             message = str(error)
             if key is not None:
@@ -126,28 +125,37 @@ class Objective:
             log.logger.warning("[CACHE] corrupt entry ignored, recomputing: %s", error)
             return None
 
-    def _compute(self, number: int, spec: BacktestSpec, key: str) -> Payload:
+    def _compute(self, number: int, spec: BacktestSpec, key: str) -> tuple[CacheSource, Payload]:
         holder = self.guard.claim(key, number)
         while holder is not None:  # another live worker is computing it: wait for its result
             time.sleep(_WAIT_POLL_S)
-            payload = self._cache_get(key)
-            if payload is not None:
-                return payload
+            waited = self._cache_get(key)
+            if waited is not None:
+                log.log_cache_hit(number, waited["score"]["values"])
+                return CacheSource.CACHE, waited
             holder = self.guard.claim(key, number)
-        stored = False
+        done = False
         try:
             evaluation = evaluate(spec, self.strategy, self.features)
             payload = self._payload(number, spec, key, evaluation)
             self.computed[number] = payload
-            if self.cache is not None:
-                self.cache.put(key, payload)
-            stored = True
+            self._cache_put(key, payload)
+            done = True
         finally:
-            self.guard.release(key, number, done=stored)
+            self.guard.release(key, number, done=done)
         log.log_computed(
             number, evaluation.elapsed_s, payload["score"]["values"], payload["metrics"]
         )
-        return payload
+        return CacheSource.COMPUTED, payload
+
+    def _cache_put(self, key: str, payload: Payload) -> None:
+        """Store a result; a cache that cannot be written costs reuse, never the trial."""
+        if self.cache is None:
+            return
+        try:
+            self.cache.put(key, payload)
+        except CacheError as error:
+            log.logger.warning("[CACHE] result of key %s not stored: %s", key[:12], error)
 
     def _payload(self, number: int, spec: BacktestSpec, key: str, ev: Evaluation) -> Payload:
         run = self.run_dir.name

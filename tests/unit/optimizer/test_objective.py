@@ -1,0 +1,116 @@
+"""The objective's single flight and its tolerance of a cache that cannot be written."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+
+from genesis.artifacts import CacheSource, RunDir
+from genesis.cache import DirectoryCache, MemoryCache, Payload, cache_key
+from genesis.config import config_from_dict
+from genesis.errors import CacheError
+from genesis.evaluate import evaluate, make_spec
+from genesis.optimizer import Objective, TrialOutcome, build_problem
+from genesis.optimizer.claims import DedupGuard
+from genesis.optimizer.problem import Problem
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+PARAMS = {"fast": 8, "slow": 50}
+
+
+@pytest.fixture(scope="module")
+def problem() -> Problem:
+    config = {
+        "data": {"source": "synthetic:tBTCUSD:1h:7:3000"},
+        "strategy": {"name": "ema_cross"},
+        "search_space": {
+            "fast": {"type": "int", "low": 4, "high": 40, "step": 4},
+            "slow": {"type": "int", "low": 50, "high": 200, "step": 25},
+        },
+        "score": {"objectives": ["total_return_pct"]},
+    }
+    return build_problem(config_from_dict(config))
+
+
+def _objective(
+    problem: Problem, tmp_path: Path, cache: Any, outcomes: list[TrialOutcome]
+) -> Objective:
+    run = RunDir(tmp_path / "run").create()
+    return Objective(
+        strategy=problem.strategy, features=problem.features, space=problem.space,
+        settings=problem.settings, score_spec=problem.score_spec,
+        data_fingerprint=problem.data_fingerprint, window=problem.window,
+        cache=cache, run_dir=run, guard=DedupGuard(run.dedup_db), on_outcome=outcomes.append,
+    )  # fmt: skip
+
+
+def _trial_with(params: dict[str, int]) -> optuna.Trial:
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial(params)
+    return study.ask()
+
+
+def _real_payload(problem: Problem) -> tuple[str, Payload]:
+    spec = make_spec(
+        problem.strategy, PARAMS, problem.data_fingerprint, problem.settings,
+        problem.score_spec, window=problem.window,
+    )  # fmt: skip
+    ev = evaluate(spec, problem.strategy, problem.features)
+    payload = {
+        "key": cache_key(spec),
+        "score": {"values": list(ev.score.values), "constraints": {}},
+    }
+    return cache_key(spec), payload
+
+
+def test_a_key_claimed_by_a_live_worker_is_waited_for_not_recomputed(
+    problem: Problem, tmp_path: Path
+) -> None:
+    cache = DirectoryCache(tmp_path / "cache")
+    outcomes: list[TrialOutcome] = []
+    objective = _objective(problem, tmp_path, cache, outcomes)
+    key, payload = _real_payload(problem)
+    other = subprocess.Popen(["sleep", "30"])  # a live process on this host holds the claim
+    try:
+        with sqlite3.connect(objective.guard.path) as db:
+            db.execute(
+                "INSERT INTO claims VALUES (?, ?, ?, ?, ?)",
+                (key, socket.gethostname(), other.pid, 99, time.time()),
+            )
+
+        def finish_elsewhere() -> None:
+            time.sleep(0.3)
+            cache.put(key, payload)
+
+        threading.Thread(target=finish_elsewhere).start()
+        values = objective(_trial_with(PARAMS))
+    finally:
+        other.kill()
+    assert values == tuple(payload["score"]["values"])
+    assert outcomes[-1].source is CacheSource.CACHE
+    assert objective.computed == {}, "the backtest must not run a second time"
+
+
+def test_a_cache_that_cannot_be_written_costs_reuse_not_the_trial(
+    problem: Problem, tmp_path: Path
+) -> None:
+    class FullDisk(MemoryCache):
+        def put(self, key: str, payload: Payload) -> None:
+            raise CacheError("no space left on device")
+
+    outcomes: list[TrialOutcome] = []
+    objective = _objective(problem, tmp_path, FullDisk(), outcomes)
+    _, payload = _real_payload(problem)
+    values = objective(_trial_with(PARAMS))
+    assert values == tuple(payload["score"]["values"])
+    assert outcomes[-1].source is CacheSource.COMPUTED
+    again = objective(_trial_with(PARAMS))
+    assert again == values and outcomes[-1].source is CacheSource.MEMORY
