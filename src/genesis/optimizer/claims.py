@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genesis.errors import StorageError
+from genesis.optimizer.owner import Owner
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -45,15 +46,7 @@ class Claim:
 
     def holder_alive(self) -> bool:
         """False only when the holder is surely dead (same host and its pid is gone)."""
-        if self.host != socket.gethostname():
-            return True
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return Owner(self.host, self.pid).alive()
 
 
 class DedupGuard:

@@ -11,6 +11,7 @@ read from the storage before each trial, so that all of them stop at the study's
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import optuna
@@ -18,8 +19,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
+from genesis.optimizer.owner import Owner
 
 INTERRUPTED_ATTR = "interrupted"
+WORKER_ATTR = "worker"
 
 
 @dataclass
@@ -53,8 +56,18 @@ class Budget:
         return None
 
 
-def run_loop(study: optuna.Study, objective: Objective, budget: Budget, *, shared: bool) -> str:
-    """Ask, score and tell trials until the budget says stop; returns why it stopped."""
+def run_loop(
+    study: optuna.Study,
+    objective: Objective,
+    budget: Budget,
+    *,
+    shared: bool,
+    between_trials: Callable[[], None] | None = None,
+) -> str:
+    """Ask, score and tell trials until the budget says stop; returns why it stopped.
+
+    ``between_trials`` runs after each trial (the main process watches its workers there).
+    """
     trials = study.get_trials(deepcopy=False)
     finished, asked = _counts(trials)
     unique = objective.unique_keys
@@ -64,6 +77,8 @@ def run_loop(study: optuna.Study, objective: Objective, budget: Budget, *, share
         while (reason := budget.stop_reason(finished, asked, len(unique))) is None:
             trial = study.ask()
             run_trial(study, trial, objective)
+            if between_trials is not None:
+                between_trials()
             if shared:
                 trials = study.get_trials(deepcopy=False)
                 finished, asked = _counts(trials)
@@ -104,13 +119,19 @@ def fail_interrupted(study: optuna.Study, first_new: int) -> None:
             study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
 
 
-def sweep_orphans(study: optuna.Study) -> int:
+def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool) -> int:
     """Fail trials left RUNNING by dead processes and queue their params again.
 
-    Only call this when no other worker can be running on the study (a local journal
-    before the workers start, or after they all ended).
+    A trial whose ``worker`` attribute names a process that is surely dead is an orphan;
+    one whose owner is alive (or on another host) is left alone. A trial without an owner
+    (a lone local worker records it only at ``tell``) is an orphan only when
+    ``unknown_are_orphans``: a local journal before its workers start or after they end.
     """
-    orphans = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    orphans = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = Owner.from_attr(trial.user_attrs.get(WORKER_ATTR))
+        if (owner is None and unknown_are_orphans) or (owner is not None and not owner.alive()):
+            orphans.append(trial)
     for trial in orphans:
         study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
         if trial.params:  # a lone worker publishes params only with tell: nothing to re-queue

@@ -67,6 +67,9 @@ class Objective:
     guard: DedupGuard
     on_outcome: Callable[[TrialOutcome], None] | None = None
     after_suggest: Callable[[], None] | None = None
+    """Publishes the suggested params (and ``worker``) when other workers share the study."""
+    worker: dict[str, Any] | None = None
+    """This process as an owner (``Owner.as_attr``), recorded on each trial it runs."""
     memory: dict[str, Payload] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     corrupt_entries: int = 0
@@ -76,6 +79,8 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
+        if self.worker is not None:
+            trial.set_user_attr("worker", self.worker)  # written with the params, below
         params = self.space.suggest(trial)
         if self.after_suggest is not None:
             self.after_suggest()  # publish the params before the (possibly long) backtest

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from genesis.optimizer.claims import DedupGuard
 from genesis.optimizer.export import write_artifacts
 from genesis.optimizer.loop import Budget, run_loop, sweep_orphans
 from genesis.optimizer.objective import Objective, TrialOutcome
+from genesis.optimizer.owner import Owner
 from genesis.optimizer.problem import Problem, build_problem, precompute_features
 from genesis.optimizer.storage import flush_storage, open_storage
 from genesis.optimizer.workers import join_workers, start_workers
@@ -77,10 +79,12 @@ def run_optimizer(
     write_text_atomic(run.config, dump_config(config))
     session = _open_session(config, problem, run, 0, on_outcome)
     local = config.storage is None
-    if local:  # nobody else can be on this journal yet
-        sweep_orphans(session.study)
+    # Before our workers start, a local journal's RUNNING trials without a live owner are
+    # orphans; on a shared database only those of dead processes on this host are.
+    sweep_orphans(session.study, unknown_are_orphans=local)
     n_workers = config.optimizer.n_workers
     workers = start_workers(_worker_config(config, run), n_workers - 1) if n_workers > 1 else []
+    watch = _WorkerWatch(workers, session.study)
     log.logger.info(
         "[Runner] study %s: %s on %d bars of %s %s, %d worker(s), run directory %s",
         run.name, problem.strategy.name, len(problem.candles), problem.candles.symbol,
@@ -89,19 +93,17 @@ def run_optimizer(
     reason, interrupted = "stopped by an error", False
     try:
         reason = run_loop(
-            session.study,
-            session.objective,
-            _budget(config, problem),
-            shared=bool(workers) or not local,
-        )
+            session.study, session.objective, _budget(config, problem),
+            shared=_shared(config), between_trials=watch if workers else None,
+        )  # fmt: skip
     except KeyboardInterrupt:
         reason, interrupted = "interrupted (Ctrl-C)", True
         raise
     finally:
         for problem_line in join_workers(workers, interrupted=interrupted):
             log.logger.warning("[Runner] %s", problem_line)
-        if workers and local:  # trials of a worker that died are orphans now
-            sweep_orphans(session.study)
+        if workers and local:  # every worker has ended: what is still RUNNING is orphaned
+            sweep_orphans(session.study, unknown_are_orphans=True)
         session.close()
         stats, best = write_artifacts(
             session.study, run, problem, session.cache, session.objective, stop_reason=reason
@@ -141,8 +143,29 @@ def _open_session(
         data_fingerprint=problem.data_fingerprint, window=problem.window,
         cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
         after_suggest=(lambda: flush_storage(storage)) if _shared(config) else None,
+        worker=Owner.current().as_attr() if _shared(config) else None,
     )  # fmt: skip
     return _Session(storage, cache, guard, study, objective)
+
+
+class _WorkerWatch:
+    """Between trials, notices a worker that died and frees the trial it left RUNNING.
+
+    Otherwise that trial would repel TPE (constant liar) until the run ends.
+    """
+
+    def __init__(self, workers: list[BaseProcess], study: optuna.Study) -> None:
+        self._workers = workers
+        self._study = study
+        self._seen_dead: set[str] = set()
+
+    def __call__(self) -> None:
+        dead = {w.name for w in self._workers if w.exitcode not in (None, 0)}
+        if dead - self._seen_dead:
+            self._seen_dead |= dead
+            for name in sorted(dead):
+                log.logger.warning("[Runner] %s died; freeing its running trial", name)
+            sweep_orphans(self._study, unknown_are_orphans=False)
 
 
 def _shared(config: GenesisConfig) -> bool:
