@@ -21,6 +21,7 @@ def run_optimizer(
     overrides: Mapping[str, Any] | None = None,
     on_outcome: Callable[[TrialOutcome], None] | None = None,
     report: bool = True,
+    worker_index: int = 0,
 ) -> OptimizationResult:
     """Run the optimization a config file describes, then write its ``report.html``.
 
@@ -30,6 +31,7 @@ def run_optimizer(
             (applied after the ``GENESIS_*`` environment, like command-line flags).
         on_outcome: Called after each trial (for progress displays).
         report: Write ``report.html`` into the run directory at the end.
+        worker_index: Offsets the sampler seed; see :func:`genesis.optimizer.run_optimizer`.
 
     Returns:
         The run directory, the best trial, the cache statistics and why it stopped.
@@ -38,7 +40,7 @@ def run_optimizer(
         config = load_config(config, overrides=overrides)
     elif overrides:
         raise ConfigError("overrides apply to a config file, not to a GenesisConfig")
-    result = _run_optimizer(config, on_outcome=on_outcome)
+    result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index)
     if report:
         from genesis.report import write_report
 

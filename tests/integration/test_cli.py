@@ -140,3 +140,32 @@ def test_ctrl_c_exits_130_and_leaves_a_consistent_run(tmp_path: Path) -> None:
     rows = (tmp_path / "k" / "trials.csv").read_text().splitlines()
     assert len(rows) > 2
     assert ",RUNNING," not in "\n".join(rows)
+
+
+def test_two_machines_share_a_postgresql_study(tmp_path: Path, postgres_url: str) -> None:
+    import uuid
+
+    import optuna
+
+    study = f"shared_{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "shared.yaml"
+    config.write_text(
+        SMOKE.read_text().replace("cache:\n  enabled: true", f"cache:\n  location: {postgres_url}")
+    )
+    common = ["--storage", postgres_url, "--study", study, "--trials", "40"]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "genesis", "optimize", str(config), *common, "--out", "a", "-q"],
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    second = genesis(
+        "worker", str(config), *common, "--index", "1", "--out", "b", "-q", cwd=tmp_path
+    )
+    _, first_err = first.communicate(timeout=300)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second.stderr
+    trials = optuna.load_study(study_name=study, storage=postgres_url).get_trials()
+    assert 40 <= len(trials) <= 41
+    assert all(t.state.is_finished() for t in trials)
+    assert (tmp_path / "a" / study / "trials.csv").exists()
+    assert (tmp_path / "b" / study / "trials.csv").exists()
+    optuna.delete_study(study_name=study, storage=postgres_url)

@@ -28,11 +28,12 @@ def _register() -> None:
     if _registered:
         return
     _registered = True
-    from genesis.cli import backtest, cache, data, optimize, report
+    from genesis.cli import backtest, cache, data, optimize, report, worker
 
     app.command("optimize")(optimize.optimize)
     app.command("backtest")(backtest.backtest)
     app.command("report")(report.report)
+    app.command("worker")(worker.worker)
     app.add_typer(data.app, name="data", help="Fetch, inspect and resample candles.")
     app.add_typer(cache.app, name="cache", help="Inspect and clean the shared result cache.")
 

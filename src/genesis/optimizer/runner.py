@@ -64,8 +64,13 @@ def run_optimizer(
     config: GenesisConfig,
     *,
     on_outcome: Callable[[TrialOutcome], None] | None = None,
+    worker_index: int = 0,
 ) -> OptimizationResult:
     """Optimize as ``config`` says; see the module docstring.
+
+    ``worker_index`` offsets the sampler seed (``seed + index``) of this process; its
+    local extra workers take the next indexes. A machine that joins a shared study
+    (``genesis worker``) uses an index no other worker uses.
 
     Raises:
         ConfigError, DataError, StorageError, ArtifactError: what the message says.
@@ -77,13 +82,17 @@ def run_optimizer(
     run = _run_dir(config)
     _precompute(config, problem)
     write_text_atomic(run.config, dump_config(config))
-    session = _open_session(config, problem, run, 0, on_outcome)
+    session = _open_session(config, problem, run, worker_index, on_outcome)
     local = config.storage is None
     # Before our workers start, a local journal's RUNNING trials without a live owner are
     # orphans; on a shared database only those of dead processes on this host are.
     sweep_orphans(session.study, unknown_are_orphans=local)
     n_workers = config.optimizer.n_workers
-    workers = start_workers(_worker_config(config, run), n_workers - 1) if n_workers > 1 else []
+    workers = (
+        start_workers(_worker_config(config, run), n_workers - 1, first_index=worker_index + 1)
+        if n_workers > 1
+        else []
+    )
     watch = _WorkerWatch(workers, session.study)
     log.logger.info(
         "[Runner] study %s: %s on %d bars of %s %s, %d worker(s), run directory %s",

@@ -20,12 +20,15 @@ from genesis.optimizer import log
 _JOIN_TIMEOUT_S = 60.0
 
 
-def start_workers(config: dict[str, Any], n_extra: int) -> list[BaseProcess]:
-    """Start ``n_extra`` worker processes (indexes 1..n_extra) on ``config`` (a dumped model)."""
+def start_workers(
+    config: dict[str, Any], n_extra: int, *, first_index: int = 1
+) -> list[BaseProcess]:
+    """Start ``n_extra`` worker processes on ``config`` (a dumped model), indexes from
+    ``first_index`` on."""
     context = multiprocessing.get_context("spawn")
     level = log.logger.getEffectiveLevel()
     processes: list[BaseProcess] = []
-    for index in range(1, n_extra + 1):
+    for index in range(first_index, first_index + n_extra):
         process = context.Process(
             target=worker_main, args=(config, index, level), name=f"genesis-worker-{index}"
         )
