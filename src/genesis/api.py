@@ -145,3 +145,86 @@ def read_params(text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError("params must be a JSON object of name: value", where=text)
     return data
+
+
+CHAMPIONS_DIR = Path("results/champions")
+
+
+@dataclass(frozen=True)
+class ChampionCheck:
+    """The outcome of re-running a champion's backtest."""
+
+    name: str
+    reproduced: bool
+    recorded_score: Any
+    score: Any
+    recorded_key: str
+    key: str
+    differences: list[str]
+
+
+def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_DIR) -> Path:
+    """Keep a run's best trial as champion ``name``: its params, config, key and score.
+
+    Writes ``root/name/champion.json`` and a copy of the run's resolved ``config.yaml``,
+    so that :func:`verify_champion` can reproduce it later without the run directory.
+
+    Raises:
+        ArtifactError: the run has no best trial, or the champion already exists.
+    """
+    import shutil
+
+    from genesis.artifacts import RunDir, write_json
+    from genesis.errors import ArtifactError
+
+    run = RunDir(Path(run_dir))
+    if not run.best_trial.exists():
+        raise ArtifactError(
+            "no best_trial.json: no trial of this run completed", where=str(run.root)
+        )
+    if not name or "/" in name or name.startswith("."):
+        raise ArtifactError(f"champion name {name!r} must be a plain directory name")
+    target = root / name
+    if target.exists():
+        raise ArtifactError("champion exists already", where=str(target), hint="pick another name")
+    best = json.loads(run.best_trial.read_text(encoding="utf-8"))
+    target.mkdir(parents=True)
+    shutil.copyfile(run.config, target / "config.yaml")
+    champion = {"name": name, "promoted_from": str(run.root), **best}
+    champion.pop("reproduce", None)
+    champion["reproduce"] = f"genesis champion verify {name}"
+    write_json(target / "champion.json", champion)
+    return target
+
+
+def verify_champion(name: str, *, root: Path = CHAMPIONS_DIR) -> ChampionCheck:
+    """Re-run champion ``name``'s backtest and compare key, score and metrics exactly.
+
+    Raises:
+        ArtifactError: there is no such champion.
+    """
+    from genesis.errors import ArtifactError
+
+    folder = root / name
+    try:
+        champion = json.loads((folder / "champion.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtifactError(f"no champion named {name!r}", where=str(root)) from None
+    report = run_backtest(folder / "config.yaml", champion["params"])
+    values = list(report.evaluation.score.values)
+    score: Any = values[0] if len(values) == 1 else values
+    differences = []
+    if report.spec.data_fingerprint != champion.get("data_fingerprint"):
+        differences.append("the candles differ from the ones the champion was found on")
+    if report.key != champion.get("key"):
+        differences.append("the backtest's key differs (strategy version, costs or engine changed)")
+    metrics = report.evaluation.metrics.as_dict()
+    for metric, recorded in champion.get("metrics", {}).items():
+        if metrics.get(metric) != recorded:
+            differences.append(f"{metric}: recorded {recorded}, now {metrics.get(metric)}")
+    if score != champion.get("score"):
+        differences.append(f"score: recorded {champion.get('score')}, now {score}")
+    return ChampionCheck(
+        name, not differences, champion.get("score"), score,
+        str(champion.get("key")), report.key, differences,
+    )  # fmt: skip

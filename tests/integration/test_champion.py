@@ -1,0 +1,59 @@
+"""Champions: a run's best trial kept, and re-run later bit for bit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from genesis.api import promote_champion, verify_champion
+from genesis.config import config_from_dict
+from genesis.errors import ArtifactError
+from genesis.optimizer import run_optimizer
+
+CONFIG = {
+    "data": {"source": "synthetic:tBTCUSD:1h:5:3000"},
+    "strategy": {"name": "ema_cross"},
+    "search_space": {
+        "fast": {"type": "int", "low": 4, "high": 20, "step": 4},
+        "slow": {"type": "int", "low": 30, "high": 90, "step": 30},
+    },
+    "score": {"objectives": ["total_return_pct"]},
+    "optimizer": {"n_trials": 6, "seed": 1},
+}
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    config = config_from_dict({**CONFIG, "output_dir": str(tmp_path / "out"), "study_name": "s"})
+    return run_optimizer(config).run_dir
+
+
+def test_a_promoted_champion_reproduces_exactly(run_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "champions"
+    promote_champion(run_dir, "first", root=root)
+    check = verify_champion("first", root=root)
+    assert check.reproduced, check.differences
+    assert check.score == check.recorded_score and check.key == check.recorded_key
+
+
+def test_a_changed_setting_is_caught(run_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "champions"
+    folder = promote_champion(run_dir, "first", root=root)
+    config = folder / "config.yaml"
+    config.write_text(config.read_text().replace("fee_bps: 10.0", "fee_bps: 30.0"))
+    check = verify_champion("first", root=root)
+    assert not check.reproduced
+    assert any("key differs" in line for line in check.differences)
+    assert any(line.startswith("score:") for line in check.differences)
+
+
+def test_champion_errors_name_the_problem(run_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "champions"
+    promote_champion(run_dir, "first", root=root)
+    with pytest.raises(ArtifactError, match="exists already"):
+        promote_champion(run_dir, "first", root=root)
+    with pytest.raises(ArtifactError, match="no champion named 'nope'"):
+        verify_champion("nope", root=root)
+    with pytest.raises(ArtifactError, match=r"no best_trial\.json"):
+        promote_champion(tmp_path, "other", root=root)
