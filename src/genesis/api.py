@@ -129,7 +129,7 @@ def read_params(text: str) -> dict[str, Any]:
     """
     path = Path(text)
     source = text
-    if not text.lstrip().startswith("{"):
+    if text.lstrip()[:1] not in ("{", "["):  # inline JSON, else a file
         try:
             source = path.read_text(encoding="utf-8")
         except OSError as error:

@@ -55,6 +55,12 @@ def test_help_does_not_import_numba_or_optuna(tmp_path: Path) -> None:
         ("data:\n  source: nowhere.csv\n", "nowhere.csv"),
         ("optimizer:\n  sampler: annealing\n", "optimizer.sampler"),
         ("score:\n  objectives: [sharp]\n", "sharp"),
+        ("search_space:\n  ema_fast: {type: float, low: 10, high: 30}\n", "an int param"),
+        ("strategy:\n  params: {rsi_period: abc}\n", "strategy.params.rsi_period"),
+        (
+            "search_space:\n  allow_short: {type: categorical, choices: [maybe, false]}\n",
+            "search_space.allow_short.choices.0",
+        ),
     ],
 )
 def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, expected: str) -> None:
@@ -169,3 +175,68 @@ def test_two_machines_share_a_postgresql_study(tmp_path: Path, postgres_url: str
     assert (tmp_path / "a" / study / "trials.csv").exists()
     assert (tmp_path / "b" / study / "trials.csv").exists()
     optuna.delete_study(study_name=study, storage=postgres_url)
+
+
+def test_resume_with_nothing_to_resume_is_a_usage_error(tmp_path: Path) -> None:
+    result = genesis(
+        "optimize", str(SMOKE), "--resume", "--out", str(tmp_path / "none"), cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "no run to resume" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_params_must_be_a_json_object(tmp_path: Path) -> None:
+    result = genesis("backtest", str(SMOKE), "--params", "[1, 2]", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "must be a JSON object" in result.stderr
+
+
+def test_ctrl_c_with_two_workers_exits_130_and_leaves_a_consistent_run(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    (tmp_path / "slow.py").write_text(
+        "import time\n"
+        "from genesis.strategy.builtin import EmaCross\n"
+        "class Slow(EmaCross):\n"
+        "    name = 'slow'\n"
+        "    def signals(self, features, params):\n"
+        "        time.sleep(0.3)\n"
+        "        return super().signals(features, params)\n"
+    )
+    config = write(
+        tmp_path,
+        "data: {source: 'synthetic:tBTCUSD:1h:3:2000'}\n"
+        f"strategy: {{name: '{tmp_path / 'slow.py'}:Slow'}}\n"
+        "search_space:\n  fast: {type: int, low: 2, high: 40}\n"
+        "  slow: {type: int, low: 50, high: 300}\n"
+        "score: {objectives: [total_return_pct]}\n",
+    )
+    args = [
+        "optimize",
+        str(config),
+        "--trials",
+        "500",
+        "--workers",
+        "2",
+        "--out",
+        "o",
+        "--study",
+        "c",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genesis", *args],
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    journal = tmp_path / "o" / "c" / "study.journal"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not journal.exists() or journal.stat().st_size < 6_000):
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: every process at once
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    rows = (tmp_path / "o" / "c" / "trials.csv").read_text().splitlines()
+    assert len(rows) > 2
+    assert ",RUNNING," not in "\n".join(rows)

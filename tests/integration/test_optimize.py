@@ -268,3 +268,17 @@ def test_trial_files_lost_with_a_killed_run_come_back_on_resume(tmp_path: Path) 
     assert [p.name for p in again] == [p.name for p in files]
     payload = json.loads(again[0].read_text())
     assert payload["backtest_path"] == f"k/trials/{again[0].name}"
+
+
+@pytest.mark.parametrize("sampler", ["random", "tpe"])
+def test_a_resumed_run_draws_new_points_not_the_first_sessions(
+    tmp_path: Path, sampler: str
+) -> None:
+    changes = {"optimizer.sampler": sampler, "optimizer.n_trials": 8}
+    run(tmp_path, study_name="s", **changes)
+    resumed = run(tmp_path, study_name="s", resume=True, **{**changes, "optimizer.n_trials": 16})
+    rows = read_csv(resumed.run_dir / "trials.csv")
+    first = [(r["param_fast"], r["param_slow"], r["param_atr_stop_mult"]) for r in rows[:8]]
+    second = [(r["param_fast"], r["param_slow"], r["param_atr_stop_mult"]) for r in rows[8:]]
+    assert first != second, "the resumed session replayed the first one's draws"
+    assert resumed.stats.computed > 0

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from genesis.errors import ArtifactError
+from genesis.errors import ArtifactError, UsageError
 
 RUN_PREFIX = "run_"
 
@@ -92,7 +92,7 @@ def latest_run(out: Path) -> RunDir:
     """The most recently modified run directory under ``out`` (for ``--resume``).
 
     Raises:
-        ArtifactError: there is no run to resume.
+        UsageError: there is no run to resume.
     """
     runs = (
         [p for p in out.iterdir() if p.is_dir() and (p / "config.yaml").exists()]
@@ -100,5 +100,5 @@ def latest_run(out: Path) -> RunDir:
         else []
     )
     if not runs:
-        raise ArtifactError("no run to resume", where=str(out), hint="start one without --resume")
+        raise UsageError("no run to resume", where=str(out), hint="start one without --resume")
     return RunDir(max(runs, key=lambda p: p.stat().st_mtime))

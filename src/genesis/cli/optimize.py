@@ -83,23 +83,30 @@ def optimize(
         TextColumn("best {task.fields[best]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
-        task = progress.add_task("optimize", total=total, best="-")
-        best: list[float] = []
+    from genesis.metrics import objective_direction
 
-        def on_outcome(outcome: Any) -> None:
-            if outcome.values is not None and (not best or outcome.values[0] > best[0]):
-                best[:] = [outcome.values[0]]
-            progress.update(task, advance=1, best=f"{best[0]:.2f}" if best else "-")
+    sign = 1.0 if objective_direction(cfg.score.objectives[0]) == "maximize" else -1.0
+    progress = Progress(*columns, console=console, transient=True, disable=quiet)
+    task = progress.add_task("optimize", total=total, best="-")
+    best: list[float] = []
 
-        try:
-            result = run_optimizer(cfg, on_outcome=on_outcome, report=report)
-        except KeyboardInterrupt:
-            console.print(
-                f"interrupted: the run directory is consistent; continue with "
-                f"genesis optimize {config} --resume" + (f" --study {study}" if study else "")
-            )
-            raise typer.Exit(130) from None
+    def on_outcome(outcome: Any) -> None:
+        progress.start()  # on the first trial: set-up errors print without a bar around them
+        if outcome.values is not None and (not best or sign * outcome.values[0] > sign * best[0]):
+            best[:] = [outcome.values[0]]
+        progress.update(task, advance=1, best=f"{best[0]:.2f}" if best else "-")
+
+    try:
+        result = run_optimizer(cfg, on_outcome=on_outcome, report=report)
+    except KeyboardInterrupt:
+        progress.stop()
+        console.print(
+            f"interrupted: the run directory is consistent; continue with "
+            f"genesis optimize {config} --resume" + (f" --study {study}" if study else "")
+        )
+        raise typer.Exit(130) from None
+    finally:
+        progress.stop()
     _summary(result)
 
 

@@ -9,8 +9,6 @@ the processes of one machine; many machines share results through the SQL cache.
 
 from __future__ import annotations
 
-import os
-import socket
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -25,7 +23,8 @@ CREATE TABLE IF NOT EXISTS claims (
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
     trial INTEGER NOT NULL,
-    claimed_s REAL NOT NULL
+    claimed_s REAL NOT NULL,
+    start_ticks INTEGER
 );
 CREATE TABLE IF NOT EXISTS done (
     key TEXT PRIMARY KEY,
@@ -43,10 +42,11 @@ class Claim:
     pid: int
     trial: int
     claimed_s: float
+    start_ticks: int | None = None
 
     def holder_alive(self) -> bool:
-        """False only when the holder is surely dead (same host and its pid is gone)."""
-        return Owner(self.host, self.pid).alive()
+        """False only when the holder is surely dead (same host, its process gone)."""
+        return Owner(self.host, self.pid, self.start_ticks).alive()
 
 
 class DedupGuard:
@@ -54,8 +54,8 @@ class DedupGuard:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._host = socket.gethostname()
-        self._pid = os.getpid()
+        me = Owner.current()
+        self._host, self._pid, self._start_ticks = me.host, me.pid, me.start_ticks
         try:
             self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -70,19 +70,16 @@ class DedupGuard:
         A claim held by a dead process (or by this process) is taken over.
         """
         now = time.time()
-        row = (key, self._host, self._pid, trial, now)
+        row = (key, self._host, self._pid, trial, now, self._start_ticks)
         try:
-            cur = self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?, ?, ?, ?)", row)
+            cur = self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?, ?, ?, ?, ?)", row)
             if cur.rowcount == 1:
                 return None
-            found = self._db.execute(
-                "SELECT host, pid, trial, claimed_s FROM claims WHERE key = ?", (key,)
-            ).fetchone()
-            if found is None:
+            holder = self.holder(key)
+            if holder is None:
                 return self.claim(key, trial)
-            holder = Claim(*found)
             if (holder.host, holder.pid) == (self._host, self._pid) or not holder.holder_alive():
-                self._db.execute("REPLACE INTO claims VALUES (?, ?, ?, ?, ?)", row)
+                self._db.execute("REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)", row)
                 return None
             return holder
         except sqlite3.Error as error:
@@ -107,7 +104,7 @@ class DedupGuard:
     def holder(self, key: str) -> Claim | None:
         """The current claim on ``key``, if any."""
         found = self._db.execute(
-            "SELECT host, pid, trial, claimed_s FROM claims WHERE key = ?", (key,)
+            "SELECT host, pid, trial, claimed_s, start_ticks FROM claims WHERE key = ?", (key,)
         ).fetchone()
         return Claim(*found) if found else None
 

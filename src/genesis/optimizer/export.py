@@ -22,7 +22,7 @@ from genesis.artifacts import (
     write_trials_csv,
 )
 from genesis.cache import Payload, ResultCache
-from genesis.errors import CorruptCacheEntry
+from genesis.errors import CacheError
 from genesis.optimizer.objective import Objective
 from genesis.optimizer.problem import Problem
 
@@ -88,7 +88,7 @@ def _payload(key: str, objective: Objective, cache: ResultCache | None) -> Paylo
         return None
     try:
         return cache.get(key)
-    except CorruptCacheEntry:
+    except CacheError:  # corrupt or unreachable: the trial's row simply lacks its metrics
         return None
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.optimizer import log
@@ -73,8 +74,10 @@ def run_loop(
     unique = objective.unique_keys
     unique.update(_complete_keys(trials))
     first_new = len(trials)
+    trial: optuna.Trial | None = None
     try:
         while (reason := budget.stop_reason(finished, asked, len(unique))) is None:
+            trial = None
             trial = study.ask()
             run_trial(study, trial, objective)
             if between_trials is not None:
@@ -87,36 +90,58 @@ def run_loop(
                 finished += 1
                 asked += 1
     except KeyboardInterrupt:
-        fail_interrupted(study, first_new)
+        fail_interrupted(study, trial, first_new, shared=shared)
         raise
     return reason
 
 
 def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None:
-    """Score one trial and tell Optuna; a failure fails the trial, never the study."""
+    """Score one trial and tell Optuna; a failure fails the trial, never the study.
+
+    A trial that another process already ended (a sweeper that took this worker for dead)
+    is left as it is.
+    """
     try:
         values = objective(trial)
     except TrialFailed:
-        study.tell(trial, state=TrialState.FAIL)
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+    except UpdateFinishedTrialError:
+        log.logger.warning("[Runner] trial %d was ended by another process", trial.number)
     except Exception as error:  # the trial boundary: a bug must not kill the study
-        trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-        study.tell(trial, state=TrialState.FAIL)
+        try:
+            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        except UpdateFinishedTrialError:
+            pass
         log.logger.exception("[Runner] trial %d failed unexpectedly", trial.number)
     else:
-        study.tell(trial, list(values) if len(values) > 1 else values[0])
+        study.tell(trial, list(values) if len(values) > 1 else values[0], skip_if_finished=True)
 
 
-def fail_interrupted(study: optuna.Study, first_new: int) -> None:
-    """Fail the trials left RUNNING since ``first_new`` (Ctrl-C may land inside ask or tell).
+def fail_interrupted(
+    study: optuna.Study, current: optuna.Trial | None, first_new: int, *, shared: bool
+) -> None:
+    """Fail what Ctrl-C abandoned: the trial in flight, never another worker's.
 
-    Ctrl-C reaches every local worker at once, so each RUNNING trial asked since this
-    session began is being abandoned.
+    Ctrl-C may land inside ``ask`` (a trial exists that this loop never saw). A lone
+    worker on a local journal fails every RUNNING trial asked since it started; a worker
+    that shares the study fails only its own, and leaves an unseen one to the sweeper.
     """
-    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if frozen.number >= first_new:
+    if shared:
+        numbers = [current.number] if current is not None else []
+    else:
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        numbers = [t.number for t in running if t.number >= first_new]
+    for number in numbers:
+        frozen = study.get_trials(deepcopy=False)[number]
+        if frozen.state != TrialState.RUNNING:
+            continue
+        try:
             # Optuna has no public setter by trial number; this is the storage's own call.
             study._storage.set_trial_user_attr(frozen._trial_id, INTERRUPTED_ATTR, True)
-            study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
+            study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+        except UpdateFinishedTrialError:
+            continue
 
 
 def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool) -> int:

@@ -34,6 +34,8 @@ from genesis.optimizer.space import SearchSpace
 from genesis.strategy import Strategy
 
 _WAIT_POLL_S = 0.05
+_WAIT_LIMIT_S = 600.0
+"""How long to wait for another worker's result before computing it here as well."""
 
 
 class TrialFailed(Exception):
@@ -128,11 +130,22 @@ class Objective:
         except CorruptCacheEntry as error:
             self.corrupt_entries += 1
             log.logger.warning("[CACHE] corrupt entry ignored, recomputing: %s", error)
-            return None
+        except CacheError as error:  # a dropped connection, say: a miss, not a failed trial
+            log.logger.warning("[CACHE] cache unreadable, treated as a miss: %s", error)
+        return None
 
     def _compute(self, number: int, spec: BacktestSpec, key: str) -> tuple[CacheSource, Payload]:
         holder = self.guard.claim(key, number)
-        while holder is not None:  # another live worker is computing it: wait for its result
+        deadline = time.monotonic() + _WAIT_LIMIT_S
+        # Another live worker is computing it: wait for its result (through the cache;
+        # without a cache there is nothing to wait for, and both compute it).
+        while holder is not None and self.cache is not None:
+            if time.monotonic() > deadline:
+                log.logger.warning(
+                    "[CACHE] trial %d waited %.0fs for trial %d's result; computing it too",
+                    number, _WAIT_LIMIT_S, holder.trial,
+                )  # fmt: skip
+                break
             time.sleep(_WAIT_POLL_S)
             waited = self._cache_get(key)
             if waited is not None:

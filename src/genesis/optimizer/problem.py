@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from genesis.config import GenesisConfig
+from genesis.config import CategoricalParam, FixedParam, GenesisConfig
+from genesis.config.models import SearchDimension
 from genesis.data import Candles, fingerprint, load_candles, window
 from genesis.engine import BacktestSettings
 from genesis.errors import ConfigError, StrategyError
 from genesis.features import Features, FeatureStore
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer.space import SearchSpace
-from genesis.strategy import Strategy, get_strategy, resolve_params
+from genesis.strategy import ParamSpec, Strategy, get_strategy, resolve_params
 
 _PRECOMPUTE_MAX_VALUES = 500
 
@@ -89,16 +90,41 @@ def _check_names(strategy: Strategy, config: GenesisConfig) -> None:
                     hint=f"did you mean: {', '.join(close)}?" if close else None,
                 )
     for name, dim in config.search_space.items():
-        spec = strategy.params[name]
-        low, high = getattr(dim, "low", None), getattr(dim, "high", None)
-        if low is not None and spec.low is not None and low < spec.low:
+        _check_dimension(name, dim, strategy.params[name])
+    for name, value in config.strategy.params.items():
+        _check_value(f"strategy.params.{name}", strategy.params[name], name, value)
+
+
+def _check_dimension(name: str, dim: SearchDimension, spec: ParamSpec) -> None:
+    """Every value the dimension can take must be one the strategy accepts."""
+    path = f"search_space.{name}"
+    if isinstance(dim, FixedParam):
+        _check_value(f"{path}.value", spec, name, dim.value)
+    elif isinstance(dim, CategoricalParam):
+        for i, choice in enumerate(dim.choices):
+            _check_value(f"{path}.choices.{i}", spec, name, choice)
+    else:
+        if spec.kind not in ("int", "float") or (spec.kind == "int" and dim.type == "float"):
             raise ConfigError(
-                f"search_space.{name}.low: {low} is below the strategy's minimum {spec.low}"
+                f"{path}.type: {dim.type} does not fit {name!r}, "
+                f"{'an' if spec.kind == 'int' else 'a'} {spec.kind} param",
+                hint="use type: int" if spec.kind == "int" else "use type: categorical",
             )
-        if high is not None and spec.high is not None and high > spec.high:
-            raise ConfigError(
-                f"search_space.{name}.high: {high} is above the strategy's maximum {spec.high}"
-            )
+        for bound in ("low", "high"):
+            value = getattr(dim, bound)
+            if bound == "low" and spec.low is not None and value < spec.low:
+                raise ConfigError(f"{path}.low: {value} is below the strategy's minimum {spec.low}")
+            if bound == "high" and spec.high is not None and value > spec.high:
+                raise ConfigError(
+                    f"{path}.high: {value} is above the strategy's maximum {spec.high}"
+                )
+
+
+def _check_value(path: str, spec: ParamSpec, name: str, value: object) -> None:
+    try:
+        spec.check(name, value)
+    except StrategyError as error:
+        raise ConfigError(f"{path}: {error.message}") from None
 
 
 def precompute_features(problem: Problem) -> int:

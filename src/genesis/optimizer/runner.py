@@ -230,12 +230,11 @@ def _study(
     config: GenesisConfig, problem: Problem, storage: Any, name: str, worker_index: int
 ) -> optuna.Study:
     directions = [objective_direction(o) for o in config.score.objectives]
-    sampler = make_sampler(config, problem, worker_index)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         study = optuna.create_study(
-            storage=storage, sampler=sampler, study_name=name,
-            directions=directions, load_if_exists=True,
+            storage=storage, sampler=make_sampler(config, problem, worker_index),
+            study_name=name, directions=directions, load_if_exists=True,
         )  # fmt: skip
     except ValueError as error:
         raise StorageError(f"study {name!r}: {error}") from None
@@ -245,15 +244,28 @@ def _study(
             f"{[d.name.lower() for d in study.directions]}, the config asks {directions}",
             hint="use a new --study name",
         )
+    n_before = len(study.get_trials(deepcopy=False))
+    if n_before:  # a resumed session must not replay the first session's random draws
+        sampler = make_sampler(config, problem, worker_index, session=n_before)
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
     return study
 
 
+_SESSION_STRIDE = 1_000_003  # a prime: sessions' seeds never meet the workers' offsets
+
+
 def make_sampler(
-    config: GenesisConfig, problem: Problem, worker_index: int
+    config: GenesisConfig, problem: Problem, worker_index: int, *, session: int = 0
 ) -> optuna.samplers.BaseSampler:
-    """The configured sampler, seeded with ``seed + worker_index``."""
+    """The configured sampler, seeded with ``seed + worker_index`` in a fresh study.
+
+    A resumed study (``session`` = the number of trials it already has) shifts the seed,
+    still deterministically, so that it draws new points instead of the first session's.
+    """
     opt = config.optimizer
-    seed = None if opt.seed is None else opt.seed + worker_index
+    seed = None
+    if opt.seed is not None:
+        seed = (opt.seed + worker_index + _SESSION_STRIDE * session) % 2**32
     if opt.sampler == "tpe":
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=opt.n_startup_trials)
     if opt.sampler == "random":

@@ -82,8 +82,8 @@ def test_a_key_claimed_by_a_live_worker_is_waited_for_not_recomputed(
     try:
         with sqlite3.connect(objective.guard.path) as db:
             db.execute(
-                "INSERT INTO claims VALUES (?, ?, ?, ?, ?)",
-                (key, socket.gethostname(), other.pid, 99, time.time()),
+                "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?)",
+                (key, socket.gethostname(), other.pid, 99, time.time(), None),
             )
 
         def finish_elsewhere() -> None:
@@ -114,3 +114,15 @@ def test_a_cache_that_cannot_be_written_costs_reuse_not_the_trial(
     assert outcomes[-1].source is CacheSource.COMPUTED
     again = objective(_trial_with(PARAMS))
     assert again == values and outcomes[-1].source is CacheSource.MEMORY
+
+
+def test_an_unreadable_cache_is_a_miss_not_a_failed_trial(problem: Problem, tmp_path: Path) -> None:
+    class Flaky(MemoryCache):
+        def get(self, key: str) -> Payload | None:
+            raise CacheError("server closed the connection unexpectedly")
+
+    outcomes: list[TrialOutcome] = []
+    objective = _objective(problem, tmp_path, Flaky(), outcomes)
+    _, payload = _real_payload(problem)
+    assert objective(_trial_with(PARAMS)) == tuple(payload["score"]["values"])
+    assert outcomes[-1].source is CacheSource.COMPUTED

@@ -80,3 +80,25 @@ def test_the_main_process_frees_a_dead_workers_trial_at_once(tmp_path: Path) -> 
     assert study.get_trials()[orphan].state == TrialState.FAIL
     again = study.ask()  # takes the re-queued params first
     assert again.suggest_int("x", 0, 9) == study.get_trials()[orphan].params["x"]
+
+
+def test_a_claim_whose_pid_was_reused_is_taken_over(tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    from genesis.optimizer.claims import DedupGuard
+
+    guard = DedupGuard(tmp_path / "_dedup.db")
+    live = subprocess.Popen(["sleep", "30"])
+    try:
+        me = Owner.current()
+        with sqlite3.connect(guard.path) as db:  # the pid lives, but it is not the holder
+            db.execute(
+                "INSERT INTO claims VALUES ('k', ?, ?, 1, ?, ?)",
+                (me.host, live.pid, time.time(), 1),
+            )
+        assert guard.claim("k", 2) is None
+        holder = guard.holder("k")
+        assert holder is not None and holder.pid == me.pid
+    finally:
+        live.kill()
