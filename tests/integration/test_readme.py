@@ -50,3 +50,14 @@ def test_the_example_strategy_optimizes(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "best trial: #" in out.stdout
     assert (tmp_path / "ex" / "best_trial.json").exists()
+
+
+def test_the_configuration_example_is_a_valid_config() -> None:
+    import yaml
+
+    from genesis.config import config_from_dict
+
+    block = README.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = config_from_dict(yaml.safe_load(block))
+    assert config.data.start == "2019-01-01"
+    assert config.optimizer.n_workers == 1

@@ -7,6 +7,7 @@ defaults < file < ``GENESIS_*`` environment < command-line flags.
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,12 @@ class DataConfig(_Model):
     end: str | None = None
     fast_window: bool = False
     fast_window_bars: Annotated[int, Field(ge=100)] = 5_000
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates_as_text(cls, value: Any) -> Any:
+        """YAML reads an unquoted ``2019-01-01`` as a date: keep it as ISO text."""
+        return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 class StrategyConfig(_Model):
