@@ -19,6 +19,7 @@ from genesis.cache.directory import DEFAULT_CACHE_DIR, DirectoryCache
 from genesis.cache.key import cache_key, canonical_json
 from genesis.cache.memory import MemoryCache
 from genesis.cache.sql import SqlCache
+from genesis.cache.write_behind import WriteBehindCache
 from genesis.errors import UsageError
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres")
@@ -51,6 +52,7 @@ __all__ = [
     "ResultCache",
     "SqlCache",
     "VerifyReport",
+    "WriteBehindCache",
     "cache_key",
     "canonical_json",
     "open_cache",

@@ -22,7 +22,7 @@ from typing import Any
 import optuna
 
 from genesis.artifacts import CacheSource, RunDir
-from genesis.cache import Payload, ResultCache, cache_key
+from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key
 from genesis.engine import BacktestSettings
 from genesis.errors import BacktestError, CacheError, CorruptCacheEntry, StrategyError
 from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
@@ -70,6 +70,8 @@ class Objective:
     on_outcome: Callable[[TrialOutcome], None] | None = None
     after_suggest: Callable[[], None] | None = None
     """Publishes the suggested params (and ``worker``) when other workers share the study."""
+    shared: bool = False
+    """Other workers use the study: results must be stored before a claim is released."""
     worker: dict[str, Any] | None = None
     """This process as an owner (``Owner.as_attr``), recorded on each trial it runs."""
     memory: dict[str, Payload] = field(default_factory=dict)
@@ -172,6 +174,8 @@ class Objective:
             return
         try:
             self.cache.put(key, payload)
+            if self.shared and isinstance(self.cache, WriteBehindCache):
+                self.cache.flush()  # stored before the claim is released: others wait for it
         except CacheError as error:
             log.logger.warning("[CACHE] result of key %s not stored: %s", key[:12], error)
 

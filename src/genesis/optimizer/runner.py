@@ -18,7 +18,7 @@ import optuna
 from optuna.storages import BaseStorage
 
 from genesis.artifacts import RunCacheStats, RunDir, latest_run, unique_run_name, write_text_atomic
-from genesis.cache import DirectoryCache, ResultCache, open_cache
+from genesis.cache import DirectoryCache, WriteBehindCache, open_cache
 from genesis.config import GenesisConfig, dump_config
 from genesis.errors import ConfigError, StorageError
 from genesis.metrics import objective_direction
@@ -50,7 +50,7 @@ class _Session:
     """What one worker holds open while it runs trials."""
 
     storage: BaseStorage
-    cache: ResultCache | None
+    cache: WriteBehindCache | None
     guard: DedupGuard
     study: optuna.Study
     objective: Objective
@@ -58,6 +58,8 @@ class _Session:
     def close(self) -> None:
         flush_storage(self.storage)
         self.guard.close()
+        if self.cache is not None:
+            self.cache.close()
 
 
 def run_optimizer(
@@ -153,6 +155,7 @@ def _open_session(
         cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
         after_suggest=(lambda: flush_storage(storage)) if _shared(config) else None,
         worker=Owner.current().as_attr() if _shared(config) else None,
+        shared=_shared(config),
     )  # fmt: skip
     return _Session(storage, cache, guard, study, objective)
 
@@ -215,15 +218,22 @@ def _run_dir(config: GenesisConfig) -> RunDir:
     return run.create()
 
 
-def _open_cache(config: GenesisConfig) -> ResultCache | None:
-    """The run's result cache. A directory cache skips fsync: entries are checksummed, so a
-    crash costs at most a recomputed backtest, never a wrong score (0.7 ms per backtest)."""
+def _open_cache(config: GenesisConfig) -> WriteBehindCache | None:
+    """The run's result cache, written behind the trial loop by a thread.
+
+    A directory cache skips fsync: entries are checksummed, so a crash costs at most a
+    recomputed backtest, never a wrong score. Creating the entry file (0.3-0.7 ms here)
+    happens off the trial loop.
+    """
     if not config.cache.enabled:
         return None
     location = config.cache.location or str(Path(config.output_dir) / "_cache")
-    if "://" not in location:
-        return DirectoryCache(Path(location), fsync=False)
-    return open_cache(location)
+    inner = (
+        DirectoryCache(Path(location), fsync=False)
+        if "://" not in location
+        else open_cache(location)
+    )
+    return WriteBehindCache(inner)
 
 
 def _study(

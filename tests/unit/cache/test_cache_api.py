@@ -26,6 +26,7 @@ def test_all_is_the_public_surface() -> None:
             "ResultCache",
             "SqlCache",
             "VerifyReport",
+            "WriteBehindCache",
             "cache_key",
             "canonical_json",
             "open_cache",

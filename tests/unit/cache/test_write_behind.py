@@ -1,0 +1,67 @@
+"""The write-behind wrapper: own writes visible at once, stored by flush, failures logged."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+
+from genesis.cache import DirectoryCache, MemoryCache, Payload, WriteBehindCache
+from genesis.errors import CacheError
+
+KEY = "ab" * 32
+
+
+class SlowCache(MemoryCache):
+    """Holds every write until released, like a slow disk."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def put(self, key: str, payload: Payload) -> None:
+        self.release.wait(10)
+        super().put(key, payload)
+
+
+def test_own_writes_are_visible_before_they_are_stored() -> None:
+    inner = SlowCache()
+    cache = WriteBehindCache(inner)
+    cache.put(KEY, {"score": 1.5})
+    assert cache.get(KEY) == {"score": 1.5}
+    assert inner.get(KEY) is None, "still queued"
+    inner.release.set()
+    cache.flush()
+    assert inner.get(KEY) == {"score": 1.5}
+    cache.close()
+
+
+def test_flush_stores_every_entry_on_disk(tmp_path: Path) -> None:
+    cache = WriteBehindCache(DirectoryCache(tmp_path))
+    keys = [f"{i:064x}" for i in range(50)]
+    for i, key in enumerate(keys):
+        cache.put(key, {"i": i})
+    cache.close()
+    reader = DirectoryCache(tmp_path)
+    assert [reader.get(key) for key in keys] == [{"i": i} for i in range(50)]
+
+
+def test_a_failed_write_is_logged_and_the_writer_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    class Flaky(MemoryCache):
+        def put(self, key: str, payload: Payload) -> None:
+            if payload.get("bad"):
+                raise CacheError("disk full")
+            super().put(key, payload)
+
+    inner = Flaky()
+    cache = WriteBehindCache(inner)
+    with caplog.at_level(logging.WARNING, logger="genesis"):
+        cache.put("1" * 64, {"bad": True})
+        cache.put("2" * 64, {"bad": False})
+        cache.flush()
+    assert cache.failed_writes == 1
+    assert "disk full" in caplog.text
+    assert inner.get("2" * 64) == {"bad": False}
+    cache.close()
