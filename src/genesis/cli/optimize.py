@@ -94,7 +94,9 @@ def optimize(
         progress.start()  # on the first trial: set-up errors print without a bar around them
         if outcome.values is not None and (not best or sign * outcome.values[0] > sign * best[0]):
             best[:] = [outcome.values[0]]
-        progress.update(task, advance=1, best=f"{best[0]:.2f}" if best else "-")
+        # Trial numbers count the whole study: other workers' and earlier sessions' trials.
+        done = max(outcome.number + 1, int(progress.tasks[0].completed))
+        progress.update(task, completed=done, best=f"{best[0]:.2f}" if best else "-")
 
     try:
         result = run_optimizer(cfg, on_outcome=on_outcome, report=report)
