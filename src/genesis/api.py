@@ -188,6 +188,13 @@ def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_D
     if target.exists():
         raise ArtifactError("champion exists already", where=str(target), hint="pick another name")
     best = json.loads(run.best_trial.read_text(encoding="utf-8"))
+    missing = [field for field in ("key", "data_fingerprint", "metrics") if not best.get(field)]
+    if missing:
+        raise ArtifactError(
+            f"the best trial lacks {', '.join(missing)} (its result is in neither the cache "
+            "nor a trial file), so it could not be verified later",
+            where=str(run.best_trial),
+        )
     target.mkdir(parents=True)
     shutil.copyfile(run.config, target / "config.yaml")
     champion = {"name": name, "promoted_from": str(run.root), **best}

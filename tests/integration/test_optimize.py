@@ -282,3 +282,15 @@ def test_a_resumed_run_draws_new_points_not_the_first_sessions(
     second = [(r["param_fast"], r["param_slow"], r["param_atr_stop_mult"]) for r in rows[8:]]
     assert first != second, "the resumed session replayed the first one's draws"
     assert resumed.stats.computed > 0
+
+
+def test_without_a_cache_a_resumed_run_reads_earlier_results_from_trial_files(
+    tmp_path: Path,
+) -> None:
+    changes = {"cache.enabled": False, "optimizer.n_trials": 6}
+    first = run(tmp_path, study_name="n", **changes)
+    resumed = run(tmp_path, study_name="n", resume=True, **{**changes, "optimizer.n_trials": 7})
+    rows = read_csv(resumed.run_dir / "trials.csv")
+    assert all(r["n_trades"] != "" for r in rows if r["state"] == "COMPLETE")
+    assert resumed.best is not None and resumed.best["metrics"]
+    assert resumed.best["data_fingerprint"] == first.best["data_fingerprint"]  # type: ignore[index]

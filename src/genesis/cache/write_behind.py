@@ -54,14 +54,28 @@ class WriteBehindCache:
         self._queue.put(key)
 
     def flush(self) -> None:
-        """Wait until every queued entry has been written (or has failed, and was logged)."""
-        self._queue.join()
+        """Wait until every queued entry has been written (or has failed, and was logged).
+
+        Raises:
+            CacheError: the writer thread is gone, so the queue would never drain.
+        """
+        done = self._queue.all_tasks_done
+        with done:
+            while self._queue.unfinished_tasks:
+                if not self._thread.is_alive():
+                    raise CacheError("the cache writer thread stopped; results are not stored")
+                done.wait(0.5)
 
     def close(self) -> None:
-        """Flush and stop the writer thread."""
+        """Flush and stop the writer thread; say how many results could not be stored."""
         self.flush()
         self._queue.put(_STOP)
         self._thread.join()
+        if self.failed_writes:
+            _logger.warning(
+                "[CACHE] %d results could not be stored in %s (they will be recomputed "
+                "if asked for again)", self.failed_writes, self.location,
+            )  # fmt: skip
 
     def delete(self, key: str) -> bool:
         self.flush()
@@ -107,7 +121,7 @@ class WriteBehindCache:
             return
         try:
             self.inner.put(key, payload)
-        except (CacheError, OSError, ValueError) as error:  # the thread must not die: log it
+        except Exception as error:  # the writer thread's boundary: it must not die
             self.failed_writes += 1
             _logger.warning("[CACHE] result of key %s not stored: %s", key[:12], error)
         finally:

@@ -96,6 +96,7 @@ def optimize(
             best[:] = [outcome.values[0]]
         # Trial numbers count the whole study: other workers' and earlier sessions' trials.
         done = max(outcome.number + 1, int(progress.tasks[0].completed))
+        done = min(done, total) if total is not None else done
         progress.update(task, completed=done, best=f"{best[0]:.2f}" if best else "-")
 
     try:
@@ -132,8 +133,9 @@ def _summary(result: Any) -> None:
     typer.echo(f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})")
     typer.echo(f"  params: {best['params']}")
     m = best["metrics"]
-    typer.echo(
-        f"  trades={m.get('n_trades')} return={m.get('total_return_pct'):.2f}% "
-        f"max_dd={m.get('max_drawdown_pct'):.2f}% sharpe={m.get('sharpe')}"
-    )
+    if m:
+        typer.echo(
+            f"  trades={m.get('n_trades')} return={m.get('total_return_pct'):.2f}% "
+            f"max_dd={m.get('max_drawdown_pct'):.2f}% sharpe={m.get('sharpe')}"
+        )
     typer.echo(f"  reproduce: {best['reproduce']}")

@@ -55,6 +55,6 @@ def worker(
     stats = result.stats
     typer.echo(f"worker {index} on study {study}: stopped: {result.stop_reason}")
     typer.echo(
-        f"study trials: {stats.total_trials}, real backtests here: {stats.computed}, "
+        f"study trials: {stats.total_trials}, real backtests in the study: {stats.computed}, "
         f"hit rate: {100 * stats.hit_rate:.1f}%"
     )

@@ -6,7 +6,9 @@ Called at the end of a run, on Ctrl-C, and by ``--resume``: ``trials.csv``,
 
 from __future__ import annotations
 
+import json
 import shlex
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -43,7 +45,8 @@ def write_artifacts(
     """
     trials = study.get_trials(deepcopy=False)
     _write_trial_files(trials, run, cache, objective)
-    payloads = {key: p for key in _keys(trials) if (p := _payload(key, objective, cache))}
+    files = _trial_files(trials, run)
+    payloads = {key: p for key in _keys(trials) if (p := _payload(key, objective, cache, files))}
     records = [_record(t, payloads) for t in trials]
     names = list(problem.score_spec.objectives)
     write_trials_csv(run.trials_csv, records, names)
@@ -68,7 +71,7 @@ def _write_trial_files(
             continue
         if not str(attrs.get("backtest_path", "")).startswith(f"{run.name}/") or path.exists():
             continue
-        stored = _payload(str(attrs.get("key")), objective, cache)
+        stored = _payload(str(attrs.get("key")), objective, cache, {})
         if stored is not None:
             write_json(path, stored, compact=True)
 
@@ -81,15 +84,37 @@ def _keys(trials: list[FrozenTrial]) -> set[str]:
     }
 
 
-def _payload(key: str, objective: Objective, cache: ResultCache | None) -> Payload | None:
+def _trial_files(trials: list[FrozenTrial], run: RunDir) -> dict[str, Path]:
+    """Key → the ``trials/trial_NNNN.json`` its backtest was written to (any run under out)."""
+    files = {}
+    for trial in trials:
+        key, where = trial.user_attrs.get("key"), trial.user_attrs.get("backtest_path")
+        if key and where and trial.user_attrs.get("cache_source") == "computed":
+            files[str(key)] = run.root.parent / str(where)
+    return files
+
+
+def _payload(
+    key: str, objective: Objective, cache: ResultCache | None, files: dict[str, Path]
+) -> Payload | None:
+    """A key's result: this process's memory, else the cache, else its trial file."""
     if key in objective.memory:
         return objective.memory[key]
-    if cache is None:
+    if cache is not None:
+        try:
+            stored = cache.get(key)
+        except CacheError:  # corrupt or unreachable: try the trial file
+            stored = None
+        if stored is not None:
+            return stored
+    path = files.get(key)
+    if path is None or not path.is_file():
         return None
     try:
-        return cache.get(key)
-    except CacheError:  # corrupt or unreachable: the trial's row simply lacks its metrics
+        payload: Payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    return payload if isinstance(payload, dict) and payload.get("key") == key else None
 
 
 def _record(trial: FrozenTrial, payloads: dict[str, Payload]) -> TrialRecord:

@@ -68,8 +68,8 @@ class Objective:
     run_dir: RunDir
     guard: DedupGuard
     on_outcome: Callable[[TrialOutcome], None] | None = None
-    after_suggest: Callable[[], None] | None = None
-    """Publishes the suggested params (and ``worker``) when other workers share the study."""
+    publish: Callable[[], None] | None = None
+    """Writes held-back storage records now, when other workers share the study."""
     shared: bool = False
     """Other workers use the study: results must be stored before a claim is released."""
     worker: dict[str, Any] | None = None
@@ -84,10 +84,12 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
         if self.worker is not None:
-            trial.set_user_attr("worker", self.worker)  # written with the params, below
+            trial.set_user_attr("worker", self.worker)
+        if self.publish is not None:
+            self.publish()  # the owner, before sampling (the slow part) can be interrupted
         params = self.space.suggest(trial)
-        if self.after_suggest is not None:
-            self.after_suggest()  # publish the params before the (possibly long) backtest
+        if self.publish is not None:
+            self.publish()  # the params, before the (possibly long) backtest
         key: str | None = None
         try:
             spec = make_spec(
@@ -154,6 +156,12 @@ class Objective:
                 log.log_cache_hit(number, waited["score"]["values"])
                 return CacheSource.CACHE, waited
             holder = self.guard.claim(key, number)
+        if self.shared:  # stored and released just before our claim won?
+            stored = self._cache_get(key)
+            if stored is not None:
+                self.guard.release(key, number, done=True)
+                log.log_cache_hit(number, stored["score"]["values"])
+                return CacheSource.CACHE, stored
         done = False
         try:
             evaluation = evaluate(spec, self.strategy, self.features)

@@ -30,7 +30,7 @@ from genesis.optimizer.objective import Objective, TrialOutcome
 from genesis.optimizer.owner import Owner
 from genesis.optimizer.problem import Problem, build_problem, precompute_features
 from genesis.optimizer.storage import flush_storage, open_storage
-from genesis.optimizer.workers import join_workers, start_workers
+from genesis.optimizer.workers import Workers, join_workers, start_workers
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class _Session:
     guard: DedupGuard
     study: optuna.Study
     objective: Objective
+    seed_session: int
 
     def close(self) -> None:
         flush_storage(self.storage)
@@ -91,11 +92,14 @@ def run_optimizer(
     sweep_orphans(session.study, unknown_are_orphans=local)
     n_workers = config.optimizer.n_workers
     workers = (
-        start_workers(_worker_config(config, run), n_workers - 1, first_index=worker_index + 1)
+        start_workers(
+            _worker_config(config, run), n_workers - 1,
+            first_index=worker_index + 1, session=session.seed_session,
+        )
         if n_workers > 1
-        else []
-    )
-    watch = _WorkerWatch(workers, session.study)
+        else Workers()
+    )  # fmt: skip
+    watch = _WorkerWatch(workers.processes, session.study)
     log.logger.info(
         "[Runner] study %s: %s on %d bars of %s %s, %d worker(s), run directory %s",
         run.name, problem.strategy.name, len(problem.candles), problem.candles.symbol,
@@ -124,15 +128,30 @@ def run_optimizer(
     return OptimizationResult(run.root, run.name, best, stats, stats.total_trials, reason)
 
 
-def run_worker(config: GenesisConfig, worker_index: int) -> str:
-    """Run one extra worker on the run ``config.study_name`` (see :mod:`.workers`)."""
+def run_worker(
+    config: GenesisConfig, worker_index: int, seed_session: int, stopped: Callable[[], bool]
+) -> str:
+    """Run one extra worker on the run ``config.study_name`` (see :mod:`.workers`).
+
+    ``stopped`` is the main process's stop flag, checked before the first trial and
+    between trials.
+    """
     assert config.study_name is not None
+
+    def check_stop() -> None:
+        if stopped():
+            raise KeyboardInterrupt
+
     problem = build_problem(config)
     run = RunDir(Path(config.output_dir) / config.study_name)
     _precompute(config, problem)
-    session = _open_session(config, problem, run, worker_index, None)
+    session = _open_session(config, problem, run, worker_index, None, seed_session=seed_session)
     try:
-        return run_loop(session.study, session.objective, _budget(config, problem), shared=True)
+        check_stop()
+        return run_loop(
+            session.study, session.objective, _budget(config, problem),
+            shared=True, between_trials=check_stop,
+        )  # fmt: skip
     finally:
         session.close()
 
@@ -143,21 +162,23 @@ def _open_session(
     run: RunDir,
     worker_index: int,
     on_outcome: Callable[[TrialOutcome], None] | None,
+    *,
+    seed_session: int | None = None,
 ) -> _Session:
     storage = open_storage(config.storage, run.root)
     cache = _open_cache(config)
     guard = DedupGuard(run.dedup_db)
-    study = _study(config, problem, storage, run.name, worker_index)
+    study, seed_session = _study(config, problem, storage, run.name, worker_index, seed_session)
     objective = Objective(
         strategy=problem.strategy, features=problem.features, space=problem.space,
         settings=problem.settings, score_spec=problem.score_spec,
         data_fingerprint=problem.data_fingerprint, window=problem.window,
         cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
-        after_suggest=(lambda: flush_storage(storage)) if _shared(config) else None,
+        publish=(lambda: flush_storage(storage)) if _shared(config) else None,
         worker=Owner.current().as_attr() if _shared(config) else None,
         shared=_shared(config),
     )  # fmt: skip
-    return _Session(storage, cache, guard, study, objective)
+    return _Session(storage, cache, guard, study, objective, seed_session)
 
 
 class _WorkerWatch:
@@ -237,8 +258,18 @@ def _open_cache(config: GenesisConfig) -> WriteBehindCache | None:
 
 
 def _study(
-    config: GenesisConfig, problem: Problem, storage: Any, name: str, worker_index: int
-) -> optuna.Study:
+    config: GenesisConfig,
+    problem: Problem,
+    storage: Any,
+    name: str,
+    worker_index: int,
+    seed_session: int | None,
+) -> tuple[optuna.Study, int]:
+    """Create or load the study; returns it and its seed session (see :func:`make_sampler`).
+
+    ``seed_session`` is given to extra workers (the main process's); otherwise it is the
+    number of trials the study has when this session starts.
+    """
     directions = [objective_direction(o) for o in config.score.objectives]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -254,11 +285,12 @@ def _study(
             f"{[d.name.lower() for d in study.directions]}, the config asks {directions}",
             hint="use a new --study name",
         )
-    n_before = len(study.get_trials(deepcopy=False))
-    if n_before:  # a resumed session must not replay the first session's random draws
-        sampler = make_sampler(config, problem, worker_index, session=n_before)
+    if seed_session is None:
+        seed_session = len(study.get_trials(deepcopy=False))
+    if seed_session:  # a resumed session must not replay the first session's random draws
+        sampler = make_sampler(config, problem, worker_index, session=seed_session)
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
-    return study
+    return study, seed_session
 
 
 _SESSION_STRIDE = 1_000_003  # a prime: sessions' seeds never meet the workers' offsets

@@ -87,14 +87,16 @@ class GenesisJournalBackend(JournalFileBackend):
         if all(_deferrable(log) for log in logs):
             self._pending.extend(logs)
             return
-        self._write(self._pending + logs)
-        self._pending = []
+        # Take the held-back records before writing: if Ctrl-C lands inside the write
+        # (after the records reached the file), they must not be written a second time.
+        batch, self._pending = [*self._pending, *logs], []
+        self._write(batch)
 
     def flush(self) -> None:
         """Write held-back attribute records now (called before the process lets go)."""
         if self._pending:
-            self._write(self._pending)
-            self._pending = []
+            batch, self._pending = self._pending, []
+            self._write(batch)
 
     def _write(self, logs: list[dict[str, Any]]) -> None:
         import json

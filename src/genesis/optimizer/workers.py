@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import signal
 import sys
+from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -20,41 +20,56 @@ from genesis.optimizer import log
 
 _JOIN_TIMEOUT_S = 3600.0
 """At the end of a run a worker finishes the trial it is in; this long only if it hangs."""
-_INTERRUPTED_JOIN_S = 5.0
-"""After Ctrl-C a worker in its loop stops within a trial; one still starting is ended."""
+_INTERRUPTED_JOIN_S = 10.0
+"""After Ctrl-C a worker stops within a trial, or as soon as it has started up."""
+
+
+@dataclass
+class Workers:
+    """The extra worker processes of a run, and the flag that asks them to stop."""
+
+    processes: list[BaseProcess] = field(default_factory=list)
+    stop: Any = None  # a multiprocessing Event, shared with the processes
+
+    def __bool__(self) -> bool:
+        return bool(self.processes)
 
 
 def start_workers(
-    config: dict[str, Any], n_extra: int, *, first_index: int = 1
-) -> list[BaseProcess]:
-    """Start ``n_extra`` worker processes on ``config`` (a dumped model), indexes from
-    ``first_index`` on."""
+    config: dict[str, Any], n_extra: int, *, first_index: int = 1, session: int = 0
+) -> Workers:
+    """Start ``n_extra`` worker processes on ``config`` (a dumped model).
+
+    Their indexes count from ``first_index``; ``session`` is the main process's seed
+    offset for this session, so that a worker's seed does not depend on when it starts.
+    """
     context = multiprocessing.get_context("spawn")
     level = log.logger.getEffectiveLevel()
-    processes: list[BaseProcess] = []
-    # A worker starts with Ctrl-C ignored (a fresh interpreter keeps an ignored SIGINT) and
-    # takes it back in worker_main: Ctrl-C during its start-up must not print a traceback.
+    workers = Workers(stop=context.Event())
+    # A worker starts with Ctrl-C ignored (a fresh interpreter keeps an ignored SIGINT):
+    # Ctrl-C during its start-up must not print a traceback. It takes SIGINT back in
+    # worker_main, and also stops when the main process sets the stop flag.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for index in range(first_index, first_index + n_extra):
             process = context.Process(
-                target=worker_main, args=(config, index, level), name=f"genesis-worker-{index}"
+                target=worker_main,
+                args=(config, index, level, session, workers.stop),
+                name=f"genesis-worker-{index}",
             )
             process.start()
-            processes.append(process)
+            workers.processes.append(process)
     finally:
         signal.signal(signal.SIGINT, previous)
-    return processes
+    return workers
 
 
-def join_workers(processes: list[BaseProcess], *, interrupted: bool) -> list[str]:
+def join_workers(workers: Workers, *, interrupted: bool) -> list[str]:
     """Wait for the workers to end; returns a line for each that did not end cleanly."""
     problems = []
-    if interrupted:  # a worker that was still starting when Ctrl-C came has not seen it
-        for process in processes:
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGINT)
-    for process in processes:
+    if interrupted and workers.stop is not None:
+        workers.stop.set()  # reaches a worker that was still starting when Ctrl-C came
+    for process in workers.processes:
         process.join(_INTERRUPTED_JOIN_S if interrupted else _JOIN_TIMEOUT_S)
         if process.is_alive():
             process.terminate()
@@ -65,10 +80,12 @@ def join_workers(processes: list[BaseProcess], *, interrupted: bool) -> list[str
     return problems
 
 
-def worker_main(config: dict[str, Any], index: int, level: int) -> None:
+def worker_main(config: dict[str, Any], index: int, level: int, session: int, stop: Any) -> None:
     """Entry point of a worker process: one loop on the shared study, then exit."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        if stop.is_set():
+            raise KeyboardInterrupt
         from genesis.config import GenesisConfig
         from genesis.errors import GenesisError
         from genesis.optimizer.runner import run_worker
@@ -79,7 +96,7 @@ def worker_main(config: dict[str, Any], index: int, level: int) -> None:
         log.logger.setLevel(level)
         log.logger.propagate = False
         try:
-            run_worker(GenesisConfig.model_validate(config), index)
+            run_worker(GenesisConfig.model_validate(config), index, session, stop.is_set)
         except GenesisError as error:
             log.logger.error("[Runner] worker %d: %s", index, error)
             sys.exit(error.exit_code)

@@ -65,3 +65,25 @@ def test_a_failed_write_is_logged_and_the_writer_goes_on(caplog: pytest.LogCaptu
     assert "disk full" in caplog.text
     assert inner.get("2" * 64) == {"bad": False}
     cache.close()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_writer_that_died_makes_flush_raise_instead_of_hanging() -> None:
+    cache = WriteBehindCache(MemoryCache())
+    cache._queue.put(object())  # not a key: the writer thread fails its type check and dies
+    cache._thread.join(5)
+    cache.put(KEY, {"score": 1.0})
+    with pytest.raises(CacheError, match="writer thread stopped"):
+        cache.flush()
+
+
+def test_an_unexpected_error_in_the_inner_cache_does_not_kill_the_writer() -> None:
+    class Buggy(MemoryCache):
+        def put(self, key: str, payload: Payload) -> None:
+            raise RuntimeError("bug")
+
+    cache = WriteBehindCache(Buggy())
+    cache.put(KEY, {"score": 1.0})
+    cache.flush()
+    assert cache.failed_writes == 1 and cache._thread.is_alive()
+    cache.close()
