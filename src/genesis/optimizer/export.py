@@ -44,9 +44,9 @@ def write_artifacts(
     trial; a killed run gets them on ``--resume`` (from the result cache).
     """
     trials = study.get_trials(deepcopy=False)
-    _write_trial_files(trials, run, cache, objective)
     files = _trial_files(trials, run)
     payloads = {key: p for key in _keys(trials) if (p := _payload(key, objective, cache, files))}
+    _write_trial_files(trials, run, payloads, objective)
     records = [_record(t, payloads) for t in trials]
     names = list(problem.score_spec.objectives)
     write_trials_csv(run.trials_csv, records, names)
@@ -59,9 +59,13 @@ def write_artifacts(
 
 
 def _write_trial_files(
-    trials: list[FrozenTrial], run: RunDir, cache: ResultCache | None, objective: Objective
+    trials: list[FrozenTrial], run: RunDir, payloads: dict[str, Payload], objective: Objective
 ) -> None:
-    """``trials/trial_NNNN.json`` for every trial whose backtest ran in this run directory."""
+    """``trials/trial_NNNN.json`` for every trial whose backtest ran in this run directory.
+
+    This process's results come from its memory; a missing file of an earlier session
+    (killed before its export) is rewritten from the result already looked up.
+    """
     for number, payload in objective.computed.items():
         write_json(run.trial_file(number), payload, compact=True)
     for trial in trials:
@@ -71,7 +75,7 @@ def _write_trial_files(
             continue
         if not str(attrs.get("backtest_path", "")).startswith(f"{run.name}/") or path.exists():
             continue
-        stored = _payload(str(attrs.get("key")), objective, cache, {})
+        stored = payloads.get(str(attrs.get("key")))
         if stored is not None:
             write_json(path, stored, compact=True)
 

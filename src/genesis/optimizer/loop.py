@@ -127,19 +127,16 @@ def fail_interrupted(
     worker on a local journal fails every RUNNING trial asked since it started; a worker
     that shares the study fails only its own, and leaves an unseen one to the sweeper.
     """
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     if shared:
-        numbers = [current.number] if current is not None else []
+        mine = [t for t in running if current is not None and t.number == current.number]
     else:
-        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        numbers = [t.number for t in running if t.number >= first_new]
-    for number in numbers:
-        frozen = study.get_trials(deepcopy=False)[number]
-        if frozen.state != TrialState.RUNNING:
-            continue
+        mine = [t for t in running if t.number >= first_new]
+    for frozen in mine:
         try:
             # Optuna has no public setter by trial number; this is the storage's own call.
             study._storage.set_trial_user_attr(frozen._trial_id, INTERRUPTED_ATTR, True)
-            study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+            study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
         except UpdateFinishedTrialError:
             continue
 
