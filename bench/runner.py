@@ -59,7 +59,7 @@ from genesis.optimizer import (
 )
 from genesis.optimizer import export as export_module
 from genesis.optimizer.claims import DedupGuard
-from genesis.optimizer.runner import make_sampler
+from genesis.optimizer.sampler import make_sampler
 from genesis.optimizer.storage import GenesisJournalBackend, flush_storage, open_storage
 
 CONFIG = "tBTCUSD_1h_optuna.yaml"

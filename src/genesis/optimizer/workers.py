@@ -8,7 +8,6 @@ sweeps orphans before the others start and writes the artifacts after they end.
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import signal
 import sys
@@ -86,19 +85,8 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
     try:
         if stop.is_set():
             raise KeyboardInterrupt
-        from genesis.config import GenesisConfig
-        from genesis.errors import GenesisError
-        from genesis.optimizer.runner import run_worker
+        from genesis.optimizer.worker import worker_process  # the heavy imports, in the child
 
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.logger.handlers[:] = [handler]
-        log.logger.setLevel(level)
-        log.logger.propagate = False
-        try:
-            run_worker(GenesisConfig.model_validate(config), index, session, stop.is_set)
-        except GenesisError as error:
-            log.logger.error("[Runner] worker %d: %s", index, error)
-            sys.exit(error.exit_code)
+        worker_process(config, index, level, session, stop)
     except KeyboardInterrupt:
         sys.exit(130)
