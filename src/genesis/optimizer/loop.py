@@ -146,7 +146,7 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool) -> int:
 
     A trial whose ``worker`` attribute names a process that is surely dead is an orphan;
     one whose owner is alive (or on another host) is left alone. A trial without an owner
-    (a lone local worker records it only at ``tell``) is an orphan only when
+    (a lone local worker records none) is an orphan only when
     ``unknown_are_orphans``: a local journal before its workers start or after they end.
     """
     orphans = []
@@ -156,7 +156,7 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool) -> int:
             orphans.append(trial)
     for trial in orphans:
         study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-        if trial.params:  # a lone worker publishes params only with tell: nothing to re-queue
+        if trial.params:  # killed before its params were suggested: nothing to re-queue
             study.enqueue_trial(trial.params)
         log.logger.warning(
             "[Runner] trial %d was left running by a dead worker: failed%s",

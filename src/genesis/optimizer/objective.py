@@ -68,8 +68,6 @@ class Objective:
     run_dir: RunDir
     guard: DedupGuard
     on_outcome: Callable[[TrialOutcome], None] | None = None
-    publish: Callable[[], None] | None = None
-    """Writes held-back storage records now, when other workers share the study."""
     shared: bool = False
     """Other workers use the study: results must be stored before a claim is released."""
     worker: dict[str, Any] | None = None
@@ -85,11 +83,7 @@ class Objective:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
         if self.worker is not None:
             trial.set_user_attr("worker", self.worker)
-        if self.publish is not None:
-            self.publish()  # the owner, before sampling (the slow part) can be interrupted
         params = self.space.suggest(trial)
-        if self.publish is not None:
-            self.publish()  # the params, before the (possibly long) backtest
         key: str | None = None
         try:
             spec = make_spec(
