@@ -59,8 +59,8 @@ from genesis.optimizer import (
 )
 from genesis.optimizer import export as export_module
 from genesis.optimizer.claims import DedupGuard
-from genesis.optimizer.sampler import make_sampler
 from genesis.optimizer.journal import GenesisJournalBackend
+from genesis.optimizer.sampler import make_sampler
 from genesis.optimizer.storage import open_storage
 
 CONFIG = "tBTCUSD_1h_optuna.yaml"
@@ -194,7 +194,7 @@ class Timings:
             self.wrap(DirectoryCache, "put", "  cache put (write + rename)"),
             self.wrap(export_module, "write_json", "trial files + artifacts at the end"),
             self.wrap(Objective, "_record", "  _record (user attrs, constraints)"),
-            self.wrap(GenesisJournalBackend, "append_logs", "journal append (lock, fsync at state)"),
+            self.wrap(GenesisJournalBackend, "append_logs", "journal append_logs"),
             self.wrap(GenesisJournalBackend, "read_logs", "journal read_logs"),
         ]
         original_call = Objective.__call__
