@@ -62,7 +62,8 @@ def _kept(name: str) -> bool:
 def main(argv: list[str]) -> int:
     version = importlib.metadata.version("optuna")
     root = optuna_tests(version)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     command = [
         sys.executable, "-m", "pytest", "-p", "genesis_mode", "-p", "no:cacheprovider",
         "-q", "--color=no", "-k", "journal", "--rootdir", str(root), "-c",
