@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from genesis.data import Candles
-from genesis.engine import ENGINE_VERSION, BacktestResult, BacktestSettings, run_backtest
+from genesis.engine import ENGINE_VERSION, BacktestResult, BacktestSettings, Signals, run_backtest
 from genesis.errors import BacktestError, GenesisError, StrategyError
 from genesis.features import Features
 from genesis.metrics import Metrics, compute_metrics
@@ -120,12 +120,25 @@ def evaluate(spec: BacktestSpec, strategy: Strategy, features: Features) -> Eval
         raise StrategyError(
             f"strategy {spec.strategy!r} raised {type(error).__name__}: {error}"
         ) from error
+    if not isinstance(signals, Signals):
+        raise StrategyError(
+            f"strategy {spec.strategy!r}: signals() returned {_brief(signals)}, not Signals",
+            hint="return genesis.engine.Signals(entry_long=..., exit_long=..., ...)",
+        )
     result = run_backtest(features.candles, signals, spec.settings)
     metrics = compute_metrics(result)
     score = compute_score(metrics, spec.score)
     if not all(math.isfinite(v) for v in score.values):
         raise BacktestError(f"score {score.values} is not finite")
     return Evaluation(score, metrics, result, time.perf_counter() - started)
+
+
+def _brief(value: object) -> str:
+    """``None``, or the type and a short repr of ``value`` (for error messages)."""
+    if value is None:
+        return "None"
+    text = repr(value)
+    return f"a {type(value).__name__} ({text[:60] + '…' if len(text) > 60 else text})"
 
 
 def candles_window_label(candles: Candles) -> str:

@@ -89,9 +89,12 @@ def optimize(
     progress = Progress(*columns, console=console, transient=True, disable=quiet)
     task = progress.add_task("optimize", total=total, best="-")
     best: list[float] = []
+    first_error: list[str] = []
 
     def on_outcome(outcome: Any) -> None:
         progress.start()  # on the first trial: set-up errors print without a bar around them
+        if outcome.error is not None and not first_error:
+            first_error.append(f"trial {outcome.number}: {outcome.error}")
         if outcome.values is not None and (not best or sign * outcome.values[0] > sign * best[0]):
             best[:] = [outcome.values[0]]
         # Trial numbers count the whole study: other workers' and earlier sessions' trials.
@@ -111,6 +114,14 @@ def optimize(
     finally:
         progress.stop()
     _summary(result)
+    if result.stats.completed == 0 and result.stats.failed:
+        from genesis.errors import GenesisError
+
+        first = f"; the first: {first_error[0]}" if first_error else ""
+        raise GenesisError(
+            f"no trial completed, {result.stats.failed} failed{first}",
+            hint=f"every trial's error is in {result.run_dir / 'trials.csv'}",
+        )
 
 
 def _summary(result: Any) -> None:

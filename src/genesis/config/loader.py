@@ -111,6 +111,13 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("config file not found", where=str(path)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"not a text file: byte 0x{error.object[error.start]:02x} at offset {error.start} "
+            "is not UTF-8",
+            where=str(path),
+            hint="a config is a YAML text file",
+        ) from None
     except OSError as error:
         raise ConfigError(f"cannot read config: {error.strerror}", where=str(path)) from None
 
