@@ -28,7 +28,7 @@ from genesis.optimizer.objective import Objective, TrialOutcome
 from genesis.optimizer.owner import Owner
 from genesis.optimizer.problem import Problem, precompute_features
 from genesis.optimizer.sampler import make_sampler
-from genesis.optimizer.storage import open_storage
+from genesis.optimizer.storage import open_storage, refuse_masked
 
 
 @dataclass
@@ -109,6 +109,7 @@ def open_run_cache(config: GenesisConfig) -> WriteBehindCache | None:
     if not config.cache.enabled:
         return None
     location = config.cache.location or str(Path(config.output_dir) / "_cache")
+    refuse_masked(location, "cache.location", "GENESIS_CACHE_URL")
     inner = (
         DirectoryCache(Path(location), fsync=False)
         if "://" not in location

@@ -13,7 +13,8 @@ from pathlib import Path
 import optuna
 from optuna.storages import BaseStorage, JournalStorage
 
-from genesis.errors import StorageError
+from genesis.config import has_masked_password, mask_password
+from genesis.errors import ConfigError, StorageError
 from genesis.optimizer.journal import GenesisJournalBackend
 
 JOURNAL_NAME = "study.journal"
@@ -23,6 +24,7 @@ def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
     """The storage for a run: ``url`` if given, else the journal file in ``run_dir``.
 
     Raises:
+        ConfigError: the URL's password is masked (a run directory's ``config.yaml``).
         StorageError: the database cannot be reached or the URL is not a storage URL.
     """
     if url is None or url.startswith("journal:"):
@@ -31,6 +33,7 @@ def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
             return JournalStorage(GenesisJournalBackend(str(path)))
         except OSError as error:
             raise StorageError(f"cannot open journal: {error.strerror}", where=str(path)) from None
+    refuse_masked(url, "storage", "--storage or GENESIS_STORAGE_URL")
     from sqlalchemy.exc import SQLAlchemyError
 
     for plain in ("postgresql://", "postgres://"):  # the installed driver is psycopg 3
@@ -44,12 +47,18 @@ def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
         ) from error
 
 
-def mask_password(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for messages and logs)."""
-    if "://" not in url or "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    if ":" in creds:
-        creds = creds.split(":", 1)[0] + ":***"
-    return f"{scheme}://{creds}@{host}"
+def refuse_masked(url: str, field: str, instead: str) -> None:
+    """Raise ConfigError if ``url`` is a masked one, which cannot log in.
+
+    Raises:
+        ConfigError: the URL's password is ``***``.
+    """
+    if has_masked_password(url):
+        raise ConfigError(
+            f"{field}: {url} has its password masked (a run directory's config.yaml keeps "
+            "no secrets)",
+            hint=f"give the real URL with {instead}, or use the original config file",
+        )
+
+
+__all__ = ["JOURNAL_NAME", "mask_password", "open_storage", "refuse_masked"]
