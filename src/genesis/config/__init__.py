@@ -17,10 +17,13 @@ from genesis.config.models import (
     FixedParam,
     FloatParam,
     GenesisConfig,
+    HoldoutConfig,
     IntParam,
     OptimizerConfig,
     ScoreConfig,
     StrategyConfig,
+    ValidationConfig,
+    WalkForwardConfig,
 )
 
 __all__ = [
@@ -33,10 +36,13 @@ __all__ = [
     "FixedParam",
     "FloatParam",
     "GenesisConfig",
+    "HoldoutConfig",
     "IntParam",
     "OptimizerConfig",
     "ScoreConfig",
     "StrategyConfig",
+    "ValidationConfig",
+    "WalkForwardConfig",
     "config_from_dict",
     "dump_config",
     "env_overrides",
