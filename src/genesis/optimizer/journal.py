@@ -57,8 +57,8 @@ _RECORD_START = b'{"op_code":'
 class JournalLock(BaseJournalFileLock):
     """Optuna's ``<journal>.lock`` symlink lock, taken under a flock that a kill frees.
 
-    Thread-safe: a thread lock serializes this process's threads, and the flock's file
-    descriptor belongs to the lock object (reopened after a fork). Picklable.
+    Thread-safe: a thread lock serializes this process's threads around the flock.
+    Picklable (a copy is a fresh, unheld lock).
     """
 
     def __init__(self, journal_path: str, grace_period_s: float = GRACE_PERIOD_S) -> None:
@@ -71,11 +71,10 @@ class JournalLock(BaseJournalFileLock):
         self._grace_s = grace_period_s
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
-        self._fd_pid = -1
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.update(_thread_lock=None, _fd=None, _fd_pid=-1)
+        state.update(_thread_lock=None, _fd=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -86,37 +85,34 @@ class JournalLock(BaseJournalFileLock):
         """Block until this process holds the journal (the flock, then the symlink)."""
         self._thread_lock.acquire()
         try:
-            fd = self._flock_fd()
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            # A descriptor per hold: a flock belongs to an open file description, which a
+            # forked child would share, and none stays open between appends.
+            fd = os.open(self._flock_path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 self._take_symlink()
             except BaseException:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
                 raise
         except BaseException:
             self._thread_lock.release()
             raise
+        self._fd = fd
         return True
 
     def release(self) -> None:
-        """Remove the symlink, forget it, and let the next writer in."""
+        """Remove the symlink and let the next writer in (closing the fd frees the flock)."""
         try:
             try:
                 os.unlink(self._lock_path)
             except FileNotFoundError:  # a stock writer broke it after its grace period
                 log.logger.warning("[Storage] journal lock %s was removed by another writer",
                                    self._lock_path)  # fmt: skip
-            assert self._fd is not None
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
         finally:
             self._thread_lock.release()
-
-    def _flock_fd(self) -> int:
-        if self._fd is None or self._fd_pid != os.getpid():
-            # After a fork the inherited descriptor shares the parent's flock: open our own.
-            self._fd = os.open(self._flock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._fd_pid = os.getpid()
-        return self._fd
 
     def _take_symlink(self) -> None:
         """Create ``<journal>.lock``; wait while a stock Optuna writer holds it."""

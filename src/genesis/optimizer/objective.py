@@ -142,14 +142,12 @@ class Objective:
         """
         score = payload.get("score")
         values = score.get("values") if isinstance(score, dict) else None
-        constraints = score.get("constraints", {}) if isinstance(score, dict) else None
+        constraints = score.get("constraints") if isinstance(score, dict) else None
         n = len(self.score_spec.objectives)
         if not (isinstance(values, list) and len(values) == n and all(map(_finite, values))):
             problem = f"its score values are {values!r}, not {n} finite number(s)"
         elif not (isinstance(constraints, dict) and all(map(_finite, constraints.values()))):
             problem = f"its constraints are {constraints!r}, not finite numbers by name"
-        elif not isinstance(payload.get("metrics"), dict):
-            problem = "it has no metrics"
         else:
             return payload
         raise CorruptCacheEntry(problem, where=f"cache entry {key[:12]}…")
