@@ -18,6 +18,7 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
+from genesis.errors import ConfigError
 from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
@@ -107,6 +108,9 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) ->
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
     except UpdateFinishedTrialError:
         log.logger.warning("[Runner] trial %d was ended by another process", trial.number)
+    except ConfigError:  # the study and the config disagree: no later trial can do better
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        raise
     except Exception as error:  # the trial boundary: a bug must not kill the study
         try:
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
