@@ -55,6 +55,7 @@ def test_a_binary_config_is_a_config_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "damage",
     [b'{"op_code": 4, "study_id": 0, garbage}\n', b"\x00\xff\xfe\x89PNG\r\n\x1a\n\x00\n"],
@@ -97,6 +98,7 @@ def test_a_strategy_returning_none_fails_its_trials_with_one_message(tmp_path: P
     assert all(said in r["error"] for r in rows)
 
 
+@pytest.mark.slow
 def test_a_cache_entry_with_a_valid_checksum_and_a_text_score_is_recomputed(
     tmp_path: Path,
 ) -> None:
@@ -118,6 +120,7 @@ def test_a_cache_entry_with_a_valid_checksum_and_a_text_score_is_recomputed(
     assert stats["corrupt_entries"] >= 1 and stats["completed"] == 3
 
 
+@pytest.mark.slow
 def test_a_changed_param_type_on_resume_stops_at_suggest_and_loses_nothing(
     tmp_path: Path,
 ) -> None:

@@ -71,6 +71,7 @@ def test_resuming_from_a_run_config_asks_for_the_real_url(tmp_path: Path) -> Non
     assert "GENESIS_STORAGE_URL" in output and "Traceback" not in output
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_postgresql_run_keeps_its_password_out_of_every_file(
     tmp_path: Path, postgres_url: str
