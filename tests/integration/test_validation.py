@@ -180,3 +180,19 @@ def test_holdout_and_walk_forward_together_is_a_config_error(tmp_path: Path) -> 
     assert "choose holdout or walk_forward, not both" in out.stderr
     assert "Traceback" not in out.stderr
     assert not any(p.is_dir() for p in tmp_path.iterdir())
+
+
+def test_the_report_shows_the_validation_and_a_walk_forward_links_its_folds(tmp_path: Path) -> None:
+    from genesis.report import write_report
+
+    holdout = run(tmp_path / "h", validation=HOLDOUT)
+    page = write_report(holdout.run_dir).read_text()
+    assert "Validation · holdout" in page and "Deflated Sharpe Ratio" in page
+    assert 'id="fig-oos-scatter"' in page and 'id="fig-oos-equity"' in page
+    folds = {"folds": 2, "mode": "anchored"}
+    wf = run(tmp_path / "w", validation={"walk_forward": folds}, **{"optimizer.n_trials": 8})
+    page = write_report(wf.run_dir).read_text()
+    assert "Validation · walk-forward" in page and "walk-forward efficiency" in page
+    for i in (1, 2):
+        link = f"folds/{wf.run_dir.name}-fold{i}/report.html"
+        assert link in page and (wf.run_dir / link).is_file()

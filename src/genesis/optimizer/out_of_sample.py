@@ -143,10 +143,16 @@ def finish(
     document = {**entry}
     if check is not None:
         write_trials_csv(run.trials_csv, search.export.records, names, oos_columns(check.tested))
-        document["tested"] = [t.as_dict() for t in check.tested]
+        document["tested"] = tested_pairs(check.tested, search.export.records)
         document["curves"] = check.curves(champion.number if champion else None)
     write_json(run.validation, document)
     return _with(search.result, best, entry)
+
+
+def tested_pairs(tested: Sequence[Tested], records: Sequence[TrialRecord]) -> list[dict[str, Any]]:
+    """The tested trials with their in-sample score beside the out-of-sample one."""
+    in_sample = {r.number: list(r.values or ()) for r in records}
+    return [{**t.as_dict(), "in_sample_score": in_sample.get(t.trial)} for t in tested]
 
 
 def oos_columns(tested: Sequence[Tested]) -> dict[int, dict[str, Any]]:

@@ -31,6 +31,7 @@ from genesis.optimizer.out_of_sample import (
     check_window,
     finish,
     statistics,
+    tested_pairs,
     validation_entry,
 )
 from genesis.optimizer.problem import Problem, build_problem
@@ -186,6 +187,7 @@ def _fold_summary(f: FoldRun) -> dict[str, Any]:
         "deflated_sharpe": f.entry.get("deflated_sharpe"),
         "pbo": f.entry.get("pbo"),
         "n_trials_counted": f.entry.get("n_trials_counted"),
+        "tested": tested_pairs(f.check.tested, f.search.export.records),
     }
 
 
