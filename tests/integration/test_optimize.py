@@ -220,7 +220,7 @@ def test_postgresql_storage_and_cache(tmp_path: Path, postgres_url: str) -> None
     assert first.stats.total_trials == 6
     assert first.stats.computed + first.stats.cache_hits + first.stats.memory_hits == 6
     again = run(
-        tmp_path / "b", study_name=study, resume=False, **{**changes, "optimizer.n_trials": 9}
+        tmp_path / "b", study_name=study, resume=True, **{**changes, "optimizer.n_trials": 9}
     )
     assert again.stats.total_trials == 9  # the same study, continued from PostgreSQL
     rows = read_csv(again.run_dir / "trials.csv")

@@ -18,10 +18,10 @@ import optuna
 
 from genesis.artifacts import RunCacheStats, RunDir, latest_run, unique_run_name, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
-from genesis.errors import ConfigError
 from genesis.metrics import objective_direction
 from genesis.optimizer import log
 from genesis.optimizer.export import write_artifacts
+from genesis.optimizer.fingerprint import check_study
 from genesis.optimizer.loop import run_loop, sweep_orphans
 from genesis.optimizer.objective import TrialOutcome
 from genesis.optimizer.problem import build_problem
@@ -61,6 +61,8 @@ def run_optimizer(
         objective_direction(name)  # an unknown objective is a config error, before any file
     problem = build_problem(config)
     run = _run_dir(config)
+    check_study(config, problem, run, joining=worker_index > 0)  # before any file is written
+    run.create()
     precompute(config, problem)
     write_text_atomic(run.config, dump_config(config))
     session = open_session(config, problem, run, worker_index, on_outcome)
@@ -139,6 +141,4 @@ def _run_dir(config: GenesisConfig) -> RunDir:
     else:
         name = config.study_name or unique_run_name(out)
         run = RunDir(out / name)
-        if config.resume and not run.root.exists():
-            raise ConfigError(f"no run named {name!r} to resume", where=str(out))
-    return run.create()
+    return run
