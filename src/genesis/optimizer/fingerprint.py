@@ -111,26 +111,32 @@ def check_study(config: GenesisConfig, problem: Problem, run: RunDir, *, joining
             f"no study {run.name!r} to join after {JOIN_WAIT_S:g}s",
             where=where, hint="start it with genesis optimize --study NAME first",
         )  # fmt: skip
+    changed = changes(stored, study_fingerprint(config, problem)) if stored is not None else []
     if not (config.resume or joining) and (exists or run.root.exists()):
+        other = f", made with another config; changed: {', '.join(changed)}" if changed else ""
         raise ConfigError(
-            f"study {run.name!r} exists already",
+            f"study {run.name!r} exists already{other}",
             where=str(run.root) if run.root.exists() else where,
             hint="add --resume to continue it, or choose another --study",
         )
     if config.resume and not exists and not run.root.exists():
         raise ConfigError(f"no run named {run.name!r} to resume", where=str(run.root.parent))
-    if stored is not None:
-        refuse_changes(run.name, stored, study_fingerprint(config, problem))
+    if changed:
+        raise _changed(run.name, changed)
 
 
 def refuse_changes(name: str, stored: Mapping[str, Any], now: Mapping[str, Any]) -> None:
     """Raise a ConfigError naming what changed, if anything did."""
     changed = changes(stored, now)
     if changed:
-        raise ConfigError(
-            f"study {name!r} was made with another config; changed: {', '.join(changed)}",
-            hint="restore the config to continue this study, or choose another --study",
-        )
+        raise _changed(name, changed)
+
+
+def _changed(name: str, changed: list[str]) -> ConfigError:
+    return ConfigError(
+        f"study {name!r} was made with another config; changed: {', '.join(changed)}",
+        hint="restore the config to continue this study, or choose another --study",
+    )
 
 
 def remember_fingerprint(study: optuna.Study, now: Mapping[str, Any]) -> None:

@@ -178,11 +178,18 @@ class Objective:
         )
         return CacheSource.COMPUTED, payload
 
-    def _cache_put(self, key: str, payload: Payload) -> None:
-        """Store a result; a cache that cannot be written costs reuse, never the trial."""
+    def _cache_put(self, key: str, payload: Payload, *, through: bool = False) -> None:
+        """Store a result; a cache that cannot be written costs reuse, never the trial.
+
+        ``through`` writes past a write-behind cache, at once (off the trial loop, where
+        its writer thread may already be stopped).
+        """
         if self.cache is None:
             return
         try:
+            if through and isinstance(self.cache, WriteBehindCache):
+                self.cache.inner.put(key, payload)
+                return
             self.cache.put(key, payload)
             if self.shared and isinstance(self.cache, WriteBehindCache):
                 self.cache.flush()  # stored before the claim is released: others wait for it
@@ -246,7 +253,7 @@ class Objective:
         except (StrategyError, BacktestError) as error:
             raise TrialFailed(str(error)) from error
         payload = self._payload(number, spec, key, evaluation)
-        self._cache_put(key, payload)
+        self._cache_put(key, payload, through=True)
         self.memory[key] = payload
         return payload
 
