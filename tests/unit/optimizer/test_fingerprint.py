@@ -74,3 +74,14 @@ def test_a_study_keeps_its_first_fingerprint_and_refuses_another() -> None:
     remember_fingerprint(study, fingerprint())  # the same config: fine
     with pytest.raises(ConfigError, match=r"study 'f' was made with another config.*fee_bps"):
         remember_fingerprint(study, fingerprint(backtest={"fee_bps": 1.0}))
+
+
+def test_a_study_made_before_fingerprints_adopts_this_configs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    study = optuna.create_study(study_name="old")
+    study.optimize(lambda t: t.suggest_int("x", 0, 3), n_trials=1)
+    with caplog.at_level("WARNING", logger="genesis"):
+        remember_fingerprint(study, fingerprint())
+    assert "has no config fingerprint" in caplog.text
+    assert study.user_attrs[FINGERPRINT_ATTR] == fingerprint()
