@@ -21,6 +21,7 @@ import numpy as np
 from genesis.artifacts import RunCacheStats, RunDir, TrialRecord, write_json, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
 from genesis.engine import BacktestResult
+from genesis.errors import GenesisError
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
@@ -76,6 +77,8 @@ def run_walk_forward(
     )  # fmt: skip
     run = run_dir_of(config)
     run.root.mkdir(parents=True, exist_ok=True)
+    if not run.config.exists():  # so that --resume finds the run; a resume rewrites it at the end
+        write_text_atomic(run.config, dump_config(config))
     done = [_fold(config, full, run, fold, len(folds), on_outcome, worker_index) for fold in folds]
     return _stitch(config, full, run, done)
 
@@ -114,7 +117,10 @@ def _fold(
     finish(search, entry, best, check=check)
     tested = None
     if best is not None:
-        tested = check.tester.rerun(params_of(best, search.export.payloads))
+        try:
+            tested = check.tester.rerun(params_of(best, search.export.payloads))
+        except GenesisError as error:  # it failed on the test window: the fold has no result
+            log.logger.warning("[Validation] fold %d: best not tested: %s", fold.index, error)
     return FoldRun(fold, search, best, check, entry, tested)
 
 
