@@ -110,3 +110,20 @@ def test_the_cli_refuses_with_exit_2_and_says_what_to_do(tmp_path: Path) -> None
     assert "fee_bps (10.0 → 30.0)" in changed.stderr
     assert (tmp_path / "out" / "s" / "config.yaml").read_text() == written
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["_cache", "s"]
+
+
+def test_each_walk_forward_fold_has_its_own_fingerprint_and_refuses_a_change(
+    tmp_path: Path,
+) -> None:
+    walk = {"walk_forward": {"folds": 2, "mode": "anchored"}}
+    first = run_optimizer(config(tmp_path, validation=walk))
+    folds = sorted((first.run_dir / "folds").iterdir())
+    windows = set()
+    for fold in folds:
+        study = optuna.load_study(study_name=fold.name, storage=open_storage(None, fold))
+        windows.add(study.user_attrs[FINGERPRINT_ATTR]["data window"])
+    assert len(folds) == 2 and len(windows) == 2  # one study per fold, over its own window
+    before = sorted((p, p.stat().st_mtime_ns) for p in first.run_dir.rglob("*"))
+    with pytest.raises(ConfigError, match=r"fee_bps \(10.0 → 20.0\)"):
+        run_optimizer(config(tmp_path, resume=True, validation=walk, backtest={"fee_bps": 20.0}))
+    assert sorted((p, p.stat().st_mtime_ns) for p in first.run_dir.rglob("*")) == before
