@@ -172,3 +172,19 @@ def test_sigkill_at_random_moments_never_leaves_empty_metrics(tmp_path: Path) ->
     assert complete and all(r["n_trades"] != "" for r in complete)
     stored = {t.number: all(v <= 0 for v in t.constraints.values()) for t in stored_trials(run_dir)}
     assert {int(r["number"]): r["feasible"] == "true" for r in complete} == stored
+
+
+def test_the_summary_says_when_the_best_is_infeasible(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "cfg.yaml"
+    spec = {**CONFIG, "score": {"objectives": ["total_return_pct"], "min_trades": 10**6}}
+    cfg.write_text(json.dumps(spec))  # JSON is YAML
+    out = subprocess.run(
+        [sys.executable, "-m", "genesis", "optimize", str(cfg), "--out", str(tmp_path / "o"),
+         "--trials", "4", "-q", "--no-report"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "infeasible: violates min_trades" in out.stdout

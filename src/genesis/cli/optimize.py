@@ -119,6 +119,11 @@ def _best_text(best: Any) -> str:
     return f"{best.values[0]:.2f}" + ("" if best.feasible else " (infeasible)")
 
 
+def _violated(best: dict[str, Any]) -> str:
+    constraints = best.get("constraints") or {}
+    return ", ".join(name for name, value in constraints.items() if value > 0) or "a constraint"
+
+
 def _summary(result: Any) -> None:
     stats = result.stats
     typer.echo(f"run directory: {result.run_dir}")
@@ -137,6 +142,8 @@ def _summary(result: Any) -> None:
     score = best["score"]
     score_text = f"{score:.4f}" if isinstance(score, float) else str(score)
     typer.echo(f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})")
+    if best.get("feasible") is False:
+        typer.echo(f"  infeasible: violates {_violated(best)}")
     typer.echo(f"  params: {best['params']}")
     m = best["metrics"]
     if m:
