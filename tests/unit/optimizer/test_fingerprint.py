@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -18,6 +20,7 @@ from genesis.optimizer.fingerprint import (
     spec_entries,
     study_fingerprint,
 )
+from genesis.optimizer.storage import open_storage
 
 BASE: dict[str, Any] = {
     "data": {"source": "synthetic:tBTCUSD:1h:7:3000"},
@@ -85,3 +88,33 @@ def test_a_study_made_before_fingerprints_adopts_this_configs(
         remember_fingerprint(study, fingerprint())
     assert "has no config fingerprint" in caplog.text
     assert study.user_attrs[FINGERPRINT_ATTR] == fingerprint()
+
+
+def test_a_joining_worker_waits_for_the_study_then_gives_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from genesis.artifacts import RunDir
+    from genesis.optimizer import fingerprint as module
+
+    monkeypatch.setattr(module, "JOIN_WAIT_S", 0.6)
+    journal = f"journal:{tmp_path / 'shared.journal'}"
+    config = config_from_dict({**BASE, "storage": journal, "output_dir": str(tmp_path)})
+    problem = build_problem(config)
+    run = RunDir(tmp_path / "j")
+    with pytest.raises(ConfigError, match="no study 'j' to join"):
+        module.check_study(config, problem, run, joining=True)
+    assert not run.root.exists()
+
+    def create_later() -> None:
+        time.sleep(0.2)
+        storage = open_storage(journal, run.root)
+        optuna.create_study(study_name="j", storage=storage)
+
+    maker = threading.Thread(target=create_later)
+    maker.start()
+    module.check_study(config, problem, run, joining=True)  # found it: no error
+    maker.join()
+    with pytest.raises(ConfigError, match="exists already"):
+        module.check_study(config, problem, run, joining=False)
