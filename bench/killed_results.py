@@ -14,7 +14,11 @@ Last, one ``--resume --trials 1`` (no new trial: only the export) and a check of
 ``trials.csv``: every COMPLETE trial must have metrics and the journal's feasibility,
 else the script exits 1.
 
-Run: ``.venv/bin/python bench/killed_results.py [--kills 25] [--seed 11]`` (about 4 minutes)
+``--cache sqlite`` stores results in a SQLite file instead of the directory cache: its
+writes are slower, so more of them are still queued when the process dies.
+
+Run: ``.venv/bin/python bench/killed_results.py [--kills 25] [--seed 11] [--cache sqlite]``
+(about 4 minutes)
 """
 
 from __future__ import annotations
@@ -32,15 +36,30 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from _common import CONFIG_DIR, table
-from genesis.cache import DirectoryCache
+from genesis.cache import open_cache
 from genesis.optimizer.storage import open_storage
 
 CONFIG = CONFIG_DIR / "tBTCUSD_1h_optuna.yaml"
 
 
+def cache_location(out: Path, kind: str) -> str:
+    """The run's result cache: the default directory, or a SQLite file (slower writes)."""
+    return str(out / "_cache") if kind == "directory" else f"sqlite:///{out / 'cache.db'}"
+
+
+def write_config(out: Path, kind: str) -> Path:
+    import yaml
+
+    config = yaml.safe_load(CONFIG.read_text())
+    config.setdefault("cache", {})["location"] = cache_location(out, kind)
+    path = out / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 def genesis_optimize(out: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "genesis", "optimize", str(CONFIG), "--fast-window",
+        sys.executable, "-m", "genesis", "optimize", str(out / "config.yaml"), "--fast-window",
         "--out", str(out), "--study", "k", "-q", "--no-report", *extra,
     ]  # fmt: skip
 
@@ -68,9 +87,9 @@ def complete_trials(out: Path) -> list[FrozenTrial]:
     return study.get_trials(states=(TrialState.COMPLETE,))
 
 
-def lost(out: Path, trials: list[FrozenTrial]) -> list[FrozenTrial]:
+def lost(out: Path, trials: list[FrozenTrial], kind: str) -> list[FrozenTrial]:
     """COMPLETE trials with neither a cache entry nor a trial file for their key."""
-    cache = DirectoryCache(out / "_cache")
+    cache = open_cache(cache_location(out, kind))
     files = {
         t.user_attrs["key"]
         for t in trials
@@ -99,22 +118,24 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kills", type=int, default=25)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--cache", choices=["directory", "sqlite"], default="directory")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
+        write_config(out, args.cache)
         for i in range(args.kills):
             kill_once(out, rng, resume=i > 0)
             trials = complete_trials(out)
-            missing = lost(out, trials)
+            missing = lost(out, trials, args.cache)
             rows.append([
                 i + 1, len(trials), len(missing), sum(not feasible(t) for t in missing),
                 "yes" if trials and old_best_is_lost(trials, missing) else "no",
             ])  # fmt: skip
         trials = complete_trials(out)
-        missing_before = len(lost(out, trials))
+        missing_before = len(lost(out, trials, args.cache))
         done = subprocess.run(
             genesis_optimize(out, "--resume", "--trials", "1"), capture_output=True, text=True
         )
