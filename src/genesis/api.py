@@ -196,7 +196,8 @@ def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_D
             where=str(run.best_trial),
         )
     target.mkdir(parents=True)
-    shutil.copyfile(run.config, target / "config.yaml")
+    # The config its score was found with: the run's, or a walk-forward's last fold's.
+    shutil.copyfile(run.root / str(best.get("config") or "config.yaml"), target / "config.yaml")
     champion = {"name": name, "promoted_from": str(run.root), **best}
     champion.pop("reproduce", None)
     champion["reproduce"] = f"genesis champion verify {name}"

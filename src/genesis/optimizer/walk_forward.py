@@ -185,6 +185,8 @@ def _stitch(
             list(config.score.objectives),
         )  # fmt: skip
         best["validation"] = entry
+        fold_run = Path(last.search.result.run_dir)
+        best["config"] = str(fold_run.relative_to(run.root) / "config.yaml")  # reproduces it
         write_json(run.best_trial, best)
     write_json(run.validation, {**entry, **document})
     stats = _summed([f.search.result.stats for f in done])
