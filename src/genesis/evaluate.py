@@ -15,7 +15,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from genesis.data import Candles
-from genesis.engine import ENGINE_VERSION, BacktestResult, BacktestSettings, Signals, run_backtest
+from genesis.engine import (
+    ENGINE_VERSION,
+    BacktestResult,
+    BacktestSettings,
+    Signals,
+    run_backtest,
+)
 from genesis.errors import BacktestError, GenesisError, StrategyError
 from genesis.features import Features
 from genesis.metrics import Metrics, compute_metrics
@@ -104,14 +110,46 @@ def make_spec(
     )
 
 
-def evaluate(spec: BacktestSpec, strategy: Strategy, features: Features) -> Evaluation:
+def evaluate(
+    spec: BacktestSpec,
+    strategy: Strategy,
+    features: Features,
+    *,
+    bars: tuple[int, int] | None = None,
+) -> Evaluation:
     """Run the backtest ``spec`` describes on ``features.candles`` and score it.
+
+    With ``bars=(start, stop)`` the signals are computed on all the candles, so that the
+    indicators warm up on the bars before ``start`` (a trader had them), and the account
+    trades bars ``[start, stop)`` only, flat at ``start``: how a period is tested out of
+    sample. ``spec.window`` must then name those bars, since it is in the key.
 
     Raises:
         StrategyError: the strategy raised while computing signals.
         BacktestError: the engine rejected the signals or the score is undefined.
     """
     started = time.perf_counter()
+    result = simulate(spec, strategy, features, bars=bars)
+    metrics = compute_metrics(result)
+    score = compute_score(metrics, spec.score)
+    if not all(math.isfinite(v) for v in score.values):
+        raise BacktestError(f"score {score.values} is not finite")
+    return Evaluation(score, metrics, result, time.perf_counter() - started)
+
+
+def simulate(
+    spec: BacktestSpec,
+    strategy: Strategy,
+    features: Features,
+    *,
+    bars: tuple[int, int] | None = None,
+) -> BacktestResult:
+    """The backtest's trades and equity, without metrics or score (see :func:`evaluate`).
+
+    Raises:
+        StrategyError: the strategy raised while computing signals.
+        BacktestError: the engine rejected the signals.
+    """
     try:
         signals = strategy.signals(features, spec.params)
     except GenesisError:
@@ -125,12 +163,25 @@ def evaluate(spec: BacktestSpec, strategy: Strategy, features: Features) -> Eval
             f"strategy {spec.strategy!r}: signals() returned {_brief(signals)}, not Signals",
             hint="return genesis.engine.Signals(entry_long=..., exit_long=..., ...)",
         )
-    result = run_backtest(features.candles, signals, spec.settings)
-    metrics = compute_metrics(result)
-    score = compute_score(metrics, spec.score)
-    if not all(math.isfinite(v) for v in score.values):
-        raise BacktestError(f"score {score.values} is not finite")
-    return Evaluation(score, metrics, result, time.perf_counter() - started)
+    if bars is None:
+        return run_backtest(features.candles, signals, spec.settings)
+    start, stop = bars
+    return run_backtest(
+        features.candles.slice(start, stop), _sliced(signals, start, stop), spec.settings
+    )
+
+
+def _sliced(signals: Signals, start: int, stop: int) -> Signals:
+    """The signals of bars ``[start, stop)``."""
+
+    def cut(values: Any) -> Any:
+        return None if values is None else values[start:stop]
+
+    return Signals(
+        cut(signals.entry_long), cut(signals.exit_long), cut(signals.entry_short),
+        cut(signals.exit_short), cut(signals.stop_loss), cut(signals.take_profit),
+        cut(signals.trailing_stop),
+    )  # fmt: skip
 
 
 def _brief(value: object) -> str:

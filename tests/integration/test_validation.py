@@ -35,8 +35,9 @@ def test_holdout_tests_the_top_k_out_of_sample_without_adding_trials(tmp_path: P
     table = rows(result.run_dir / "trials.csv")
     assert len(table) == 20  # the out-of-sample backtests are not trials of the study
     tested = [r for r in table if r["oos_score"]]
-    assert len(tested) == 4
-    assert len({r["key"] for r in tested}) == 4
+    keys = {r["key"] for r in tested}
+    assert len(keys) == 4  # every trial of a tested key shows its out-of-sample result
+    assert all(r["oos_score"] for r in table if r["key"] in keys)
     best = json.loads((result.run_dir / "best_trial.json").read_text())
     v = best["validation"]
     assert v["method"] == "holdout" and v["select_by"] == "out_of_sample"
@@ -45,7 +46,12 @@ def test_holdout_tests_the_top_k_out_of_sample_without_adding_trials(tmp_path: P
     assert 0.0 <= v["deflated_sharpe"]["probability"] <= 1.0
     assert 0.0 <= v["pbo"]["probability"] <= 1.0
     # The champion is the best out of sample among the tested trials.
-    oos = {int(r["number"]): float(r["oos_score"]) for r in tested}
+    first = {}
+    for r in tested:
+        first.setdefault(r["key"], r)
+    oos = {
+        int(r["number"]): float(r["oos_score"]) for r in first.values() if r["feasible"] == "true"
+    }
     assert best["trial"] == max(oos, key=lambda n: (oos[n], -n))
     assert v["out_of_sample"]["score"][0] == oos[best["trial"]]
     # min_trades is stated for all the bars: the search on 70 % of them needs 7.
@@ -166,7 +172,7 @@ def test_a_random_walk_is_said_to_be_not_significant(tmp_path: Path) -> None:
     path.write_text(json.dumps(config))
     out = genesis("optimize", str(path), "--trials", "30", "-q", "--no-report", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "Deflated Sharpe Ratio:" in out.stdout
+    assert "Deflated Sharpe Ratio of the in-sample best #" in out.stdout
     assert "Probability of Backtest Overfitting:" in out.stdout
     assert "WARNING: not significant" in out.stdout
 
@@ -180,3 +186,85 @@ def test_holdout_and_walk_forward_together_is_a_config_error(tmp_path: Path) -> 
     assert "choose holdout or walk_forward, not both" in out.stderr
     assert "Traceback" not in out.stderr
     assert not any(p.is_dir() for p in tmp_path.iterdir())
+
+
+def test_the_report_shows_the_validation_and_a_walk_forward_links_its_folds(tmp_path: Path) -> None:
+    from genesis.report import write_report
+
+    holdout = run(tmp_path / "h", validation=HOLDOUT)
+    page = write_report(holdout.run_dir).read_text()
+    assert "Validation · holdout" in page and "Deflated Sharpe Ratio" in page
+    assert 'id="fig-oos-scatter"' in page and 'id="fig-oos-equity"' in page
+    folds = {"folds": 2, "mode": "anchored"}
+    wf = run(tmp_path / "w", validation={"walk_forward": folds}, **{"optimizer.n_trials": 8})
+    page = write_report(wf.run_dir).read_text()
+    assert "Validation · walk-forward" in page and "walk-forward efficiency" in page
+    for i in (1, 2):
+        link = f"folds/{wf.run_dir.name}-fold{i}/report.html"
+        assert link in page and (wf.run_dir / link).is_file()
+
+
+_EARLY_ONLY = '''
+import numpy as np
+from genesis.engine.types import Signals
+from genesis.strategy import ParamSpec
+
+
+class EarlyOnly:
+    """Trades every ``every`` bars, but only before a fixed time: never out of sample."""
+
+    name = "early_only"
+    version = "1"
+    params = {"every": ParamSpec("int", 10, 2, 50)}
+
+    def signals(self, features, params):
+        n = len(features.close)
+        bars = np.arange(n)
+        early = features.candles.ts_ms < {cutoff}
+        entry = (bars % params["every"] == 0) & early
+        return Signals(entry_long=entry, exit_long=(bars % params["every"] == 3))
+'''
+
+
+def test_a_trial_that_cannot_be_scored_out_of_sample_keeps_its_metrics_and_no_score(
+    tmp_path: Path,
+) -> None:
+    strategy = tmp_path / "early.py"
+    cutoff = int(synthetic_candles(n_bars=3000, seed=7).ts_ms[1500])  # make_config's data
+    strategy.write_text(_EARLY_ONLY.replace("{cutoff}", str(cutoff)))
+    result = run(
+        tmp_path, validation=HOLDOUT, strategy={"name": f"{strategy}:EarlyOnly", "params": {}},
+        search_space={"every": {"type": "int", "low": 4, "high": 40, "step": 4}},
+        score={"objectives": ["sharpe"]},
+    )  # fmt: skip
+    tested = json.loads((result.run_dir / "validation.json").read_text())["tested"]
+    assert tested and all(t["source"] == "failed" and t["score"] == [] for t in tested)
+    assert all("undefined" in t["error"] and t["metrics"]["n_trades"] == 0 for t in tested)
+    table = rows(result.run_dir / "trials.csv")
+    assert {r["oos_score"] for r in table if r["oos_error"]} == {""}
+    best = json.loads((result.run_dir / "best_trial.json").read_text())
+    assert best["validation"]["out_of_sample"]["score"] == []  # nothing invented
+
+
+def test_a_walk_forward_resumes_every_fold_to_the_new_budget(tmp_path: Path) -> None:
+    wf = {"walk_forward": {"folds": 2, "mode": "anchored"}, "top_k": 2}
+    first = run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 6})
+    assert first.stats.total_trials == 12
+    again = run(tmp_path, validation=wf, study_name="wf", resume=True, **{"optimizer.n_trials": 9})
+    assert again.stats.total_trials == 18
+    for i in (1, 2):
+        table = rows(tmp_path / "wf" / "folds" / f"wf-fold{i}" / "trials.csv")
+        assert [int(r["number"]) for r in table] == list(range(9))
+    assert again.best is not None and again.best["validation"]["method"] == "walk_forward"
+
+
+def test_a_walk_forward_champion_is_promoted_with_its_fold_config_and_verifies(
+    tmp_path: Path,
+) -> None:
+    from genesis.api import promote_champion, verify_champion
+
+    wf = {"walk_forward": {"folds": 2, "mode": "anchored"}, "top_k": 2}
+    result = run(tmp_path, validation=wf, **{"optimizer.n_trials": 8})
+    promote_champion(result.run_dir, "wf", root=tmp_path / "champions")
+    check = verify_champion("wf", root=tmp_path / "champions")
+    assert check.reproduced, check.differences
