@@ -119,27 +119,3 @@ def test_a_cache_entry_with_a_valid_checksum_and_a_text_score_is_recomputed(
     stats = json.loads((tmp_path / "out" / "b" / "cache_stats.json").read_text())
     assert stats["corrupt_entries"] >= 1 and stats["completed"] == 3
 
-
-@pytest.mark.slow
-def test_a_changed_param_type_on_resume_stops_at_suggest_and_loses_nothing(
-    tmp_path: Path,
-) -> None:
-    config = _config(tmp_path)
-    assert _optimize(tmp_path, config, "--trials", "2", "--study", "r").returncode == 0
-    changed = tmp_path / "changed.yaml"
-    changed.write_text(
-        config.read_text().replace(
-            "fast: {type: int, low: 2, high: 40}", "fast: {type: categorical, choices: [5, 9, 21]}"
-        )
-    )
-    result = _optimize(tmp_path, changed, "--trials", "4", "--study", "r", "--resume")
-    assert result.returncode == 2, result.stderr
-    assert "search_space.fast: the study has this param with another distribution" in (
-        result.stderr
-    )
-    assert "Traceback" not in result.stderr
-    with (tmp_path / "out" / "r" / "trials.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    assert [r["state"] for r in rows] == ["COMPLETE", "COMPLETE", "FAIL"]
-    again = _optimize(tmp_path, config, "--trials", "4", "--study", "r", "--resume")
-    assert again.returncode == 0, again.stderr

@@ -53,6 +53,19 @@ def test_a_changed_distribution_is_refused_at_suggest(tmp_path: Path) -> None:
     assert trial.params == {} and _stock(tmp_path).get_trials()[1].params == {}
 
 
+def test_the_search_space_names_the_param_optuna_refused(tmp_path: Path) -> None:
+    from genesis.config import CategoricalParam, IntParam
+    from genesis.errors import ConfigError
+    from genesis.optimizer.space import SearchSpace
+
+    study = _study(tmp_path)
+    before = SearchSpace({"x": IntParam(type="int", low=0, high=3)}, {})
+    study.optimize(lambda t: float(before.suggest(t)["x"]), n_trials=1)
+    after = SearchSpace({"x": CategoricalParam(type="categorical", choices=[0, 5])}, {})
+    with pytest.raises(ConfigError, match="search_space.x: the study has this param with another"):
+        after.suggest(study.ask())
+
+
 def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path: Path) -> None:
     study = _study(tmp_path)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
