@@ -118,4 +118,3 @@ def test_a_cache_entry_with_a_valid_checksum_and_a_text_score_is_recomputed(
     assert "Traceback" not in result.stderr
     stats = json.loads((tmp_path / "out" / "b" / "cache_stats.json").read_text())
     assert stats["corrupt_entries"] >= 1 and stats["completed"] == 3
-
