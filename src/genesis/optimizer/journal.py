@@ -48,6 +48,7 @@ FLOCK_SUFFIX = ".genesis-lock"
 GRACE_PERIOD_S = 30.0
 """Optuna's grace period: a lock of another writer this old is taken for abandoned."""
 _POLL_MAX_S = 0.005
+_MAX_LINE = 1 << 20
 _NOT_DURABLE_OPS = frozenset({5, 7, 8, 9})
 """SET_TRIAL_PARAM, SET_TRIAL_INTERMEDIATE_VALUE, SET_TRIAL_USER_ATTR, SET_TRIAL_SYSTEM_ATTR."""
 _RECORD_START = b'{"op_code":'
@@ -220,13 +221,15 @@ def _check_tail(path: str) -> None:
     if size == 0:
         return
     with open(path, "rb+") as handle:
-        chunk = min(size, 1 << 20)
-        handle.seek(size - chunk)
-        tail = handle.read(chunk)
-        complete = tail.endswith(b"\n")
-        start = tail.rfind(b"\n", 0, len(tail) - 1) + 1
-        if start == 0 and chunk < size:
+        for chunk in (min(size, 1 << 16), min(size, _MAX_LINE)):  # records are small
+            handle.seek(size - chunk)
+            tail = handle.read(chunk)
+            start = tail.rfind(b"\n", 0, len(tail) - 1) + 1
+            if start > 0 or chunk == size:
+                break
+        else:
             raise _damaged(path, None, ValueError("its last line is over 1 MB long"))
+        complete = tail.endswith(b"\n")
         last = tail[start:]
         offset = size - chunk + start
         if not complete:

@@ -200,3 +200,15 @@ def test_a_pickled_lock_is_a_fresh_lock(tmp_path: Path) -> None:
     lock.release()
     copy = pickle.loads(pickle.dumps(lock))
     assert copy.acquire() and not copy.release()
+
+
+def test_a_torn_record_longer_than_the_first_look_is_cut_whole(tmp_path: Path) -> None:
+    journal = tmp_path / JOURNAL_NAME
+    backend = GenesisJournalBackend(str(journal))
+    backend.append_logs([{"op_code": 8, "n": i, "pad": "x" * 1000} for i in range(100)])
+    size = journal.stat().st_size
+    with journal.open("ab") as handle:
+        handle.write(b'{"op_code":8,"pad":"' + b"y" * 100_000)  # killed mid-write
+    GenesisJournalBackend(str(journal))
+    assert journal.stat().st_size == size
+    assert _records(journal) == 100
