@@ -90,9 +90,12 @@ def optimize(
     task = progress.add_task("optimize", total=total, best="-")
     # The same rule as best_trial.json: the best feasible trial, infeasible only if none is.
     best = RunningBest([objective_direction(o) for o in cfg.score.objectives])
+    first_error: list[str] = []
 
     def on_outcome(outcome: Any) -> None:
         progress.start()  # on the first trial: set-up errors print without a bar around them
+        if outcome.error is not None and not first_error:
+            first_error.append(f"trial {outcome.number}: {outcome.error}")
         best.offer(outcome)
         # Trial numbers count the whole study: other workers' and earlier sessions' trials.
         done = max(outcome.number + 1, int(progress.tasks[0].completed))
@@ -111,6 +114,14 @@ def optimize(
     finally:
         progress.stop()
     _summary(result)
+    if result.stats.completed == 0 and result.stats.failed:
+        from genesis.errors import GenesisError
+
+        first = f"; the first: {first_error[0]}" if first_error else ""
+        raise GenesisError(
+            f"no trial completed, {result.stats.failed} failed{first}",
+            hint=f"every trial's error is in {result.run_dir / 'trials.csv'}",
+        )
 
 
 def _best_text(best: Any) -> str:

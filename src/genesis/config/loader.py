@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from genesis.config._urls import mask_password
 from genesis.config.models import GenesisConfig
 from genesis.errors import ConfigError
 
@@ -24,8 +25,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "GENESIS_RANDOM_SEED": ("optimizer.seed", "int"),
     "GENESIS_FAST_WINDOW": ("data.fast_window", "bool"),
     "GENESIS_PRECOMPUTE_FEATURES": ("features.precompute", "bool"),
+    "GENESIS_STORAGE_URL": ("storage", "str"),
+    "GENESIS_CACHE_URL": ("cache.location", "str"),
 }
-"""Environment variable → (dotted config path, kind). The seed's three, kept as a contract."""
+"""Environment variable → (dotted config path, kind). The seed's three are a contract; the
+URLs keep passwords out of config files and command lines (see :mod:`genesis.config._urls`)."""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -89,7 +93,10 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         if name not in env:
             continue
         text = env[name].strip()
-        if kind == "int":
+        if kind == "str":
+            if text:
+                values[dotted] = text
+        elif kind == "int":
             try:
                 values[dotted] = int(text)
             except ValueError:
@@ -102,8 +109,16 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def dump_config(config: GenesisConfig) -> str:
-    """The resolved config as YAML (what a run directory's ``config.yaml`` holds)."""
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    """The resolved config as YAML (what a run directory's ``config.yaml`` holds).
+
+    Passwords in the storage and cache URLs are masked (``***``).
+    """
+    data = config.model_dump(mode="json")
+    if data["storage"] is not None:
+        data["storage"] = mask_password(data["storage"])
+    if data["cache"]["location"] is not None:
+        data["cache"]["location"] = mask_password(data["cache"]["location"])
+    return yaml.safe_dump(data, sort_keys=False)
 
 
 def _read(path: Path) -> str:
@@ -111,6 +126,13 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("config file not found", where=str(path)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"not a text file: byte 0x{error.object[error.start]:02x} at offset {error.start} "
+            "is not UTF-8",
+            where=str(path),
+            hint="a config is a YAML text file",
+        ) from None
     except OSError as error:
         raise ConfigError(f"cannot read config: {error.strerror}", where=str(path)) from None
 

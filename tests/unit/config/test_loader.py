@@ -86,3 +86,27 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
 def test_study_name_must_be_a_plain_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="study_name"):
         load_config(_write(tmp_path, "study_name: ../escape\n"), env={})
+
+
+def test_urls_come_from_the_environment_and_are_dumped_without_password(tmp_path: Path) -> None:
+    from genesis.config import dump_config, has_masked_password
+
+    path = _write(tmp_path, "storage: postgresql://u:file-secret@h/db\n")
+    env = {"GENESIS_STORAGE_URL": "postgresql://u:env-secret@h/db",
+           "GENESIS_CACHE_URL": "postgresql://c:cache-secret@h/db"}  # fmt: skip
+    config = load_config(path, env=env)
+    assert config.storage == env["GENESIS_STORAGE_URL"]
+    assert config.cache.location == env["GENESIS_CACHE_URL"]
+    dumped = dump_config(config)
+    assert "secret" not in dumped
+    assert "postgresql://u:***@h/db" in dumped and "postgresql://c:***@h/db" in dumped
+    assert has_masked_password("postgresql://u:***@h/db")
+    assert not has_masked_password("postgresql://u:real@h/db")
+    assert not has_masked_password("postgresql://u@h/db")
+
+
+def test_a_binary_config_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_bytes(b"optimizer:\n  seed: \xff\xfe\n")
+    with pytest.raises(ConfigError, match=r"cfg.yaml: not a text file: byte 0xff at offset 19"):
+        load_config(path, env={})
