@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genesis.config import GenesisConfig, load_config
+from genesis.data import Candles
 from genesis.errors import ConfigError
 from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
 from genesis.optimizer import OptimizationResult, TrialOutcome, build_problem
 from genesis.optimizer import run_optimizer as _run_optimizer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def run_optimizer(
@@ -50,17 +54,44 @@ def run_optimizer(
 
 @dataclass(frozen=True)
 class BacktestReport:
-    """One backtest with everything it produced."""
+    """One backtest with everything it produced, and the candles it ran on.
+
+    ``equity`` and ``buy_hold`` are pandas Series indexed by each bar's open time (UTC),
+    ``trades`` a DataFrame with entry/exit times, side, prices, PnL and the exit reason by
+    name (see :mod:`genesis.artifacts.backtest`).
+    """
 
     spec: BacktestSpec
     evaluation: Evaluation
     key: str
+    candles: Candles = field(repr=False)
+
+    @property
+    def equity(self) -> pd.Series:
+        """Equity marked at each close, indexed by the bar's open time."""
+        from genesis.artifacts.backtest import equity_series
+
+        return equity_series(self.evaluation.result, self.candles.ts_ms)
+
+    @property
+    def buy_hold(self) -> pd.Series:
+        """The initial capital held in the asset over the same bars (no costs)."""
+        from genesis.artifacts.backtest import buy_hold_series
+
+        return buy_hold_series(self.evaluation.result, self.candles.ts_ms)
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """The closed trades, one row each."""
+        from genesis.artifacts.backtest import trades_frame
+
+        return trades_frame(self.evaluation.result, self.candles.ts_ms)
 
     def as_dict(self) -> dict[str, Any]:
-        """The full result as JSON-ready data: metrics, score, trades, equity summary."""
+        """The full result as JSON-ready data: metrics, score, timestamped equity, trades."""
+        from genesis.artifacts.backtest import equity_json, trades_json
+
         ev = self.evaluation
-        trades = ev.result.trades
-        equity = ev.result.equity
         return {
             "key": self.key,
             "spec": self.spec.canonical(),
@@ -71,27 +102,8 @@ class BacktestReport:
                 "feasible": ev.score.feasible,
             },
             "metrics": ev.metrics.as_dict(),
-            "equity": {
-                "initial": ev.result.initial_capital,
-                "final": float(equity[-1]) if len(equity) else ev.result.initial_capital,
-                "min": float(equity.min()) if len(equity) else None,
-                "max": float(equity.max()) if len(equity) else None,
-                "n_bars": len(equity),
-            },
-            "trades": [
-                {
-                    "entry_idx": int(trades.entry_idx[i]),
-                    "exit_idx": int(trades.exit_idx[i]),
-                    "direction": "long" if trades.direction[i] > 0 else "short",
-                    "entry_price": float(trades.entry_price[i]),
-                    "exit_price": float(trades.exit_price[i]),
-                    "size": float(trades.size[i]),
-                    "pnl": float(trades.pnl[i]),
-                    "return_pct": float(trades.return_pct[i]),
-                    "exit_reason": int(trades.exit_reason[i]),
-                }
-                for i in range(len(trades))
-            ],
+            "equity": equity_json(ev.result, self.candles.ts_ms),
+            "trades": trades_json(ev.result, self.candles.ts_ms),
             "elapsed_s": ev.elapsed_s,
         }
 
@@ -118,7 +130,7 @@ def run_backtest(
         problem.score_spec, window=problem.window,
     )  # fmt: skip
     evaluation = evaluate(spec, problem.strategy, problem.features)
-    return BacktestReport(spec, evaluation, cache_key(spec))
+    return BacktestReport(spec, evaluation, cache_key(spec), problem.features.candles)
 
 
 def read_params(text: str) -> dict[str, Any]:

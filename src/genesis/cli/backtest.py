@@ -16,46 +16,47 @@ def backtest(
     ] = None,
     json_out: Annotated[
         Path | None,
-        typer.Option("--json", help="Write the full result (metrics, trades, equity) here."),
+        typer.Option(
+            "--json", help="Write the full result here (metrics, timestamped equity, trades)."
+        ),
+    ] = None,
+    last_trades: Annotated[
+        int, typer.Option("--trades", min=0, help="How many of the last trades to print.")
+    ] = 10,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Write an HTML page (self-contained, offline): equity and drawdown against "
+            "buy-and-hold, trades on price.",
+        ),
     ] = None,
     fast_window: Annotated[
         bool | None,
         typer.Option("--fast-window/--full-window", help="Backtest only the last bars."),
     ] = None,
 ) -> None:
-    """Run one backtest of the config's strategy and print its metrics.
+    """Run one backtest of the config's strategy; print its metrics against buy-and-hold.
 
     Params not given take the config's fixed values, then the strategy's defaults.
     """
     from rich.console import Console
-    from rich.table import Table
 
     from genesis.api import read_params, run_backtest
     from genesis.artifacts import write_json
+    from genesis.cli._backtest_view import print_backtest
 
     given = read_params(params) if params is not None else None
     report = run_backtest(config, given, overrides={"data.fast_window": fast_window})
-    spec, ev = report.spec, report.evaluation
-    table = Table(title=f"{spec.strategy} v{spec.strategy_version} — {len(ev.result.equity)} bars")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for name, value in ev.metrics.as_dict().items():
-        table.add_row(
-            name,
-            "undefined"
-            if value is None
-            else f"{value:,.4f}"
-            if isinstance(value, float)
-            else str(value),
-        )
-    for name, value in zip(ev.score.names, ev.score.values, strict=True):
-        table.add_row(f"score ({name})", f"{value:,.4f}")
-    for name, value in ev.score.constraints.items():
-        table.add_row(f"constraint {name}", f"{value:,.4f} ({'ok' if value <= 0 else 'violated'})")
     console = Console()
-    console.print(table)
-    console.print(f"params: {dict(spec.params)}")
-    console.print(f"key: {report.key}  ({ev.elapsed_s * 1000:.2f} ms)")
+    if not console.is_terminal:  # piped or captured: rich would assume 80 columns
+        console = Console(width=120)
+    print_backtest(console, report, last_trades=last_trades)
     if json_out is not None:
         write_json(json_out, report.as_dict())
         console.print(f"wrote {json_out}")
+    if plot is not None:
+        from genesis.cli._backtest_view import write_plot
+
+        write_plot(plot, report)
+        console.print(f"wrote {plot}")

@@ -111,4 +111,5 @@ def run_backtest(candles: Candles, signals: Signals, settings: BacktestSettings)
         position=out[1],
         bars_per_year=candles.bars_per_year,
         initial_capital=settings.initial_capital,
+        close=candles.close,
     )

@@ -107,13 +107,18 @@ class Trades:
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """What one backtest produced: equity per bar (mark-to-market at close) and trades."""
+    """What one backtest produced: equity per bar (mark-to-market at close) and trades.
+
+    ``close`` is the candles' own close array (shared, not copied): the benchmark that
+    buy-and-hold of the same bars is measured on.
+    """
 
     equity: FloatArray
     trades: Trades
     position: npt.NDArray[np.int8]  # -1, 0, +1 held during each bar (after its open's fills)
     bars_per_year: float
     initial_capital: float
+    close: FloatArray
 
     def __len__(self) -> int:
         return int(self.equity.shape[0])

@@ -19,6 +19,14 @@ Conventions:
       capital included), as a positive percentage.
     * If the equity ever reaches zero or below, the return-based ratios (CAGR,
       Sharpe, Sortino, Calmar) are undefined: the account is ruined.
+    * A drawdown's duration is the number of consecutive bars the equity stays strictly
+      below its running peak (the bars "under water"); the longest one is reported.
+    * Buy-and-hold is the close-to-close return of the same bars, without costs
+      (``close[-1] / close[0] - 1``), as backtesting.py's "Buy & Hold Return".
+    * The exposure-adjusted return is the total return divided by the share of bars in
+      a position: what the strategy earned per unit of time at risk.
+    * SQN is Van Tharp's System Quality Number, ``sqrt(n) * mean(pnl) / std(pnl)``
+      over the trades' PnL (sample standard deviation), as in backtesting.py.
 """
 
 from __future__ import annotations
@@ -56,6 +64,10 @@ class Metrics:
         exposure_pct: Share of bars spent in a position, in percent.
         avg_trade_pct: Mean trade return (PnL over capital committed), in percent.
         final_equity: Equity after the last bar, in account currency.
+        buy_hold_return_pct: Close-to-close return of the same bars, in percent.
+        max_drawdown_duration_bars: Longest run of bars below a running equity peak.
+        exposure_adjusted_return_pct: ``total_return_pct`` per share of bars in a position.
+        sqn: System Quality Number of the trades' PnL (Van Tharp).
     """
 
     total_return_pct: float
@@ -70,6 +82,10 @@ class Metrics:
     exposure_pct: float
     avg_trade_pct: float | None
     final_equity: float
+    buy_hold_return_pct: float
+    max_drawdown_duration_bars: int
+    exposure_adjusted_return_pct: float | None
+    sqn: float | None
 
     def as_dict(self) -> dict[str, float | int | None]:
         """The metrics by name, in :data:`METRIC_NAMES` order (JSON-ready)."""
@@ -93,6 +109,10 @@ METRIC_DIRECTIONS: Mapping[str, Direction] = MappingProxyType(
         "exposure_pct": "minimize",  # less time at risk for what is earned
         "avg_trade_pct": "maximize",
         "final_equity": "maximize",
+        "buy_hold_return_pct": "maximize",  # the market's, not the strategy's: a benchmark
+        "max_drawdown_duration_bars": "minimize",
+        "exposure_adjusted_return_pct": "maximize",
+        "sqn": "maximize",
     }
 )
 """The natural direction of each metric when it is optimized on its own."""
@@ -128,6 +148,16 @@ def profit_factor(pnl: npt.NDArray[np.float64]) -> float | None:
     return float(pnl[pnl > 0.0].sum()) / gross_loss
 
 
+def system_quality_number(pnl: npt.NDArray[np.float64]) -> float | None:
+    """Van Tharp's SQN, ``sqrt(n) * mean / std`` (ddof 1); None under two trades or zero std."""
+    if pnl.shape[0] < 2:
+        return None
+    std = float(np.std(pnl, ddof=1))
+    if not (std > 0.0 and math.isfinite(std)):
+        return None
+    return math.sqrt(pnl.shape[0]) * float(np.mean(pnl)) / std
+
+
 def _ratio(numerator: float | None, denominator: float) -> float | None:
     """``numerator / denominator``, or None when either makes it undefined."""
     if numerator is None or denominator == 0.0:
@@ -152,7 +182,7 @@ def compute_metrics(result: BacktestResult) -> Metrics:
     if n_bars == 0:
         raise BacktestError("cannot compute metrics of a backtest with zero bars")
     final = float(equity[-1])
-    mean, std, downside, max_dd, min_equity = curve_stats_nb(equity, capital)
+    mean, std, downside, max_dd, min_equity, dd_bars = curve_stats_nb(equity, capital)
     sharpe = sortino = cagr = None
     if min_equity > 0.0:  # else the account was ruined: return ratios are undefined
         sharpe = sharpe_ratio(mean, std, result.bars_per_year)
@@ -160,8 +190,10 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         cagr = cagr_pct(final, capital, n_bars / result.bars_per_year)
     drawdown = 100.0 * max_dd
     wins = int(np.count_nonzero(trades.pnl > 0.0))
+    total_return = (final / capital - 1.0) * 100.0
+    exposure = 100.0 * int(np.count_nonzero(result.position)) / n_bars
     return Metrics(
-        total_return_pct=(final / capital - 1.0) * 100.0,
+        total_return_pct=total_return,
         cagr_pct=cagr,
         sharpe=sharpe,
         sortino=sortino,
@@ -170,7 +202,11 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         profit_factor=profit_factor(trades.pnl),
         win_rate_pct=_ratio(100.0 * wins, n_trades),
         n_trades=n_trades,
-        exposure_pct=100.0 * int(np.count_nonzero(result.position)) / n_bars,
+        exposure_pct=exposure,
         avg_trade_pct=float(np.mean(trades.return_pct)) if n_trades else None,
         final_equity=final,
+        buy_hold_return_pct=(float(result.close[-1]) / float(result.close[0]) - 1.0) * 100.0,
+        max_drawdown_duration_bars=int(dd_bars),
+        exposure_adjusted_return_pct=_ratio(100.0 * total_return, exposure),
+        sqn=system_quality_number(trades.pnl),
     )
