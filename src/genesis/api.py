@@ -18,6 +18,8 @@ from genesis.optimizer import run_optimizer as _run_optimizer
 if TYPE_CHECKING:
     import pandas as pd
 
+    from genesis.artifacts.runs import RunDetail, RunSummary
+
 
 def run_optimizer(
     config: Path | str | GenesisConfig,
@@ -134,7 +136,10 @@ def run_backtest(
 
 
 def read_params(text: str) -> dict[str, Any]:
-    """Params from a JSON file (``best_trial.json`` or a plain mapping) or inline JSON.
+    """Params from a JSON file or inline JSON.
+
+    The file may be a ``best_trial.json``, a trial file (``trials/trial_0005.json``), the
+    ``--json`` output of ``genesis backtest``, or a plain mapping of name: value.
 
     Raises:
         ConfigError: neither a readable file nor a JSON object.
@@ -153,10 +158,50 @@ def read_params(text: str) -> dict[str, Any]:
             f"params are not valid JSON: {error.msg} (line {error.lineno})", where=text
         ) from None
     if isinstance(data, dict) and isinstance(data.get("params"), dict):
-        data = data["params"]
+        data = data["params"]  # best_trial.json, champion.json
+    elif isinstance(data, dict) and isinstance((data.get("spec") or {}).get("params"), dict):
+        data = data["spec"]["params"]  # a trial file (trials/trial_NNNN.json), a --json output
     if not isinstance(data, dict):
         raise ConfigError("params must be a JSON object of name: value", where=text)
     return data
+
+
+RESULTS_DIR = Path("results/hparam_search")
+
+
+def list_runs(out: Path | str = RESULTS_DIR) -> list[RunSummary]:
+    """The runs under the results root ``out``, oldest first (see :class:`RunSummary`).
+
+    Raises:
+        ArtifactError: ``out`` is not a directory or a run's files are unreadable.
+    """
+    from genesis.artifacts.runs import list_runs as _list_runs
+
+    return _list_runs(Path(out))
+
+
+def show_run(run: Path | str, *, out: Path | str = RESULTS_DIR, top: int = 10) -> RunDetail:
+    """One run's summary, cache statistics, best and ``top`` trials, and how to go on.
+
+    Args:
+        run: A run directory, or the name of one under ``out``.
+        out: The results root names are looked up in.
+        top: How many of the best trials to include (feasible first, first objective).
+
+    Raises:
+        ArtifactError: there is no such run.
+    """
+    from genesis.artifacts.runs import find_run, run_detail
+    from genesis.errors import GenesisError
+    from genesis.metrics import objective_direction
+
+    root = find_run(str(run), Path(out))
+    detail = run_detail(root, top=0)
+    try:
+        maximize = objective_direction(detail.objectives[0]) == "maximize"
+    except GenesisError:  # an objective this version does not know: assume maximize
+        maximize = True
+    return run_detail(root, top=top, maximize=maximize)
 
 
 CHAMPIONS_DIR = Path("results/champions")

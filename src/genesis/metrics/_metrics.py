@@ -158,7 +158,8 @@ def system_quality_number(pnl: npt.NDArray[np.float64]) -> float | None:
     std = math.sqrt(float(np.dot(deviation, deviation)) / (n - 1))
     if not (std > 0.0 and math.isfinite(std)):
         return None
-    return math.sqrt(n) * mean / std
+    sqn: float = math.sqrt(n) * mean / std
+    return sqn
 
 
 def _ratio(numerator: float | None, denominator: float) -> float | None:
