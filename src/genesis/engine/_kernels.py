@@ -35,8 +35,9 @@ Stops
     stop, it fills at the stop price. Slippage applies to stop fills too. **A bar whose
     range reaches both the stop-loss and the take-profit is assumed to hit the
     stop-loss first** (we cannot know the intrabar path; this is the conservative
-    choice). NaN distance = that stop is off; distances should be positive (a
-    non-positive one triggers at once).
+    choice). NaN distance = that stop is off; a zero distance triggers at once; a
+    negative one makes :func:`genesis.engine.run_backtest` raise StrategyError for the
+    trade it was used on.
 
 Absent arrays
     A signal or distance array of length 0 means "not given" (no short entries, no
