@@ -153,7 +153,8 @@ def inspect_candles_file(path: str | Path, *, timeframe: str | None = None) -> I
     candles = read_candles_file(path, timeframe=timeframe)
     first_line = header_lines(path) + 1
     problems = tuple(collect_problems(candles, first_line=first_line))
-    report, suspects = None, ()
+    report = None
+    suspects: tuple[SuspectTick, ...] = ()
     if not problems:
         report = validate_candles(
             candles, where=str(path), expected_timeframe=candles.timeframe, first_line=first_line
