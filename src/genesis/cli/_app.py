@@ -15,7 +15,7 @@ app = typer.Typer(
     name="genesis",
     help="Find good trading-strategy parameters: Optuna over fast, cached, real backtests.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
