@@ -43,7 +43,7 @@ def test_backtest_prints_buy_and_hold_range_and_last_trades(tmp_path: Path) -> N
     curve = equity["curve"]
     assert len(curve["time"]) == len(curve["equity"]) == len(curve["buy_hold"]) == equity["n_bars"]
     assert all(ISO.match(t) for t in (curve["time"][0], curve["time"][-1]))
-    held = curve["buy_hold"][-1] / curve["buy_hold"][0] - 1
+    held = curve["buy_hold"][-1] / equity["initial"] - 1
     assert held == pytest.approx(m["buy_hold_return_pct"] / 100)
     assert {t["exit_reason"] for t in trades} <= REASONS and {t["side"] for t in trades} <= {
         "long",
@@ -70,4 +70,6 @@ def test_python_result_offers_trades_frame_and_timestamped_equity() -> None:
     assert set(trades["exit_reason"].astype(str)) <= REASONS
     first = trades.iloc[0]
     assert first["entry_time"] == equity.index[first["entry_idx"]]
-    assert report.buy_hold.iloc[0] == report.evaluation.result.initial_capital
+    c, capital = report.candles, report.evaluation.result.initial_capital
+    assert report.buy_hold.iloc[0] == pytest.approx(capital * c.close[0] / c.open[0])
+    assert report.buy_hold.iloc[-1] == pytest.approx(capital * c.close[-1] / c.open[0])

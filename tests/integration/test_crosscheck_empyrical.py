@@ -39,7 +39,8 @@ def test_ratios_match_empyrical_on_a_real_backtest() -> None:
     assert m.max_drawdown_pct == pytest.approx(-100.0 * empyrical.max_drawdown(padded))
     drawdown = -empyrical.max_drawdown(padded)
     assert m.calmar == pytest.approx(cagr / drawdown)  # both of empyrical's parts
+    # Buy-and-hold buys at the first open: its first return is open -> close of bar 0.
     close = pd.Series(result.close, index=equity.index)
-    assert m.buy_hold_return_pct == pytest.approx(
-        100.0 * empyrical.cum_returns_final(close.pct_change().dropna())
-    )
+    held = close.pct_change()
+    held.iloc[0] = close.iloc[0] / result.first_open - 1.0
+    assert m.buy_hold_return_pct == pytest.approx(100.0 * empyrical.cum_returns_final(held))

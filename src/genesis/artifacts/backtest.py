@@ -9,7 +9,7 @@ Conventions:
     * ``entry_time`` is the open of the bar the entry filled at; ``exit_time`` the open of
       the bar the exit filled in (a stop fills inside that bar, an end-of-data exit at
       its close).
-    * Buy-and-hold is the initial capital invested at the first bar's close and marked at
+    * Buy-and-hold is the initial capital invested at the first bar's open and marked at
       every close, without costs (the benchmark of
       :attr:`~genesis.metrics.Metrics.buy_hold_return_pct`).
     * Drawdown is a positive percentage below the running peak, the initial capital
@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from genesis.engine import BacktestResult, ExitReason
+from genesis.errors import BacktestError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,8 +53,14 @@ def exit_reason_name(code: int) -> str:
 
 
 def buy_hold_curve(result: BacktestResult) -> FloatArray:
-    """The initial capital held in the asset from the first close on, at every close."""
-    curve: FloatArray = result.initial_capital * result.close / result.close[0]
+    """The initial capital held in the asset from the first open on, at every close.
+
+    Raises:
+        BacktestError: the result was made without prices (not by the engine).
+    """
+    if result.close is None or result.first_open is None:
+        raise BacktestError("this backtest result has no prices to compare buy-and-hold with")
+    curve: FloatArray = result.initial_capital * result.close / result.first_open
     return curve
 
 

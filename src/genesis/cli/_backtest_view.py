@@ -21,6 +21,10 @@ def _number(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _pct(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:+,.2f}%"
+
+
 def _price(value: float) -> str:
     """Cents for prices of 1 and more (``11,041.90``), six significant digits below."""
     return f"{value:,.2f}" if abs(value) >= 1.0 else f"{value:.6g}"
@@ -42,7 +46,7 @@ def headline(report: BacktestReport) -> list[str]:
     return [
         f"{spec.strategy} v{spec.strategy_version} on {report.candles.symbol} "
         f"{report.candles.timeframe}: {len(ts):,} bars, {_time(first)} → {_time(last)} UTC",
-        f"return {m.total_return_pct:+,.2f}% vs buy-and-hold {m.buy_hold_return_pct:+,.2f}% "
+        f"return {_pct(m.total_return_pct)} vs buy-and-hold {_pct(m.buy_hold_return_pct)} "
         f"of the same bars; max drawdown {m.max_drawdown_pct:.2f}% "
         f"(longest {m.max_drawdown_duration_bars:,} bars under water, {days:,.1f} days)",
     ]
@@ -105,12 +109,12 @@ def write_plot(path: Path, report: BacktestReport) -> None:
     result, m = report.evaluation.result, report.evaluation.metrics
     title = (
         f"{report.spec.strategy} on {report.candles.symbol} {report.candles.timeframe}: "
-        f"return {m.total_return_pct:+,.2f}% vs buy-and-hold {m.buy_hold_return_pct:+,.2f}%"
+        f"return {_pct(m.total_return_pct)} vs buy-and-hold {_pct(m.buy_hold_return_pct)}"
     )
     curves = BacktestCurves(
         title=title,
         ts_ms=report.candles.ts_ms,
-        close=result.close,
+        close=report.candles.close,
         equity=result.equity,
         buy_hold=buy_hold_curve(result),
         drawdown_pct=drawdown_curve(result.equity, result.initial_capital),

@@ -139,4 +139,5 @@ def run_backtest(candles: Candles, signals: Signals, settings: BacktestSettings)
         bars_per_year=candles.bars_per_year,
         initial_capital=settings.initial_capital,
         close=candles.close,
+        first_open=float(candles.open[0]),
     )

@@ -109,8 +109,10 @@ class Trades:
 class BacktestResult:
     """What one backtest produced: equity per bar (mark-to-market at close) and trades.
 
-    ``close`` is the candles' own close array (shared, not copied): the benchmark that
-    buy-and-hold of the same bars is measured on.
+    ``close`` (the candles' own array, shared, not copied) and ``first_open`` are the
+    benchmark: buy-and-hold of the same bars buys at the first bar's open and is marked at
+    every close. Results made without candles (tests, synthetic curves) have neither, and
+    their buy-and-hold is undefined.
     """
 
     equity: FloatArray
@@ -118,7 +120,8 @@ class BacktestResult:
     position: npt.NDArray[np.int8]  # -1, 0, +1 held during each bar (after its open's fills)
     bars_per_year: float
     initial_capital: float
-    close: FloatArray
+    close: FloatArray | None = None
+    first_open: float | None = None
 
     def __len__(self) -> int:
         return int(self.equity.shape[0])

@@ -21,8 +21,9 @@ Conventions:
       Sharpe, Sortino, Calmar) are undefined: the account is ruined.
     * A drawdown's duration is the number of consecutive bars the equity stays strictly
       below its running peak (the bars "under water"); the longest one is reported.
-    * Buy-and-hold is the close-to-close return of the same bars, without costs
-      (``close[-1] / close[0] - 1``), as backtesting.py's "Buy & Hold Return".
+    * Buy-and-hold buys at the first bar's open and holds to the last close, without
+      costs (``close[-1] / open[0] - 1``): the return of every bar the strategy could
+      trade, the same rule as the validation's buy-and-hold.
     * The exposure-adjusted return is the total return divided by the share of bars in
       a position: what the strategy earned per unit of time at risk.
     * SQN is Van Tharp's System Quality Number, ``sqrt(n) * mean(pnl) / std(pnl)``
@@ -64,7 +65,7 @@ class Metrics:
         exposure_pct: Share of bars spent in a position, in percent.
         avg_trade_pct: Mean trade return (PnL over capital committed), in percent.
         final_equity: Equity after the last bar, in account currency.
-        buy_hold_return_pct: Close-to-close return of the same bars, in percent.
+        buy_hold_return_pct: Return of holding the asset over the same bars, in percent.
         max_drawdown_duration_bars: Longest run of bars below a running equity peak.
         exposure_adjusted_return_pct: ``total_return_pct`` per share of bars in a position.
         sqn: System Quality Number of the trades' PnL (Van Tharp).
@@ -82,7 +83,7 @@ class Metrics:
     exposure_pct: float
     avg_trade_pct: float | None
     final_equity: float
-    buy_hold_return_pct: float
+    buy_hold_return_pct: float | None
     max_drawdown_duration_bars: int
     exposure_adjusted_return_pct: float | None
     sqn: float | None
@@ -148,6 +149,16 @@ def profit_factor(pnl: npt.NDArray[np.float64]) -> float | None:
     return float(pnl[pnl > 0.0].sum()) / gross_loss
 
 
+def buy_hold_return_pct(result: BacktestResult) -> float | None:
+    """Holding the asset from the first open to the last close, in percent (no costs).
+
+    None for a result made without prices.
+    """
+    if result.close is None or result.first_open is None:
+        return None
+    return (float(result.close[-1]) / result.first_open - 1.0) * 100.0
+
+
 def system_quality_number(pnl: npt.NDArray[np.float64]) -> float | None:
     """Van Tharp's SQN, ``sqrt(n) * mean / std`` (ddof 1); None under two trades or zero std."""
     n = pnl.shape[0]
@@ -209,7 +220,7 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         exposure_pct=exposure,
         avg_trade_pct=float(np.mean(trades.return_pct)) if n_trades else None,
         final_equity=final,
-        buy_hold_return_pct=(float(result.close[-1]) / float(result.close[0]) - 1.0) * 100.0,
+        buy_hold_return_pct=buy_hold_return_pct(result),
         max_drawdown_duration_bars=int(dd_bars),
         exposure_adjusted_return_pct=_ratio(100.0 * total_return, exposure),
         sqn=system_quality_number(trades.pnl),

@@ -21,6 +21,7 @@ def make_result(
     pnl: list[float] = (),  # type: ignore[assignment]
     position: list[int] | None = None,
     close: list[float] | None = None,
+    first_open: float = 50.0,
 ) -> BacktestResult:
     n_trades = len(pnl)
     pnl_array = np.asarray(pnl, dtype=float)
@@ -38,7 +39,9 @@ def make_result(
     eq = np.asarray(equity, dtype=float)
     pos = np.zeros(eq.size, np.int8) if position is None else np.asarray(position, np.int8)
     closes = np.full(eq.size, 50.0) if close is None else np.asarray(close, dtype=float)
-    return BacktestResult(eq, trades, pos, BARS_PER_YEAR, initial_capital=100.0, close=closes)
+    return BacktestResult(
+        eq, trades, pos, BARS_PER_YEAR, initial_capital=100.0, close=closes, first_open=first_open
+    )
 
 
 def test_names_and_directions_cover_every_field() -> None:
@@ -145,10 +148,14 @@ def test_drawdown_duration_matches_a_pandas_reference() -> None:
 
 def test_buy_hold_exposure_adjusted_and_sqn_by_hand() -> None:
     result = make_result(
-        [110.0, 99.0, 121.0], pnl=[10.0, -5.0, 16.0], position=[1, 0, 0], close=[40.0, 45, 50]
+        [110.0, 99.0, 121.0],
+        pnl=[10.0, -5.0, 16.0],
+        position=[1, 0, 0],
+        close=[41.0, 45, 50],
+        first_open=40.0,
     )
     m = compute_metrics(result)
-    assert m.buy_hold_return_pct == pytest.approx(25.0)
+    assert m.buy_hold_return_pct == pytest.approx(25.0)  # bought at the first open, 40
     assert m.exposure_adjusted_return_pct == pytest.approx(21.0 * 3)  # 1 bar in 3 at risk
     pnl = np.array([10.0, -5.0, 16.0])
     assert m.sqn == pytest.approx(math.sqrt(3) * pnl.mean() / pnl.std(ddof=1))
@@ -158,3 +165,9 @@ def test_new_metrics_undefined_without_exposure_or_trades() -> None:
     m = compute_metrics(make_result([100.0] * 4, pnl=[2.0]))
     assert m.exposure_adjusted_return_pct is None  # never in a position
     assert m.sqn is None  # one trade has no spread
+
+
+def test_a_result_without_prices_has_no_buy_and_hold() -> None:
+    bare = BacktestResult(np.array([101.0, 102.0]), make_result([1.0]).trades, np.zeros(2, np.int8),
+                          BARS_PER_YEAR, 100.0)  # fmt: skip
+    assert compute_metrics(bare).buy_hold_return_pct is None
