@@ -73,3 +73,21 @@ def test_python_result_offers_trades_frame_and_timestamped_equity() -> None:
     c, capital = report.candles, report.evaluation.result.initial_capital
     assert report.buy_hold.iloc[0] == pytest.approx(capital * c.close[0] / c.open[0])
     assert report.buy_hold.iloc[-1] == pytest.approx(capital * c.close[-1] / c.open[0])
+
+
+def test_the_readme_shows_what_genesis_backtest_really_prints() -> None:
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(
+        b for b in readme.split("```")[1::2] if b.lstrip().startswith("$ genesis backtest")
+    )
+    command, *expected = block.strip().splitlines()
+    result = subprocess.run(
+        [sys.executable, "-m", "genesis", *shlex.split(command)[2:]],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    printed = [line.rstrip() for line in result.stdout.splitlines()]
+    shown = [line.rstrip() for line in expected if line.strip() != "…"]
+    assert [line for line in shown if line not in printed] == []

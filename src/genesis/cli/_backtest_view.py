@@ -55,7 +55,7 @@ def headline(report: BacktestReport) -> list[str]:
 def metrics_table(report: BacktestReport) -> Table:
     """Every metric, the score and the constraints."""
     ev = report.evaluation
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in ev.metrics.as_dict().items():
@@ -75,7 +75,7 @@ def trades_table(report: BacktestReport, last: int) -> Table:
     shown = trades[-last:] if last > 0 else []
     table = Table(
         title=f"last {len(shown)} of {len(trades)} trades (times UTC)",
-        box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
+        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left",
     )  # fmt: skip
     for name in ("#", "entry", "exit", "side", "entry price", "exit price", "return %", "reason"):
         right = "price" in name or "%" in name or name == "#"

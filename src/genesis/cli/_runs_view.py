@@ -35,7 +35,7 @@ def _top_table(detail: RunDetail) -> Table:
     )
     table = Table(
         title=f"top {len(detail.top)} trials by {detail.objectives[0]} (feasible first)",
-        box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
+        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left",
     )  # fmt: skip
     for name in ("#", "score", *params, *_TOP_METRICS.values(), "feasible", "source"):
         table.add_column(name, justify="left" if name in ("feasible", "source") else "right")

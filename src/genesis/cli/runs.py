@@ -40,7 +40,7 @@ def list_(out: OutOption = Path("results/hparam_search")) -> None:
     if not runs:
         typer.echo(f"no runs in {out}")
         return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name in ("run", "when", "strategy", "data", "trials", "real backtests", "best", "state"):
         table.add_column(name, justify="right" if name in ("trials", "real backtests") else "left")
     for r in runs:
