@@ -6,7 +6,8 @@ equity beside buy-and-hold of the same bars (log scale: both can grow by orders 
 magnitude), and both drawdowns below their running peaks. Built from plain arrays, never
 from the engine, so any caller with a curve and trades (the report too) can draw it.
 
-The page is self-contained and opens offline: plotly.js is embedded once. Curves longer
+The page is self-contained and opens offline: plotly.js is embedded once (the report's
+partial bundle where it is vendored, else plotly's full one). Curves longer
 than :data:`MAX_POINTS` are thinned to the first bar, and the highest and lowest bar of
 each series, in every bucket of bars, so peaks and troughs (and so the drawdowns) survive
 thinning while the page stays a few hundred kilobytes of data.
@@ -14,8 +15,10 @@ thinning while the page stays a few hundred kilobytes of data.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -97,9 +100,9 @@ def backtest_figure(curves: BacktestCurves) -> Any:
     fig.add_trace(held, row=3, col=1)
     fig.update_yaxes(type="log", row=2, col=1)
     fig.update_layout(
-        title={"text": curves.title, "y": 0.985}, template="plotly_white", height=900,
-        hovermode="x unified", margin={"l": 60, "r": 20, "t": 90, "b": 40},
-        legend={"orientation": "h", "y": 1.045},
+        title={"text": curves.title}, template="plotly_white", height=900,
+        hovermode="x unified", margin={"l": 60, "r": 20, "t": 60, "b": 70},
+        legend={"orientation": "h", "y": -0.05},
     )  # fmt: skip
     return fig
 
@@ -138,13 +141,30 @@ def _trade_marks(curves: BacktestCurves, times: Any) -> list[Any]:
     ]  # fmt: skip
 
 
+def plotly_js() -> str:
+    """plotly.js to inline: the report's vendored partial bundle when there is one, else the
+    full bundle the ``plotly`` package ships (the page only uses scatter traces)."""
+    vendored = files("genesis.report").joinpath("vendor/plotly-basic.min.js")
+    if vendored.is_file():
+        return vendored.read_text(encoding="utf-8")
+    from plotly.offline import get_plotlyjs
+
+    text: str = get_plotlyjs()
+    return text
+
+
 def backtest_html(curves: BacktestCurves) -> str:
     """The whole page: the figure with plotly.js embedded once (no network needed)."""
     fig = backtest_figure(curves)
-    html: str = fig.to_html(
-        include_plotlyjs=True, full_html=True, div_id="backtest", config={"responsive": True}
+    div = fig.to_html(
+        include_plotlyjs=False, full_html=False, div_id="backtest", config={"responsive": True}
     )
-    return html
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{html.escape(curves.title)}</title>"
+        f'<script type="text/javascript">{plotly_js()}</script></head>'
+        f"<body>{div}</body></html>\n"
+    )
 
 
 def write_backtest_plot(path: Path, curves: BacktestCurves) -> Path:
