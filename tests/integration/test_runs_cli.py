@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from genesis.api import list_runs, read_params, run_backtest, run_optimizer, show_run
+from genesis import list_runs, read_params, run_backtest, run_optimizer, show_run
 from genesis.errors import ArtifactError
 
 pytestmark = pytest.mark.slow
