@@ -191,14 +191,13 @@ def show_run(run: Path | str, *, out: Path | str = RESULTS_DIR, top: int = 10) -
     Raises:
         ArtifactError: there is no such run.
     """
-    from genesis.artifacts.runs import find_run, run_detail
+    from genesis.artifacts.runs import find_run, run_detail, run_objectives
     from genesis.errors import GenesisError
     from genesis.metrics import objective_direction
 
     root = find_run(str(run), Path(out))
-    detail = run_detail(root, top=0)
     try:
-        maximize = objective_direction(detail.objectives[0]) == "maximize"
+        maximize = objective_direction(run_objectives(root)[0]) == "maximize"
     except GenesisError:  # an objective this version does not know: assume maximize
         maximize = True
     return run_detail(root, top=top, maximize=maximize)

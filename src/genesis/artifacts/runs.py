@@ -172,6 +172,13 @@ def _top_trials(path: Path, n: int, maximize: bool) -> tuple[dict[str, Any], ...
     return tuple({**r, "score": float(r[column])} for r in rows[:n])
 
 
+def run_objectives(root: Path) -> tuple[str, ...]:
+    """The objective names run ``root``'s config optimized (``("score",)`` if it names none)."""
+    score = _config(RunDir(root).config).get("score") or {}
+    names = score.get("objectives") if isinstance(score, Mapping) else None
+    return tuple(str(o) for o in names) if isinstance(names, list) and names else ("score",)
+
+
 def run_detail(root: Path, *, top: int = 10, maximize: bool = True) -> RunDetail:
     """Summary, cache statistics, best trial and the ``top`` trials of run ``root``.
 
@@ -182,9 +189,7 @@ def run_detail(root: Path, *, top: int = 10, maximize: bool = True) -> RunDetail
     """
     summary = read_run(root)
     run = RunDir(root)
-    config = _config(run.config)
-    score = config.get("score") or {}
-    objectives = tuple(str(o) for o in (score.get("objectives") or ("score",)))
+    objectives = run_objectives(root)
     resume = " ".join([
         "genesis optimize", shlex.quote(str(run.config)), "--out", shlex.quote(str(root.parent)),
         "--study", shlex.quote(run.name), "--resume",
