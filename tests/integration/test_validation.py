@@ -238,3 +238,15 @@ def test_a_trial_that_cannot_be_scored_out_of_sample_keeps_its_metrics_and_no_sc
     assert {r["oos_score"] for r in table if r["oos_error"]} == {""}
     best = json.loads((result.run_dir / "best_trial.json").read_text())
     assert best["validation"]["out_of_sample"]["score"] == []  # nothing invented
+
+
+def test_a_walk_forward_resumes_every_fold_to_the_new_budget(tmp_path: Path) -> None:
+    wf = {"walk_forward": {"folds": 2, "mode": "anchored"}, "top_k": 2}
+    first = run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 6})
+    assert first.stats.total_trials == 12
+    again = run(tmp_path, validation=wf, study_name="wf", resume=True, **{"optimizer.n_trials": 9})
+    assert again.stats.total_trials == 18
+    for i in (1, 2):
+        table = rows(tmp_path / "wf" / "folds" / f"wf-fold{i}" / "trials.csv")
+        assert [int(r["number"]) for r in table] == list(range(9))
+    assert again.best is not None and again.best["validation"]["method"] == "walk_forward"

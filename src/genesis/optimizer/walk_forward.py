@@ -77,6 +77,8 @@ def run_walk_forward(
     )  # fmt: skip
     run = run_dir_of(config)
     run.root.mkdir(parents=True, exist_ok=True)
+    if not run.config.exists():  # so that --resume finds the run; a resume rewrites it at the end
+        write_text_atomic(run.config, dump_config(config))
     done = [_fold(config, full, run, fold, len(folds), on_outcome, worker_index) for fold in folds]
     return _stitch(config, full, run, done)
 
