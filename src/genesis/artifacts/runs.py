@@ -29,7 +29,8 @@ class RunSummary:
     Attributes:
         name: The run directory's (and study's) name.
         root: The run directory.
-        started: When the run was created (its ``config.yaml`` was written), epoch seconds.
+        started: When the run last started or resumed (each start writes its
+            ``config.yaml``), epoch seconds.
         strategy: The strategy's name.
         data: Where the candles came from, with the window if one was set.
         n_trials: Trials in the study at the last export (None before the first).
