@@ -92,6 +92,7 @@ _I8 = types.Array(types.int64, 1, "C")
 _I1 = types.Array(types.int8, 1, "C")
 _RO_F8 = types.Array(types.float64, 1, "C", readonly=True)
 _RO_B1 = types.Array(types.boolean, 1, "C", readonly=True)
+_RO_I8 = types.Array(types.int64, 1, "A", readonly=True)
 _OUTPUT = types.Tuple((_F8, _I1, _I8, _I8, _I1, _F8, _F8, _F8, _F8, _F8, _I1))  # type: ignore[no-untyped-call]
 _SIGNATURE = _OUTPUT(*([_RO_F8] * 4 + [_RO_B1] * 4 + [_RO_F8] * 3 + [types.float64] * 4))
 """One explicit signature with read-only array types: writable arrays convert to it
@@ -319,3 +320,15 @@ def simulate_nb(  # one flat pass is the clearest form of the rules above
         t_ret[:k],
         t_reason[:k],
     )
+
+
+@njit(types.int64(_RO_F8, _RO_I8), cache=True, nogil=True)  # type: ignore[misc]
+def first_negative_before_nb(values: FloatArray, bars: IntArray) -> int:
+    """The first ``k`` with ``values[bars[k] - 1] < 0`` (NaN is not negative), else -1.
+
+    ``bars`` are entry bars; ``bars[k] - 1`` is the signal bar whose distances they used.
+    """
+    for k in range(bars.shape[0]):
+        if values[bars[k] - 1] < 0.0:
+            return k
+    return -1

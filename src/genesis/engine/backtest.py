@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from genesis.engine._kernels import simulate_nb
+from genesis.engine._kernels import first_negative_before_nb, simulate_nb
 from genesis.engine.types import BacktestResult, BacktestSettings, Signals, Trades
 from genesis.errors import BacktestError, StrategyError
 
@@ -73,7 +73,7 @@ def _check_stop_distances(signals: Signals, entry_idx: npt.NDArray[np.int64]) ->
     """Raise StrategyError if a trade was opened with a negative stop distance.
 
     Only the distances the kernel used are checked (those of each entry's signal bar,
-    ``entry_idx - 1``): a few values per trade instead of a pass over every bar. A
+    ``entry_idx - 1``), in one numba pass over the trades, not over every bar. A
     negative distance would put the stop on the wrong side of the fill and close the
     trade at once, which is a bug in the strategy, not a result.
     """
@@ -81,12 +81,11 @@ def _check_stop_distances(signals: Signals, entry_idx: npt.NDArray[np.int64]) ->
         distances = getattr(signals, name)
         if distances is None:
             continue
-        used = distances[entry_idx - 1]
-        negative = np.flatnonzero(used < 0.0)
-        if negative.size:
-            bar = int(entry_idx[negative[0]] - 1)
+        first = first_negative_before_nb(distances, entry_idx)
+        if first >= 0:
+            bar = int(entry_idx[first]) - 1
             raise StrategyError(
-                f"signals.{name} is negative ({float(used[negative[0]]):g}) at bar {bar}, "
+                f"signals.{name} is negative ({float(distances[bar]):g}) at bar {bar}, "
                 f"where a trade was entered",
                 hint="stop distances are absolute price distances, >= 0 (NaN for no stop)",
             )
