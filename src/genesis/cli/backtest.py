@@ -12,7 +12,11 @@ def backtest(
     config: Annotated[Path, typer.Argument(help="A config (YAML): data, strategy, costs, score.")],
     params: Annotated[
         str | None,
-        typer.Option("--params", help="Params: a JSON file (e.g. best_trial.json) or inline JSON."),
+        typer.Option(
+            "--params",
+            help="Params: inline JSON, or a JSON file (best_trial.json, trials/trial_NNNN.json, "
+            "a --json output).",
+        ),
     ] = None,
     json_out: Annotated[
         Path | None,
@@ -54,9 +58,9 @@ def backtest(
     print_backtest(console, report, last_trades=last_trades)
     if json_out is not None:
         write_json(json_out, report.as_dict())
-        console.print(f"wrote {json_out}")
+        console.print(f"wrote {json_out}", soft_wrap=True, highlight=False)
     if plot is not None:
         from genesis.cli._backtest_view import write_plot
 
         write_plot(plot, report)
-        console.print(f"wrote {plot}")
+        console.print(f"wrote {plot}", soft_wrap=True, highlight=False)
