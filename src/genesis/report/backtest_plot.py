@@ -2,8 +2,8 @@
 
 Three panels over one time axis: the close price with every trade marked (entries as
 triangles pointing the trade's way, exits as circles, green for a win, red for a loss),
-equity beside buy-and-hold of the same bars (log scale: both can grow by orders of
-magnitude), and both drawdowns below their running peaks. Built from plain arrays, never
+equity beside buy-and-hold of the same bars, and both drawdowns below their running
+peaks. Price and equity are on log scales: both can move by orders of magnitude. Built from plain arrays, never
 from the engine, so any caller with a curve and trades (the report too) can draw it.
 
 The page is self-contained and opens offline: plotly.js is embedded once (the report's
@@ -98,6 +98,7 @@ def backtest_figure(curves: BacktestCurves) -> Any:
     fig.add_trace(drawdown, row=3, col=1)
     held = _line(x, -curves.buy_hold_drawdown_pct[idx], "buy-and-hold drawdown", "#ff7f0e")
     fig.add_trace(held, row=3, col=1)
+    fig.update_yaxes(type="log", row=1, col=1)
     fig.update_yaxes(type="log", row=2, col=1)
     fig.update_layout(
         title={"text": curves.title}, template="plotly_white", height=900,
