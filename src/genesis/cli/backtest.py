@@ -39,10 +39,19 @@ def backtest(
         bool | None,
         typer.Option("--fast-window/--full-window", help="Backtest only the last bars."),
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="First bar to use (ISO date, inclusive) [data.start]."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", help="End of the bars to use (ISO date, exclusive) [data.end]."),
+    ] = None,
 ) -> None:
     """Run one backtest of the config's strategy; print its metrics against buy-and-hold.
 
     Params not given take the config's fixed values, then the strategy's defaults.
+    --start/--end pick the period, as data.start/data.end do in the config.
     """
     from rich.console import Console
 
@@ -51,7 +60,8 @@ def backtest(
     from genesis.cli._backtest_view import print_backtest
 
     given = read_params(params) if params is not None else None
-    report = run_backtest(config, given, overrides={"data.fast_window": fast_window})
+    overrides = {"data.fast_window": fast_window, "data.start": start, "data.end": end}
+    report = run_backtest(config, given, overrides=overrides)
     console = Console()
     if not console.is_terminal:  # piped or captured: rich would assume 80 columns
         console = Console(width=120)

@@ -38,6 +38,8 @@ OVERRIDE_FLAGS: dict[str, str] = {
     "resume": "--resume",
     "optimizer.seed": "--seed",
     "data.fast_window": "--fast-window",
+    "data.start": "--start",
+    "data.end": "--end",
     "features.precompute": "--precompute-features",
     "optimizer.n_workers": "--workers",
 }
