@@ -3,8 +3,9 @@
 Three panels over one time axis: the close price with every trade marked (entries as
 triangles pointing the trade's way, exits as circles, green for a win, red for a loss),
 equity beside buy-and-hold of the same bars, and both drawdowns below their running
-peaks. Price and equity are on log scales: both can move by orders of magnitude. Built from plain arrays, never
-from the engine, so any caller with a curve and trades (the report too) can draw it.
+peaks. Price and equity are on log scales: both can move by orders of magnitude. Built
+from plain arrays, never from the engine, so any caller with a curve and trades (the report
+too) can draw it.
 
 The page is self-contained and opens offline: plotly.js is embedded once (the report's
 partial bundle where it is vendored, else plotly's full one). Curves longer
