@@ -268,3 +268,14 @@ def test_a_walk_forward_champion_is_promoted_with_its_fold_config_and_verifies(
     promote_champion(result.run_dir, "wf", root=tmp_path / "champions")
     check = verify_champion("wf", root=tmp_path / "champions")
     assert check.reproduced, check.differences
+
+
+def test_a_walk_forward_name_reused_without_resume_is_refused_by_its_own_name(
+    tmp_path: Path,
+) -> None:
+    from genesis.errors import ConfigError
+
+    wf = {"walk_forward": {"folds": 2, "mode": "anchored"}}
+    run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 4})
+    with pytest.raises(ConfigError, match="study 'wf' exists already"):
+        run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 4})

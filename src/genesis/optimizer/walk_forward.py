@@ -21,7 +21,7 @@ import numpy as np
 from genesis.artifacts import RunCacheStats, RunDir, TrialRecord, write_json, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
 from genesis.engine import BacktestResult
-from genesis.errors import GenesisError
+from genesis.errors import ConfigError, GenesisError
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
@@ -76,6 +76,11 @@ def run_walk_forward(
         test_bars=wf.test_bars, train_bars=wf.train_bars,
     )  # fmt: skip
     run = run_dir_of(config)
+    if run.root.exists() and not config.resume:  # else fold 1 would be the one refused
+        raise ConfigError(
+            f"study {run.name!r} exists already", where=str(run.root),
+            hint="add --resume to continue it, or choose another --study",
+        )  # fmt: skip
     run.root.mkdir(parents=True, exist_ok=True)
     if not run.config.exists():  # so that --resume finds the run; a resume rewrites it at the end
         write_text_atomic(run.config, dump_config(config))
