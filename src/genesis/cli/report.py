@@ -15,7 +15,12 @@ def report(
     ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Where to write [default: <run_dir>/report.html]."),
+        typer.Option(
+            "--file",
+            "-o",
+            "--out",  # the old name; in optimize, --out is the results root, so --file here
+            help="The HTML file to write [default: <run_dir>/report.html] (also --out).",
+        ),
     ] = None,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the report in the default web browser.")
