@@ -51,6 +51,10 @@ class TrialOutcome:
     source: CacheSource | None
     key: str | None
     error: str | None = None
+    params: dict[str, Any] | None = None
+    """The trial's searched params, for a display's "new best" line."""
+    metrics: dict[str, Any] | None = None
+    """The backtest's metrics (``None`` for a failed trial)."""
 
 
 @dataclass
@@ -105,7 +109,7 @@ class Objective:
             if key is not None:
                 self.failures[key] = message
             _set_attrs(trial, {"key": key, "error": message})
-            self._emit(TrialOutcome(trial.number, None, None, key, message))
+            self._emit(trial, None, None, key, message)
             raise TrialFailed(message) from error
         self.memory[key] = payload
         self.unique_keys.add(key)
@@ -220,11 +224,23 @@ class Objective:
         })  # fmt: skip
         for name, value in payload["score"]["constraints"].items():
             trial.set_constraint(name, float(value))
-        self._emit(TrialOutcome(trial.number, values, source, key))
+        self._emit(trial, values, source, key, None, payload.get("metrics"))
 
-    def _emit(self, outcome: TrialOutcome) -> None:
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
+    def _emit(
+        self,
+        trial: optuna.Trial,
+        values: tuple[float, ...] | None,
+        source: CacheSource | None,
+        key: str | None,
+        error: str | None,
+        metrics: dict[str, Any] | None = None,
+    ) -> None:
+        if self.on_outcome is None:
+            return  # trial.params is a deep copy: only made for a listener
+        outcome = TrialOutcome(
+            trial.number, values, source, key, error, params=dict(trial.params), metrics=metrics
+        )
+        self.on_outcome(outcome)
 
 
 def _set_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:

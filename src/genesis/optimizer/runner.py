@@ -59,10 +59,15 @@ def run_optimizer(
     """
     for name in config.score.objectives:
         objective_direction(name)  # an unknown objective is a config error, before any file
+    log.log_stage(f"loading candles from {config.data.source}")
     problem = build_problem(config)
     run = _run_dir(config)
+    log.log_stage(f"run directory {run.root}", study=run.name)
+    if config.features.precompute:
+        log.log_stage("computing the search space's indicators")
     precompute(config, problem)
     write_text_atomic(run.config, dump_config(config))
+    log.log_stage("opening the study storage and the result cache")
     session = open_session(config, problem, run, worker_index, on_outcome)
     local = config.storage is None
     # Before our workers start, a local journal's RUNNING trials without a live owner are
@@ -83,6 +88,7 @@ def run_optimizer(
         run.name, problem.strategy.name, len(problem.candles), problem.candles.symbol,
         problem.candles.timeframe, n_workers, run.root,
     )  # fmt: skip
+    log.log_stage("first trial (numba compiles its kernels once after an install)")
     reason, interrupted = "stopped by an error", False
     try:
         reason = run_loop(
