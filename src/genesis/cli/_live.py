@@ -77,7 +77,7 @@ class RunState:
         """Count ``outcome``; return its events (``trial`` or ``failure``, maybe ``best``)."""
         self.done = max(self.done, outcome.number + 1)
         if self._first is None:
-            self._first = (now, self.done - 1)
+            self._first = (now, self.done)
         if outcome.values is None:
             self.failed += 1
             first = self._seen_errors.setdefault(outcome.error or "", outcome.number)
@@ -108,7 +108,7 @@ class RunState:
 
     def rate(self, now: float) -> float | None:
         """Trials per second since this session's first trial (None before two trials)."""
-        if self._first is None or now <= self._first[0] or self.done - self._first[1] < 2:
+        if self._first is None or now <= self._first[0] or self.done == self._first[1]:
             return None
         return (self.done - self._first[1]) / (now - self._first[0])
 
