@@ -95,6 +95,14 @@ class RunState:
             events.append(_event("best", outcome, previous=previous.number if previous else None))
         return events
 
+    def restart(self) -> None:
+        """A new search in the same run (a walk-forward fold): count from zero again."""
+        self.done = self.backtests = self.cache_hits = self.memory_hits = self.failed = 0
+        self.unique.clear()
+        self.best, self._first = None, None
+        self._seen_errors.clear()
+        self.started = time.monotonic()
+
     def _rank(self, outcome: TrialOutcome) -> tuple[bool, float, int]:
         """The summary's rule: feasible first, then the first objective, then the earlier."""
         assert outcome.values is not None
@@ -204,6 +212,7 @@ class LiveDisplay:
         self.mode = mode
         self.study: str | None = None
         """The run's study name, once the runner has opened its run directory."""
+        self._search: str | None = None
         self._json = json_out
         self._interval_s = interval_s
         self._lock = threading.Lock()
@@ -235,7 +244,11 @@ class LiveDisplay:
     def stage(self, text: str, *, study: str | None = None) -> None:
         """Start-up work (loading candles, compiling): the status line says what it is."""
         if study is not None:
-            self.study = study
+            if self.study is None:
+                self.study = study  # the run's; a walk-forward's folds are searches inside it
+            elif study != self._search and self.state.done:
+                self.state.restart()  # a new fold: its own trial numbers and data
+            self._search = study
         if self._progress is not None:  # the next trial's outcome sets it back
             self._progress.update(self._task, description=text)
         self._emit({"event": "stage", "text": text})
