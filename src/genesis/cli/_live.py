@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 PLAIN_INTERVAL_S = 5.0
 """How often the plain (non-terminal) display prints its progress line."""
+_HEARTBEAT_S = 30.0
+"""Without new trials (a slow backtest, the report), a progress line this often."""
 
 
 def is_feasible(outcome: TrialOutcome) -> bool | None:
@@ -71,11 +73,13 @@ class RunState:
     unique: set[str] = field(default_factory=set)
     best: TrialOutcome | None = None
     _first: tuple[float, int] | None = None
+    _last: float = 0.0
     _seen_errors: dict[str, int] = field(default_factory=dict)
 
     def observe(self, outcome: TrialOutcome, now: float) -> list[dict[str, Any]]:
         """Count ``outcome``; return its events (``trial`` or ``failure``, maybe ``best``)."""
         self.done = max(self.done, outcome.number + 1)
+        self._last = now
         if self._first is None:
             self._first = (now, self.done)
         if outcome.values is None:
@@ -115,10 +119,14 @@ class RunState:
         return len(self.unique) if self.unit == "backtests" else self.done
 
     def rate(self, now: float) -> float | None:
-        """Trials per second since this session's first trial (None before two trials)."""
-        if self._first is None or now <= self._first[0] or self.done == self._first[1]:
+        """Trials per second between this session's first and latest trial (None before two).
+
+        Up to the latest trial, not up to ``now``: after the last trial (validation, the
+        report) the rate stays what it was instead of decaying.
+        """
+        if self._first is None or self._last <= self._first[0] or self.done == self._first[1]:
             return None
-        return (self.done - self._first[1]) / (now - self._first[0])
+        return (self.done - self._first[1]) / (self._last - self._first[0])
 
     def eta_s(self, now: float) -> float | None:
         """Seconds left at the current rate, or to the timeout if that comes first."""
@@ -303,9 +311,13 @@ class LiveDisplay:
             self._thread.join(timeout=1.0)
 
     def _tick(self) -> None:
+        """A progress line when trials were done since the last one, at least every 30 s."""
+        shown, at = 0, time.monotonic()
         while not self._stop.wait(self._interval_s):
-            if self.state.done:
-                self._print(f"[progress] {self.state.status(time.monotonic())}")
+            now = time.monotonic()
+            if self.state.done and (self.state.done != shown or now - at >= _HEARTBEAT_S):
+                self._print(f"[progress] {self.state.status(now)}")
+                shown, at = self.state.done, now
 
     def _print(self, text: str, style: str | None = None) -> None:
         self.console.print(text, style=style, soft_wrap=True, markup=False, highlight=False)

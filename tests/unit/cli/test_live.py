@@ -70,6 +70,7 @@ def test_rate_counts_only_this_session_and_eta_respects_the_timeout() -> None:
     state.observe(outcome(520, 1.0), now=12.0)
     assert state.rate(12.0) == 10.0
     assert state.eta_s(12.0) == 18.0  # 479 trials at 10/s is later than the timeout
+    assert state.rate(100.0) == 10.0  # after the last trial (validation, report): no decay
 
 
 def test_display_prints_best_and_failure_lines_and_json_events() -> None:
