@@ -180,3 +180,73 @@ def test_holdout_and_walk_forward_together_is_a_config_error(tmp_path: Path) -> 
     assert "choose holdout or walk_forward, not both" in out.stderr
     assert "Traceback" not in out.stderr
     assert not any(p.is_dir() for p in tmp_path.iterdir())
+
+
+def test_the_report_shows_the_validation_and_a_walk_forward_links_its_folds(tmp_path: Path) -> None:
+    from genesis.report import write_report
+
+    holdout = run(tmp_path / "h", validation=HOLDOUT)
+    page = write_report(holdout.run_dir).read_text()
+    assert "Validation · holdout" in page and "Deflated Sharpe Ratio" in page
+    assert 'id="fig-oos-scatter"' in page and 'id="fig-oos-equity"' in page
+    folds = {"folds": 2, "mode": "anchored"}
+    wf = run(tmp_path / "w", validation={"walk_forward": folds}, **{"optimizer.n_trials": 8})
+    page = write_report(wf.run_dir).read_text()
+    assert "Validation · walk-forward" in page and "walk-forward efficiency" in page
+    for i in (1, 2):
+        link = f"folds/{wf.run_dir.name}-fold{i}/report.html"
+        assert link in page and (wf.run_dir / link).is_file()
+
+
+_EARLY_ONLY = '''
+import numpy as np
+from genesis.engine.types import Signals
+from genesis.strategy import ParamSpec
+
+
+class EarlyOnly:
+    """Trades every ``every`` bars, but only before a fixed time: never out of sample."""
+
+    name = "early_only"
+    version = "1"
+    params = {"every": ParamSpec("int", 10, 2, 50)}
+
+    def signals(self, features, params):
+        n = len(features.close)
+        bars = np.arange(n)
+        early = features.candles.ts_ms < {cutoff}
+        entry = (bars % params["every"] == 0) & early
+        return Signals(entry_long=entry, exit_long=(bars % params["every"] == 3))
+'''
+
+
+def test_a_trial_that_cannot_be_scored_out_of_sample_keeps_its_metrics_and_no_score(
+    tmp_path: Path,
+) -> None:
+    strategy = tmp_path / "early.py"
+    cutoff = int(synthetic_candles(n_bars=3000, seed=7).ts_ms[1500])  # make_config's data
+    strategy.write_text(_EARLY_ONLY.replace("{cutoff}", str(cutoff)))
+    result = run(
+        tmp_path, validation=HOLDOUT, strategy={"name": f"{strategy}:EarlyOnly", "params": {}},
+        search_space={"every": {"type": "int", "low": 4, "high": 40, "step": 4}},
+        score={"objectives": ["sharpe"]},
+    )  # fmt: skip
+    tested = json.loads((result.run_dir / "validation.json").read_text())["tested"]
+    assert tested and all(t["source"] == "failed" and t["score"] == [] for t in tested)
+    assert all("undefined" in t["error"] and t["metrics"]["n_trades"] == 0 for t in tested)
+    table = rows(result.run_dir / "trials.csv")
+    assert {r["oos_score"] for r in table if r["oos_error"]} == {""}
+    best = json.loads((result.run_dir / "best_trial.json").read_text())
+    assert best["validation"]["out_of_sample"]["score"] == []  # nothing invented
+
+
+def test_a_walk_forward_resumes_every_fold_to_the_new_budget(tmp_path: Path) -> None:
+    wf = {"walk_forward": {"folds": 2, "mode": "anchored"}, "top_k": 2}
+    first = run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 6})
+    assert first.stats.total_trials == 12
+    again = run(tmp_path, validation=wf, study_name="wf", resume=True, **{"optimizer.n_trials": 9})
+    assert again.stats.total_trials == 18
+    for i in (1, 2):
+        table = rows(tmp_path / "wf" / "folds" / f"wf-fold{i}" / "trials.csv")
+        assert [int(r["number"]) for r in table] == list(range(9))
+    assert again.best is not None and again.best["validation"]["method"] == "walk_forward"

@@ -86,8 +86,8 @@ def _holdout(
     stats = statistics(search, best, config)
     check = check_window(search, full, test, config)
     champion = best
-    if check.tested and config.validation.select_by == "out_of_sample":
-        chosen = choose(check.tested, config.score.objectives)
+    chosen = choose(check.tested, config.score.objectives)
+    if chosen is not None and config.validation.select_by == "out_of_sample":
         champion = next(r for r in search.export.records if r.number == chosen.trial)
     entry = validation_entry("holdout", config, stats, champion, check=check, expect_from=best)
     entry["windows"] = {

@@ -56,7 +56,7 @@ class WindowCheck:
         p = self.tester.problem
         hold = buy_and_hold(p.candles, p.settings.initial_capital)
         out: dict[str, Any] = {"buy_and_hold": curve(hold, p.candles.ts_ms)}
-        if tested is not None:
+        if tested is not None and tested.metrics:
             out["strategy"] = curve(self.tester.rerun(tested.params), p.candles.ts_ms)
         return out
 
@@ -120,6 +120,7 @@ def validation_entry(
             "what": "the in-sample best trial on the out-of-sample window",
             "trial": expected.trial if expected else None,
             "metrics": dict(expected.metrics) if expected else None,
+            "in_sample_metrics": dict(expect_from.metrics) if expect_from else None,
         }
         entry["buy_and_hold"] = check.buy_and_hold
     return entry
@@ -143,17 +144,27 @@ def finish(
     document = {**entry}
     if check is not None:
         write_trials_csv(run.trials_csv, search.export.records, names, oos_columns(check.tested))
-        document["tested"] = [t.as_dict() for t in check.tested]
+        document["tested"] = tested_pairs(check.tested, search.export.records)
         document["curves"] = check.curves(champion.number if champion else None)
     write_json(run.validation, document)
     return _with(search.result, best, entry)
+
+
+def tested_pairs(tested: Sequence[Tested], records: Sequence[TrialRecord]) -> list[dict[str, Any]]:
+    """The tested trials with their in-sample score beside the out-of-sample one."""
+    in_sample = {r.number: list(r.values or ()) for r in records}
+    return [{**t.as_dict(), "in_sample_score": in_sample.get(t.trial)} for t in tested]
 
 
 def oos_columns(tested: Sequence[Tested]) -> dict[int, dict[str, Any]]:
     """``trials.csv``'s out-of-sample columns of the re-evaluated trials."""
     columns: dict[int, dict[str, Any]] = {}
     for t in tested:
-        columns[t.trial] = {"oos_score": t.score[0], "oos_feasible": t.feasible}
+        columns[t.trial] = {
+            "oos_score": t.score[0] if t.score else None,
+            "oos_feasible": t.feasible if t.score else None,
+            "oos_error": t.error,
+        }
         columns[t.trial].update({f"oos_{m}": t.metrics.get(m) for m in OOS_COLUMNS})
     return columns
 

@@ -27,10 +27,10 @@ from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key
 from genesis.config import GenesisConfig
 from genesis.data import Candles
 from genesis.engine import BacktestResult
-from genesis.errors import CacheError, GenesisError
-from genesis.evaluate import Evaluation, evaluate, make_spec
+from genesis.errors import BacktestError, CacheError, GenesisError, StrategyError
+from genesis.evaluate import Evaluation, evaluate, make_spec, simulate
 from genesis.features import Features, FeatureStore
-from genesis.metrics import objective_direction
+from genesis.metrics import compute_metrics, objective_direction
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import log
 from genesis.optimizer.problem import Problem
@@ -95,12 +95,15 @@ class Tested:
     feasible: bool
     metrics: Mapping[str, Any]
     source: str
-    """``cache`` when the result cache had it, ``computed`` otherwise."""
+    """``cache`` when the result cache had it, ``computed`` otherwise, ``failed``."""
+    error: str | None = None
+    """Why the backtest failed on the window (its score is then empty, never invented)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "trial": self.trial, "key": self.key, "score": list(self.score),
             "feasible": self.feasible, "metrics": dict(self.metrics), "source": self.source,
+            "error": self.error,
         }  # fmt: skip
 
 
@@ -125,7 +128,11 @@ class WindowTester:
                 trial, dict(spec.params), key, tuple(score["values"]), bool(score["feasible"]),
                 stored["metrics"], "cache",
             )  # fmt: skip
-        ev = evaluate(spec, p.strategy, p.features)
+        try:
+            ev = evaluate(spec, p.strategy, p.features)
+        except (StrategyError, BacktestError) as error:  # the trial fails here, not the run
+            metrics = self._metrics(params)
+            return Tested(trial, dict(spec.params), key, (), False, metrics, "failed", str(error))
         self._put(key, spec.canonical(), ev)
         return Tested(
             trial, dict(spec.params), key, ev.score.values, ev.score.feasible,
@@ -133,12 +140,22 @@ class WindowTester:
         )  # fmt: skip
 
     def rerun(self, params: Mapping[str, Any]) -> BacktestResult:
-        """The window's backtest of ``params`` again, for its equity curve."""
+        """The window's backtest of ``params`` again, for its equity curve.
+
+        Its score may be undefined (no trade on the window): the equity still is.
+        """
         p = self.problem
         spec = make_spec(
             p.strategy, params, p.data_fingerprint, p.settings, p.score_spec, window=p.window
         )
-        return evaluate(spec, p.strategy, p.features).result
+        return simulate(spec, p.strategy, p.features)
+
+    def _metrics(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The metrics of a backtest whose score is undefined; empty if it cannot run."""
+        try:
+            return compute_metrics(self.rerun(params)).as_dict()
+        except GenesisError:
+            return {}
 
     def close(self) -> None:
         if isinstance(self.cache, WriteBehindCache):
@@ -174,10 +191,14 @@ class WindowTester:
             log.logger.warning("[CACHE] out-of-sample result %s not stored: %s", key[:12], error)
 
 
-def choose(tested: Sequence[Tested], objectives: Sequence[str]) -> Tested:
-    """The best of backtests on one window: feasible first, then by the first objective."""
+def choose(tested: Sequence[Tested], objectives: Sequence[str]) -> Tested | None:
+    """The best of backtests on one window: feasible first, then by the first objective.
+
+    None when every backtest failed on the window.
+    """
     sign = 1.0 if objective_direction(objectives[0]) == "maximize" else -1.0
-    return min(tested, key=lambda t: (not t.feasible, -sign * t.score[0]))
+    scored = [t for t in tested if t.score]
+    return min(scored, key=lambda t: (not t.feasible, -sign * t.score[0]), default=None)
 
 
 def curve(result: BacktestResult, ts_ms: Any, max_points: int = 1_500) -> dict[str, list[Any]]:

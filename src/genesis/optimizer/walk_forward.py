@@ -21,6 +21,7 @@ import numpy as np
 from genesis.artifacts import RunCacheStats, RunDir, TrialRecord, write_json, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
 from genesis.engine import BacktestResult
+from genesis.errors import GenesisError
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
@@ -31,6 +32,7 @@ from genesis.optimizer.out_of_sample import (
     check_window,
     finish,
     statistics,
+    tested_pairs,
     validation_entry,
 )
 from genesis.optimizer.problem import Problem, build_problem
@@ -77,6 +79,8 @@ def run_walk_forward(
     run = run_dir_of(config)
     run.root.mkdir(parents=True, exist_ok=True)
     log.log_stage(f"run directory {run.root}", study=run.name)
+    if not run.config.exists():  # so that --resume finds the run; a resume rewrites it at the end
+        write_text_atomic(run.config, dump_config(config))
     done = [_fold(config, full, run, fold, len(folds), on_outcome, worker_index) for fold in folds]
     return _stitch(config, full, run, done)
 
@@ -115,7 +119,10 @@ def _fold(
     finish(search, entry, best, check=check)
     tested = None
     if best is not None:
-        tested = check.tester.rerun(params_of(best, search.export.payloads))
+        try:
+            tested = check.tester.rerun(params_of(best, search.export.payloads))
+        except GenesisError as error:  # it failed on the test window: the fold has no result
+            log.logger.warning("[Validation] fold %d: best not tested: %s", fold.index, error)
     return FoldRun(fold, search, best, check, entry, tested)
 
 
@@ -188,6 +195,7 @@ def _fold_summary(f: FoldRun) -> dict[str, Any]:
         "deflated_sharpe": f.entry.get("deflated_sharpe"),
         "pbo": f.entry.get("pbo"),
         "n_trials_counted": f.entry.get("n_trials_counted"),
+        "tested": tested_pairs(f.check.tested, f.search.export.records),
     }
 
 

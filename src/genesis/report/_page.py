@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from genesis.artifacts import write_text_atomic
+from genesis.artifacts import RunDir, write_text_atomic
+from genesis.report._assets import plotly_script
 from genesis.report._load import RunData, load_run
 from genesis.report._sections import (
     best_section,
@@ -27,6 +27,7 @@ from genesis.report._sections import (
     header_section,
     top_section,
 )
+from genesis.report._validation import read_validation, validation_section, walk_forward_page
 
 _CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
@@ -79,6 +80,15 @@ def write_report(run_dir: Path, *, out: Path | None = None) -> Path:
         ArtifactError: a file the report needs is missing or unreadable, or the report
             cannot be written.
     """
+    run = RunDir(run_dir)
+    validation = read_validation(run)
+    if validation is not None and validation.get("method") == "walk_forward":
+        for fold in validation.get("folds") or []:  # each fold is a run of its own
+            if Path(fold["run"]).is_dir():
+                write_report(Path(fold["run"]))
+        path = out if out is not None else run.report
+        write_text_atomic(path, walk_forward_page(run, validation, _CSS))
+        return path
     data = load_run(run_dir)
     path = out if out is not None else data.run.report
     write_text_atomic(path, render(data))
@@ -145,6 +155,11 @@ def _importance(ctx: ReportContext) -> str:
     return importance_section(ctx.data, ctx.figure)
 
 
+def _validation(ctx: ReportContext) -> str:
+    validation = read_validation(ctx.data.run)
+    return validation_section(validation, include_plotlyjs=False) if validation else ""
+
+
 SECTIONS: tuple[Section, ...] = (
     lambda ctx: header_section(ctx.data),
     _data,
@@ -154,6 +169,7 @@ SECTIONS: tuple[Section, ...] = (
     _trades,
     _importance,
     lambda ctx: _plots(ctx),
+    lambda ctx: _validation(ctx),
     lambda ctx: top_section(ctx.data),
 )
 """The page, top to bottom."""
@@ -163,13 +179,11 @@ def render(data: RunData) -> str:
     """The whole page for ``data``."""
     ctx = ReportContext(data)
     body = "".join(section(ctx) for section in SECTIONS)
-    plotly_js = files("genesis.report").joinpath("vendor/plotly-basic.min.js").read_text("utf-8")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>genesis · {esc(data.study)}</title><style>{_CSS}</style>"
-        f'<script type="text/javascript">{plotly_js}</script></head>'
-        f"<body>{body}</body></html>\n"
+        f"{plotly_script()}</head><body>{body}</body></html>\n"
     )
 
 

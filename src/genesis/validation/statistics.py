@@ -155,11 +155,8 @@ def deflated_sharpe_ratio(
     r = np.asarray(returns, dtype=np.float64)
     if r.ndim != 1:
         raise ValueError(f"returns must be 1-D, got shape {r.shape}")
-    if (
-        r.size < 3
-        or n_trials < 1
-        or not (sharpe_variance >= 0.0 and math.isfinite(sharpe_variance))
-    ):
+    variance_ok = sharpe_variance >= 0.0 and math.isfinite(sharpe_variance)
+    if r.size < 3 or n_trials < 1 or not variance_ok:
         return None
     mean = float(r.mean())
     std = float(r.std(ddof=1))
