@@ -49,11 +49,13 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real 40-trial smoke run (enough distinct trials for importances)."""
+    """A real 40-trial smoke run with a holdout (enough distinct trials for importances)."""
     out = tmp_path_factory.mktemp("runs")
-    result = run_optimizer(
-        SMOKE, overrides={"optimizer.n_trials": 40, "output_dir": str(out), "study_name": "r"}
-    )
+    overrides = {
+        "optimizer.n_trials": 40, "output_dir": str(out), "study_name": "r",
+        "validation.holdout.test_fraction": 0.3,
+    }  # fmt: skip
+    result = run_optimizer(SMOKE, overrides=overrides)
     return result.run_dir
 
 
@@ -72,9 +74,10 @@ def test_every_plot_draws_without_a_javascript_error(
     for section in ("Data", "Best trial: equity and drawdown vs buy-and-hold",
                     "Trades of the best trial", "Parameter importance"):  # fmt: skip
         assert f"<h2>{section}</h2>" in html
-    figures = re.findall(r'<div id="(fig-[a-z]+)"', html)
+    figures = re.findall(r'<div id="(fig-[a-z-]+)"', html)
     assert set(figures) == {"fig-equity", "fig-importance", "fig-score", "fig-params",
-                            "fig-sources"}  # fmt: skip
+                            "fig-sources", "fig-oos-scatter", "fig-oos-equity"}  # fmt: skip
+    assert "differs from the recorded one" not in html  # the re-run is the recorded backtest
     page = tmp_path / "report.html"
     page.write_text(html.replace("<head>", "<head>" + _COLLECTOR, 1), encoding="utf-8")
     dom = _browser(chromium, page, "--dump-dom")
@@ -82,7 +85,7 @@ def test_every_plot_draws_without_a_javascript_error(
     errors = re.search(r'data-js-errors="([^"]*)"', dom.stdout)
     assert errors is not None, "the page never finished loading"
     assert errors.group(1) == "[]", errors.group(1)
-    drawn = re.findall(r'<div id="(fig-[a-z]+)"[^>]*>\s*<div class="plot-container', dom.stdout)
+    drawn = re.findall(r'<div id="(fig-[a-z-]+)"[^>]*>\s*<div class="plot-container', dom.stdout)
     assert sorted(drawn) == sorted(figures)
     assert dom.stdout.count('class="main-svg"') >= 2 * len(figures)
     shot = tmp_path / "report.png"  # kept in pytest's tmp dir, to look at
