@@ -50,7 +50,9 @@ td { font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .cols { display: grid; grid-template-columns: 1.3fr 1fr 1fr; gap: 24px; }
 .scroll { overflow-x: auto; }
 .tall { max-height: 420px; overflow-y: auto; }
-.split { display: grid; grid-template-columns: 3fr 1fr; gap: 24px; align-items: start; }
+.split { display: grid; grid-template-columns: minmax(0, 1fr) 320px; gap: 24px;
+         align-items: start; }
+.split td { white-space: nowrap; }
 pre { background: #f4f4f4; padding: 8px 12px; border-radius: 6px; white-space: pre-wrap;
       overflow-wrap: anywhere; }
 .warn { color: #a94400; font-weight: 600; }
