@@ -36,16 +36,6 @@ _HEARTBEAT_S = 30.0
 """Without new trials (a slow backtest, the report), a progress line this often."""
 
 
-def is_feasible(outcome: TrialOutcome) -> bool | None:
-    """Whether the trial's constraints hold; ``None`` when the outcome does not say.
-
-    ``TrialOutcome.feasible`` is the objective's own verdict (the summary's rule); an
-    outcome without it is taken as feasible, like a trial without constraints.
-    """
-    value = getattr(outcome, "feasible", None)
-    return value if isinstance(value, bool) else None
-
-
 def _fmt_duration(seconds: float) -> str:
     return str(timedelta(seconds=round(seconds)))
 
@@ -60,7 +50,8 @@ class RunState:
 
     total: int | None
     """The budget: trials (or unique backtests with ``unit="backtests"``); None: open."""
-    maximize: bool
+    directions: tuple[str, ...]
+    """Each objective's direction, for the best rule (``genesis.artifacts.RunningBest``)."""
     objective: str
     unit: str = "trials"
     timeout_s: float | None = None
@@ -71,7 +62,7 @@ class RunState:
     memory_hits: int = 0
     failed: int = 0
     unique: set[str] = field(default_factory=set)
-    best: TrialOutcome | None = None
+    _best: Any = None
     _first: tuple[float, int] | None = None
     _last: float = 0.0
     _seen_errors: dict[str, int] = field(default_factory=dict)
@@ -93,25 +84,31 @@ class RunState:
         if outcome.key is not None:
             self.unique.add(outcome.key)
         events = [_event("trial", outcome)]
-        if self.best is None or self._rank(outcome) > self._rank(self.best):
-            previous = self.best
-            self.best = outcome
+        previous = self.best
+        if self._running_best().offer(outcome):
             events.append(_event("best", outcome, previous=previous.number if previous else None))
         return events
+
+    def _running_best(self) -> Any:
+        if self._best is None:
+            from genesis.artifacts import RunningBest  # after the first trial: not at start
+
+            self._best = RunningBest(self.directions)
+        return self._best
+
+    @property
+    def best(self) -> TrialOutcome | None:
+        """The best trial so far by the summary's rule (feasible first), or None."""
+        current: TrialOutcome | None = self._running_best().current
+        return current
 
     def restart(self) -> None:
         """A new search in the same run (a walk-forward fold): count from zero again."""
         self.done = self.backtests = self.cache_hits = self.memory_hits = self.failed = 0
         self.unique.clear()
-        self.best, self._first = None, None
+        self._best, self._first = None, None
         self._seen_errors.clear()
         self.started = time.monotonic()
-
-    def _rank(self, outcome: TrialOutcome) -> tuple[bool, float, int]:
-        """The summary's rule: feasible first, then the first objective, then the earlier."""
-        assert outcome.values is not None
-        value = outcome.values[0] if self.maximize else -outcome.values[0]
-        return is_feasible(outcome) is not False, value, -outcome.number
 
     @property
     def progress(self) -> int:
@@ -141,7 +138,7 @@ class RunState:
     def best_text(self) -> str:
         if self.best is None or self.best.values is None:
             return "best –"
-        infeasible = " (infeasible)" if is_feasible(self.best) is False else ""
+        infeasible = "" if self.best.feasible else " (infeasible)"
         return f"best {self.best.values[0]:.4g} #{self.best.number}{infeasible}"
 
     def status(self, now: float) -> str:
@@ -172,7 +169,7 @@ def _event(kind: str, outcome: TrialOutcome, **extra: Any) -> dict[str, Any]:
         "trial": outcome.number,
         "values": list(outcome.values) if outcome.values is not None else None,
         "source": outcome.source.value if outcome.source is not None else None,
-        "feasible": is_feasible(outcome),
+        "feasible": outcome.feasible,
         "key": outcome.key,
         "params": outcome.params,
     }
@@ -290,7 +287,7 @@ class LiveDisplay:
             f"{label}={metrics[name]}"
             for name, label, unit in _BEST_METRICS if metrics.get(name) is not None
         ]  # fmt: skip
-        infeasible = " (infeasible)" if event.get("feasible") is False else ""
+        infeasible = "" if event.get("feasible") else " (infeasible)"
         params = ", ".join(f"{k}={v}" for k, v in (event.get("params") or {}).items())
         return (
             f"new best #{number}: {self.state.objective}={values}{infeasible}"

@@ -76,7 +76,7 @@ def optimize(
     mode = "off" if quiet else "bar" if console.is_terminal else "plain"
     # Before the heavy imports (numba, optuna: about 2 s), so the screen is never blank.
     display = LiveDisplay(
-        console, RunState(total=None, maximize=True, objective="score"), mode=mode,
+        console, RunState(total=None, directions=("maximize",), objective="score"), mode=mode,
         json_out=sys.stdout if json_events else None,
     )  # fmt: skip
     display.start("starting (loading numba and optuna)")
@@ -133,7 +133,7 @@ def _run(
     opt = cfg.optimizer
     state = display.state
     state.objective = cfg.score.objectives[0]
-    state.maximize = objective_direction(state.objective) == "maximize"
+    state.directions = tuple(objective_direction(o) for o in cfg.score.objectives)
     state.timeout_s = opt.timeout_s
     if opt.max_unique_backtests is None:
         state.total = opt.n_trials
@@ -194,6 +194,11 @@ def _summary_event(result: Any) -> dict[str, Any]:
     }
 
 
+def _violated(best: dict[str, Any]) -> str:
+    constraints = best.get("constraints") or {}
+    return ", ".join(name for name, value in constraints.items() if value > 0) or "a constraint"
+
+
 def _summary(result: Any) -> None:
     stats = result.stats
     typer.echo(f"run directory: {result.run_dir}")
@@ -212,6 +217,8 @@ def _summary(result: Any) -> None:
     score = best["score"]
     score_text = f"{score:.4f}" if isinstance(score, float) else str(score)
     typer.echo(f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})")
+    if best.get("feasible") is False:
+        typer.echo(f"  infeasible: violates {_violated(best)}")
     typer.echo(f"  params: {best['params']}")
     m = best["metrics"]
     if m:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,12 @@ from genesis.optimizer import TrialOutcome
 def outcome(number: int, value: float | None, source: str = "computed", **kw: Any) -> TrialOutcome:
     if value is None:
         return TrialOutcome(number, None, None, f"k{number}", kw.pop("error", "boom"), **kw)
+    kw.setdefault("feasible", True)
     return TrialOutcome(number, (value,), CacheSource(source), kw.pop("key", f"k{number}"), **kw)
 
 
-@dataclass
-class Infeasible(TrialOutcome):
-    """An outcome that says its constraints are violated (``TrialOutcome.feasible``)."""
-
-    feasible: bool = False
-
-
 def test_counts_best_and_failures() -> None:
-    state = RunState(total=10, maximize=True, objective="sharpe")
+    state = RunState(total=10, directions=("maximize",), objective="sharpe")
     kinds = [
         [e["event"] for e in state.observe(o, now=float(i))]
         for i, o in enumerate([
@@ -53,18 +46,20 @@ def test_counts_best_and_failures() -> None:
 
 
 def test_a_feasible_trial_beats_a_better_infeasible_one_and_minimize_is_respected() -> None:
-    state = RunState(total=None, maximize=False, objective="max_drawdown_pct")
-    state.observe(Infeasible(0, (1.0,), CacheSource.COMPUTED, "a"), now=0.0)
+    state = RunState(total=None, directions=("minimize",), objective="max_drawdown_pct")
+    state.observe(outcome(0, 1.0, feasible=False), now=0.0)
     assert "(infeasible)" in state.best_text()
     state.observe(outcome(1, 5.0), now=1.0)
-    state.observe(Infeasible(2, (0.5,), CacheSource.COMPUTED, "c"), now=2.0)
+    state.observe(outcome(2, 0.5, feasible=False), now=2.0)
     state.observe(outcome(3, 3.0), now=3.0)
     assert state.best is not None and state.best.number == 3
     assert state.status(now=3.0).startswith("4 trials · ETA –")
 
 
 def test_rate_counts_only_this_session_and_eta_respects_the_timeout() -> None:
-    state = RunState(total=1000, maximize=True, objective="s", timeout_s=30.0, started=0.0)
+    state = RunState(
+        total=1000, directions=("maximize",), objective="s", timeout_s=30.0, started=0.0
+    )
     state.observe(outcome(500, 1.0), now=10.0)  # resumed: 500 trials were done before
     assert state.rate(10.0) is None
     state.observe(outcome(520, 1.0), now=12.0)
@@ -77,7 +72,10 @@ def test_display_prints_best_and_failure_lines_and_json_events() -> None:
     err, out = io.StringIO(), io.StringIO()
     console = Console(file=err, width=200, force_terminal=False)
     display = LiveDisplay(
-        console, RunState(total=3, maximize=True, objective="sharpe"), mode="plain", json_out=out
+        console,
+        RunState(total=3, directions=("maximize",), objective="sharpe"),
+        mode="plain",
+        json_out=out,
     )
     display.start()
     display.stage("run directory o/s1", study="s1")
@@ -103,7 +101,7 @@ def test_display_prints_best_and_failure_lines_and_json_events() -> None:
 def test_plain_mode_prints_a_progress_line_every_interval() -> None:
     err = io.StringIO()
     display = LiveDisplay(
-        Console(file=err, width=200), RunState(total=5, maximize=True, objective="s"),
+        Console(file=err, width=200), RunState(total=5, directions=("maximize",), objective="s"),
         mode="plain", interval_s=0.05,
     )  # fmt: skip
     display.start()
