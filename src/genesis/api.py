@@ -48,8 +48,10 @@ def run_optimizer(
         raise ConfigError("overrides apply to a config file, not to a GenesisConfig")
     result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index)
     if report:
+        from genesis.optimizer.log import log_stage
         from genesis.report import write_report
 
+        log_stage("writing report.html")
         write_report(result.run_dir)
     return result
 

@@ -28,8 +28,10 @@ def report(
 ) -> None:
     """Write an HTML report (plots, cache statistics, best trial) of a finished run.
 
-    Reads only the run directory's files: config.yaml, trials.csv, best_trial.json,
-    cache_stats.json and trials/*.json. The page is self-contained and opens offline.
+    Reads the run directory's files (config.yaml, trials.csv, best_trial.json,
+    cache_stats.json, trials/*.json) and re-runs the best trial's backtest on the candles
+    the config names, for its equity and trades. The page is self-contained and opens
+    offline.
     """
     from genesis.report import write_report  # plotly is heavy: import on use
 
