@@ -54,6 +54,10 @@ class TrialOutcome:
     error: str | None = None
     feasible: bool | None = None
     """Whether every constraint set on the trial holds (``None`` without a score)."""
+    params: dict[str, Any] | None = None
+    """The trial's searched params, for a display's "new best" line."""
+    metrics: dict[str, Any] | None = None
+    """The backtest's metrics (``None`` for a failed trial)."""
 
 
 @dataclass
@@ -102,8 +106,7 @@ class Objective:
             if key is not None:
                 self.failures[key] = message
             _set_attrs(trial, {"key": key, "error": message})
-            log.logger.warning("[Runner] Trial %d failed: %s", trial.number, message)
-            self._emit(TrialOutcome(trial.number, None, None, key, message))
+            self._emit(trial, None, None, key, message)
             raise TrialFailed(message) from error
         self.memory[key] = payload
         self.unique_keys.add(key)
@@ -245,7 +248,7 @@ class Objective:
         for name, value in constraints.items():
             trial.set_constraint(name, value)
         feasible = all(v <= 0 for v in constraints.values())
-        self._emit(TrialOutcome(trial.number, values, source, key, feasible=feasible))
+        self._emit(trial, values, source, key, None, payload.get("metrics"), feasible=feasible)
 
     def recompute(self, number: int, params: dict[str, Any], key: str) -> Payload:
         """Run trial ``number``'s backtest again because its stored result was lost.
@@ -271,9 +274,24 @@ class Objective:
         self.memory[key] = payload
         return payload
 
-    def _emit(self, outcome: TrialOutcome) -> None:
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
+    def _emit(
+        self,
+        trial: optuna.Trial,
+        values: tuple[float, ...] | None,
+        source: CacheSource | None,
+        key: str | None,
+        error: str | None,
+        metrics: dict[str, Any] | None = None,
+        *,
+        feasible: bool | None = None,
+    ) -> None:
+        if self.on_outcome is None:
+            return  # trial.params is a deep copy: only made for a listener
+        outcome = TrialOutcome(
+            trial.number, values, source, key, error, feasible=feasible,
+            params=dict(trial.params), metrics=metrics,
+        )  # fmt: skip
+        self.on_outcome(outcome)
 
 
 def _finite(value: object) -> bool:

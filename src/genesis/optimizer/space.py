@@ -71,6 +71,22 @@ class SearchSpace:
             total *= count
         return total
 
+    def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
+        """The Optuna distribution of each dimension (what ``suggest`` asks for)."""
+        result: dict[str, optuna.distributions.BaseDistribution] = {}
+        for name, dim in self.dimensions.items():
+            if isinstance(dim, IntParam):
+                result[name] = optuna.distributions.IntDistribution(
+                    dim.low, dim.high, step=dim.step, log=dim.log
+                )
+            elif isinstance(dim, FloatParam):
+                result[name] = optuna.distributions.FloatDistribution(
+                    dim.low, dim.high, step=dim.step, log=dim.log
+                )
+            else:
+                result[name] = optuna.distributions.CategoricalDistribution(dim.choices)
+        return result
+
     def grid(self) -> dict[str, list[Any]]:
         """Every value of every dimension, for Optuna's GridSampler.
 
