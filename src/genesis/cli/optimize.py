@@ -101,13 +101,21 @@ def optimize(
 
     try:
         result = run_optimizer(cfg, on_outcome=on_outcome, report=report)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        from genesis.errors import ArtifactsIncomplete, Terminated
+
         progress.stop()
-        console.print(
-            f"interrupted: the run directory is consistent; continue with "
-            f"genesis optimize {config} --resume" + (f" --study {study}" if study else "")
-        )
-        raise typer.Exit(130) from None
+        again = f"genesis optimize {config} --resume" + (f" --study {study}" if study else "")
+        if isinstance(stop, ArtifactsIncomplete):
+            console.print(
+                "interrupted again while the artifacts were being written: trials.csv, "
+                f"best_trial.json and cache_stats.json may be missing or stale; the study "
+                f"keeps every finished trial, rebuild them with {again}"
+            )
+        else:
+            what = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            console.print(f"{what}: the run directory is consistent; continue with {again}")
+        raise typer.Exit(143 if isinstance(stop, Terminated) else 130) from None
     finally:
         progress.stop()
     _summary(result)

@@ -29,7 +29,7 @@ from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
 from genesis.features import Features
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import log
-from genesis.optimizer.claims import DedupGuard
+from genesis.optimizer.claims import Claims
 from genesis.optimizer.space import SearchSpace
 from genesis.strategy import Strategy
 
@@ -66,7 +66,7 @@ class Objective:
     window: str
     cache: ResultCache | None
     run_dir: RunDir
-    guard: DedupGuard
+    guard: Claims
     on_outcome: Callable[[TrialOutcome], None] | None = None
     publish: Callable[[], None] | None = None
     """Writes held-back storage records now, when other workers share the study."""

@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import optuna
 from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal._file import BaseJournalFileLock
@@ -141,8 +140,18 @@ def _cut_torn_tail(path: str) -> None:
         handle.truncate(size - chunk + cut + 1 if cut >= 0 else 0)
 
 
-def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
+def open_storage(
+    url: str | None,
+    run_dir: Path,
+    *,
+    retry_s: float = 120.0,
+    heartbeat_interval_s: int = 5,
+    grace_s: int = 15,
+) -> BaseStorage:
     """The storage for a run: ``url`` if given, else the journal file in ``run_dir``.
+
+    A database storage waits out outages for ``retry_s`` and records heartbeats
+    (:mod:`genesis.optimizer.rdb`).
 
     Raises:
         StorageError: the database cannot be reached or the URL is not a storage URL.
@@ -158,8 +167,13 @@ def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
     for plain in ("postgresql://", "postgres://"):  # the installed driver is psycopg 3
         if url.startswith(plain):
             url = "postgresql+psycopg://" + url.removeprefix(plain)
+    from genesis.optimizer.rdb import open_rdb
+
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        return open_rdb(
+            url, mask_password(url), retry_s=retry_s,
+            heartbeat_interval_s=heartbeat_interval_s, grace_s=grace_s,
+        )  # fmt: skip
     except (SQLAlchemyError, ImportError, ValueError) as error:  # translate where they enter
         raise StorageError(
             f"cannot open storage {mask_password(url)}: {type(error).__name__}: {error}"
