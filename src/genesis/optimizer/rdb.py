@@ -21,6 +21,7 @@ heartbeats only run inside ``study.optimize``. This module owns both repairs:
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 import warnings
@@ -48,51 +49,143 @@ _RETRIED = (
     "set_trial_state_values", "set_trial_intermediate_value", "set_trial_user_attr",
     "set_trial_system_attr", "get_trial", "get_all_trials", "get_best_trial",
     "get_trial_user_attrs", "get_trial_system_attrs", "record_heartbeat", "_get_stale_trial_ids",
+    # what Optuna's _CachedStorage (the wrapper create_study puts around an RDBStorage) calls
+    "_create_new_trial", "_get_best_trial_id", "_get_trials", "_set_trial_param",
 )  # fmt: skip
 
 
 def open_rdb(
     url: str, masked: str, *, retry_s: float, heartbeat_interval_s: int, grace_s: int
 ) -> ResilientRDBStorage:
-    """An RDB storage on ``url`` with retries and heartbeats (a dead trial is re-run once)."""
+    """An RDB storage on ``url`` with retries and heartbeats (a dead trial is re-run once).
+
+    Opening it waits out an outage like any call does.
+    """
+    _quiet_optuna_fallbacks()
     kwargs: dict[str, Any] = {
         "pool_pre_ping": True,
         "connect_args": {"connect_timeout": 5},
     }
+    outage = Outage(masked, retry_s, lambda: _reachable_url(url))
+    for attempt in range(1, _REACHABLE_RETRIES + 1):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5.0
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return ResilientRDBStorage(
+                    url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_interval_s,
+                    grace_period=grace_s,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+                    outage=outage,
+                )  # fmt: skip
+        except Exception as error:
+            if not _is_connection_error(error) or attempt == _REACHABLE_RETRIES:
+                raise
+            outage.wait(error)
+    raise AssertionError("unreachable")  # pragma: no cover
 
-    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5.0
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return ResilientRDBStorage(
-            url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_interval_s,
-            grace_period=grace_s,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
-            masked=masked, retry_s=retry_s,
-        )  # fmt: skip
+
+class _NoFallbackNotes(logging.Filter):
+    """Drops Optuna's multi-line "Caught an error from sqlalchemy ... Falling back" note:
+    in an outage the one line of :class:`Outage` says it, and the call is repeated."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to a slower alternative" not in record.getMessage()
+
+
+def _quiet_optuna_fallbacks() -> None:
+    rdb_logger = logging.getLogger("optuna.storages._rdb.storage")
+    if not any(isinstance(f, _NoFallbackNotes) for f in rdb_logger.filters):
+        rdb_logger.addFilter(_NoFallbackNotes())
+
+
+class Outage:
+    """What one process knows of the database's outages, shared by its threads.
+
+    :meth:`wait` logs the one line of an outage (the first thread to meet it), probes the
+    server with backoff, and returns when it answers; past ``retry_s`` it raises
+    :class:`StorageError`, and from then on it fails at once.
+    """
+
+    def __init__(self, masked: str, retry_s: float, probe: Callable[[], bool]) -> None:
+        self.masked = masked
+        self.retry_s = retry_s
+        self._probe = probe
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self.last_trouble = -float("inf")
+        self._gave_up = False
+
+    def wait(self, error: BaseException) -> bool:
+        """Block until the server answers; True if it answered at the first probe."""
+        self.last_trouble = time.monotonic()
+        if self._probe():
+            return True
+        if self._gave_up:
+            raise self._gave_up_error()
+        with self._lock:
+            if self._since is None:
+                self._since = time.monotonic()
+                log.logger.warning(
+                    "[Storage] lost the database %s (%s); retrying for up to %.0fs",
+                    self.masked, describe_error(error), self.retry_s,
+                )  # fmt: skip
+            since = self._since
+        pause = _PROBE_FIRST_S
+        while time.monotonic() - since < self.retry_s:
+            time.sleep(pause)
+            pause = min(2 * pause, _PROBE_MAX_S)
+            if self._probe():
+                with self._lock:
+                    if self._since is not None:
+                        log.logger.info(
+                            "[Storage] the database is back after %.1fs; carrying on",
+                            time.monotonic() - self._since,
+                        )
+                        self._since = None
+                self.last_trouble = time.monotonic()
+                return False
+        self._gave_up = True
+        raise self._gave_up_error()
+
+    def _gave_up_error(self) -> StorageError:
+        """The same one line for every call that meets the database gone past the limit."""
+        return StorageError(
+            f"the database {self.masked} was unreachable for {self.retry_s:.0f}s; stopped",
+            hint="continue with --resume once it is back: no finished trial is lost",
+        )
+
+
+def _reachable_url(url: str) -> bool:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+    return True
 
 
 class ResilientRDBStorage(RDBStorage):
     """An :class:`RDBStorage` whose calls wait out a database outage (see the module docstring)."""
 
-    def __init__(self, url: str, *, masked: str, retry_s: float, **kwargs: Any) -> None:
+    def __init__(self, url: str, *, outage: Outage, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
-        self.masked = masked
-        self.retry_s = retry_s
+        self.outage = outage
+        self.masked = outage.masked
         self._local = threading.local()
-        self._outage_lock = threading.Lock()
-        self._outage_since: float | None = None
-        self._last_trouble = -float("inf")
-        self._gave_up = False
 
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()
-        for name in ("_local", "_outage_lock"):
-            state.pop(name, None)
+        state.pop("_local", None)
         return state
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(state)
         self._local = threading.local()
-        self._outage_lock = threading.Lock()
 
     @contextlib.contextmanager
     def no_retry(self) -> Iterator[None]:
@@ -105,11 +198,11 @@ class ResilientRDBStorage(RDBStorage):
 
     def steady_for(self, seconds: float) -> bool:
         """Whether no call of this process met a database error for ``seconds``."""
-        return time.monotonic() - self._last_trouble >= seconds
+        return time.monotonic() - self.outage.last_trouble >= seconds
 
     def note_trouble(self) -> None:
         """Remember a database error seen outside the retried calls (the heartbeat's)."""
-        self._last_trouble = time.monotonic()
+        self.outage.last_trouble = time.monotonic()
 
     def call(self, func: Callable[[], T]) -> T:
         """Run ``func`` (storage work of this process), waiting out an outage like any call."""
@@ -123,57 +216,14 @@ class ResilientRDBStorage(RDBStorage):
                 except Exception as error:
                     if not _is_connection_error(error):
                         raise
-                    self.note_trouble()
-                    reachable = self._wait_for_server(error)
+                    reachable = self.outage.wait(error)
                     if reachable and attempt == _REACHABLE_RETRIES:
-                        raise StorageError(f"database {self.masked}: {_describe(error)}") from None
+                        raise StorageError(
+                            f"database {self.masked}: {describe_error(error)}"
+                        ) from None
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
             self._local.depth = 0
-
-    def _wait_for_server(self, error: BaseException) -> bool:
-        """Block until the server answers; True if it answered at the first probe."""
-        if self._reachable():
-            return True
-        if self._gave_up:
-            raise StorageError(f"the database {self.masked} is unreachable: {_describe(error)}")
-        with self._outage_lock:
-            if self._outage_since is None:
-                self._outage_since = time.monotonic()
-                log.logger.warning(
-                    "[Storage] lost the database %s (%s); retrying for up to %.0fs",
-                    self.masked, _describe(error), self.retry_s,
-                )  # fmt: skip
-            since = self._outage_since
-        pause = _PROBE_FIRST_S
-        while time.monotonic() - since < self.retry_s:
-            time.sleep(pause)
-            pause = min(2 * pause, _PROBE_MAX_S)
-            if self._reachable():
-                with self._outage_lock:
-                    if self._outage_since is not None:
-                        log.logger.info(
-                            "[Storage] the database is back after %.1fs; carrying on",
-                            time.monotonic() - self._outage_since,
-                        )
-                        self._outage_since = None
-                self.note_trouble()
-                return False
-        self._gave_up = True
-        raise StorageError(
-            f"the database {self.masked} was unreachable for {self.retry_s:.0f}s; stopped",
-            hint="continue with --resume once it is back: no finished trial is lost",
-        )
-
-    def _reachable(self) -> bool:
-        import sqlalchemy as sa
-
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-        except Exception:
-            return False
-        return True
 
 
 def _retried(name: str) -> Callable[..., Any]:
@@ -212,7 +262,7 @@ def _is_connection_error(error: BaseException) -> bool:
     return False
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     """The innermost cause's name and first line: what a person needs, not 500 lines."""
     inner = error
     for _ in range(8):

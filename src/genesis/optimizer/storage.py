@@ -167,7 +167,7 @@ def open_storage(
     for plain in ("postgresql://", "postgres://"):  # the installed driver is psycopg 3
         if url.startswith(plain):
             url = "postgresql+psycopg://" + url.removeprefix(plain)
-    from genesis.optimizer.rdb import open_rdb
+    from genesis.optimizer.rdb import describe_error, open_rdb
 
     try:
         return open_rdb(
@@ -176,7 +176,7 @@ def open_storage(
         )  # fmt: skip
     except (SQLAlchemyError, ImportError, ValueError) as error:  # translate where they enter
         raise StorageError(
-            f"cannot open storage {mask_password(url)}: {type(error).__name__}: {error}"
+            f"cannot open storage {mask_password(url)}: {describe_error(error)}"
         ) from error
 
 
