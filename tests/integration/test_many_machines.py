@@ -41,7 +41,9 @@ def slow_config(tmp_path: Path, sleep_s: float, *, space: str = "", extra: str =
         f"        time.sleep({sleep_s})\n"
         "        return super().signals(features, params)\n"
     )
-    space = space or "  fast: {type: int, low: 2, high: 40}\n  slow: {type: int, low: 50, high: 300}\n"
+    space = space or (
+        "  fast: {type: int, low: 2, high: 40}\n  slow: {type: int, low: 50, high: 300}\n"
+    )
     path = tmp_path / "cfg.yaml"
     path.write_text(
         "data: {source: 'synthetic:tBTCUSD:1h:3:2000'}\n"
@@ -82,7 +84,8 @@ def wait_for(condition: object, timeout_s: float = 120.0) -> None:
 
 
 def load(url: str, study: str) -> optuna.Study:
-    return optuna.load_study(study_name=study, storage=url.replace("postgresql://", "postgresql+psycopg://", 1))
+    driver_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return optuna.load_study(study_name=study, storage=driver_url)
 
 
 def counted(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
@@ -110,7 +113,9 @@ def private_pg() -> Iterator[PrivateServer]:
     server.destroy()
 
 
-def test_a_database_restart_and_a_stop_are_survived(tmp_path: Path, private_pg: PrivateServer) -> None:
+def test_a_database_restart_and_a_stop_are_survived(
+    tmp_path: Path, private_pg: PrivateServer
+) -> None:
     config = slow_config(tmp_path, 0.1)
     study = f"restart_{uuid.uuid4().hex[:6]}"
     args = ["optimize", str(config), "--storage", private_pg.url, "--study", study,
@@ -227,10 +232,11 @@ def _running_on(url: str, study: str, host: str) -> list[int]:
 def test_two_hosts_with_four_workers_backtest_each_key_exactly_once(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    space = "  fast: {type: int, low: 5, high: 20, step: 5}\n  slow: {type: int, low: 50, high: 150, step: 50}\n"
+    space = (
+        "  fast: {type: int, low: 5, high: 20, step: 5}\n"
+        "  slow: {type: int, low: 50, high: 150, step: 50}\n"
+    )  # 12 points
     config = slow_config(tmp_path, 0.3, space=space, extra=", sampler: random")
-    table_free = f"genesis_result_cache"  # the cache's table; keys are fresh for this data
-    del table_free
     text = config.read_text() + f"cache: {{location: '{postgres_url}'}}\n"
     config.write_text(text.replace("3:2000", f"{uuid.uuid4().int % 10_000}:2000"))  # fresh keys
     study = f"flight_{uuid.uuid4().hex[:6]}"
@@ -245,7 +251,9 @@ def test_two_hosts_with_four_workers_backtest_each_key_exactly_once(
     assert host_a.returncode == 0, stderr
     assert host_b.returncode == 0, host_b.stderr
     trials = load(postgres_url, study).get_trials()
-    computed = [t.user_attrs["key"] for t in trials if t.user_attrs.get("cache_source") == "computed"]
+    computed = [
+        t.user_attrs["key"] for t in trials if t.user_attrs.get("cache_source") == "computed"
+    ]
     assert len(computed) == 12 == len(set(computed)), Counter(computed).most_common(3)
     hosts = {(t.user_attrs.get("worker") or {}).get("host") for t in trials}
     assert "hostB" in hosts and len(hosts) == 2
