@@ -9,6 +9,7 @@ sweeps orphans before the others start and writes the artifacts after they end.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -100,6 +101,7 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
     signal.signal(signal.SIGINT, _interrupt_once)
     signal.signal(signal.SIGTERM, _interrupt_once)
     _watch_parent()
+    code = 0
     try:
         if stop.is_set():
             raise KeyboardInterrupt
@@ -107,7 +109,15 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
 
         worker_process(config, index, level, session, stop)
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = 130
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    # The session is closed and its files written: skip the interpreter's teardown, which
+    # took seconds with numba loaded (a killed coordinator's workers must stop within 2 s).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _interrupt_once(signum: int, frame: Any) -> None:
