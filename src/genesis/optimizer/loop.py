@@ -246,18 +246,26 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool, requeue: bo
         owner = Owner.from_attr(trial.user_attrs.get(WORKER_ATTR))
         if (owner is None and unknown_are_orphans) or (owner is not None and not owner.alive()):
             orphans.append(trial)
+    freed = 0
     for trial in orphans:
         again = requeue and bool(trial.params)  # a lone worker publishes params only at tell
         if not requeue:
             study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
-        study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+        # Only the process that changes the state queues a copy: a heartbeat judge on
+        # another process may fail the same trial at the same moment (and queue its own).
+        try:
+            if not study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+                continue
+        except UpdateFinishedTrialError:
+            continue
+        freed += 1
         if again:
             study.enqueue_trial(trial.params, user_attrs={RETRY_OF_ATTR: trial.number})
         log.logger.warning(
             "[Runner] trial %d was left running by a dead worker: failed%s",
             trial.number, " and re-queued" if again else "",
         )  # fmt: skip
-    return len(orphans)
+    return freed
 
 
 def _counts(trials: list[FrozenTrial]) -> tuple[int, int]:
