@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
@@ -29,6 +29,9 @@ from genesis.errors import StorageError
 from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
+
+if TYPE_CHECKING:
+    from genesis.optimizer.rdb import Heartbeat
 
 INTERRUPTED_ATTR = "interrupted"
 WORKER_ATTR = "worker"
@@ -85,12 +88,12 @@ def run_loop(
     shared: bool,
     between_trials: Callable[[], None] | None = None,
     slot_lock: SlotLock | None = None,
-    heartbeat: Any = None,
+    heartbeat: Heartbeat | None = None,
 ) -> str:
     """Ask, score and tell trials until the budget says stop; returns why it stopped.
 
     ``between_trials`` runs after each trial (the main process watches its workers there).
-    ``heartbeat`` (an :class:`~genesis.optimizer.rdb.Heartbeat`) is told which trial runs.
+    ``heartbeat`` (on a database storage) is told which trial runs.
     """
     trials = study.get_trials(deepcopy=False)
     finished, asked = _counts(trials)

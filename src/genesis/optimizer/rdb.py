@@ -263,15 +263,15 @@ def _is_connection_error(error: BaseException) -> bool:
 
 
 def describe_error(error: BaseException) -> str:
-    """The innermost cause's name and first line: what a person needs, not 500 lines."""
-    inner = error
-    for _ in range(8):
-        nxt = inner.__cause__ or inner.__context__
-        if nxt is None:
-            break
-        inner = nxt
-    first = str(inner).strip().splitlines()[0] if str(inner).strip() else ""
-    return f"{type(inner).__name__}: {first}" if first else type(inner).__name__
+    """The innermost cause that says something, in one line: not 500 lines of chain."""
+    chain = [error]
+    while len(chain) < 8 and (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(nxt)
+    for inner in reversed(chain):
+        text = str(inner).strip()
+        if text and text != "()":
+            return f"{type(inner).__name__}: {text.splitlines()[0]}"
+    return type(chain[-1]).__name__
 
 
 class Heartbeat:
