@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from genesis.errors import StorageError
 from genesis.optimizer import log
 from genesis.optimizer.owner import Owner
+from genesis.optimizer.rdb import caused_by_interrupt
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -227,7 +228,12 @@ class AdvisoryClaims:
         return self._conn
 
     def _lost(self, error: Exception) -> None:
-        """Drop the connection (its locks are gone with it); warn once per process."""
+        """Drop the connection (its locks are gone with it); warn once per outage.
+
+        A Ctrl-C that cancelled the query is raised again, never taken for an outage.
+        """
+        if caused_by_interrupt(error):
+            raise KeyboardInterrupt from error
         self._held.clear()
         if self._conn is not None:
             with contextlib.suppress(Exception):

@@ -29,6 +29,7 @@ from genesis.errors import StorageError
 from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
+from genesis.optimizer.rdb import caused_by_interrupt
 
 if TYPE_CHECKING:
     from genesis.optimizer.rdb import Heartbeat
@@ -177,7 +178,7 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) ->
     try:
         values = objective(trial)
     except Exception as error:
-        if _interrupted(error):  # Ctrl-C inside a numba kernel surfaces as SystemError
+        if caused_by_interrupt(error):  # Ctrl-C inside a numba kernel surfaces as SystemError
             raise KeyboardInterrupt from error
         _fail(study, trial, error)
     else:
@@ -197,18 +198,6 @@ def _fail(study: optuna.Study, trial: optuna.Trial, error: Exception) -> None:
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
     with contextlib.suppress(UpdateFinishedTrialError):
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-
-
-def _interrupted(error: BaseException) -> bool:
-    """Whether a KeyboardInterrupt is among ``error``'s causes (a swallowed Ctrl-C)."""
-    seen: BaseException | None = error
-    for _ in range(16):
-        if seen is None:
-            return False
-        if isinstance(seen, KeyboardInterrupt):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def fail_interrupted(

@@ -214,6 +214,8 @@ class ResilientRDBStorage(RDBStorage):
                 try:
                     return func()
                 except Exception as error:
+                    if caused_by_interrupt(error):  # psycopg cancels the query on Ctrl-C
+                        raise KeyboardInterrupt from error
                     if not _is_connection_error(error):
                         raise
                     reachable = self.outage.wait(error)
@@ -239,6 +241,19 @@ def _retried(name: str) -> Callable[..., Any]:
 
 for _name in _RETRIED:
     setattr(ResilientRDBStorage, _name, _retried(_name))
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among ``error``'s causes (a Ctrl-C in disguise: inside
+    a numba kernel it surfaces as SystemError, inside a query as a cancelled query)."""
+    seen: BaseException | None = error
+    for _ in range(16):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _is_connection_error(error: BaseException) -> bool:
