@@ -204,6 +204,27 @@ def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_D
     return target
 
 
+def _spec_changes(champion: Mapping[str, Any], report: BacktestReport) -> list[str]:
+    """Which part of the backtest's fingerprint changed since the champion was promoted.
+
+    Names the entry (``data``, ``strategy version``, ``fee_bps``, ``engine version``,
+    ``score.min_trades`` …) from the spec recorded in ``best_trial.json``; a champion
+    promoted before specs were recorded gets the coarser data / key comparison.
+    """
+    from genesis.optimizer.fingerprint import changes, spec_entries
+
+    recorded = champion.get("spec")
+    if isinstance(recorded, Mapping):
+        found = changes(spec_entries(recorded), spec_entries(report.spec.canonical()))
+        return [f"changed since promotion: {line}" for line in found]
+    differences = []
+    if report.spec.data_fingerprint != champion.get("data_fingerprint"):
+        differences.append("the candles differ from the ones the champion was found on")
+    if report.key != champion.get("key"):
+        differences.append("the backtest's key differs (strategy version, costs or engine changed)")
+    return differences
+
+
 def verify_champion(name: str, *, root: Path = CHAMPIONS_DIR) -> ChampionCheck:
     """Re-run champion ``name``'s backtest and compare key, score and metrics exactly.
 
@@ -220,11 +241,7 @@ def verify_champion(name: str, *, root: Path = CHAMPIONS_DIR) -> ChampionCheck:
     report = run_backtest(folder / "config.yaml", champion["params"])
     values = list(report.evaluation.score.values)
     score: Any = values[0] if len(values) == 1 else values
-    differences = []
-    if report.spec.data_fingerprint != champion.get("data_fingerprint"):
-        differences.append("the candles differ from the ones the champion was found on")
-    if report.key != champion.get("key"):
-        differences.append("the backtest's key differs (strategy version, costs or engine changed)")
+    differences = _spec_changes(champion, report)
     metrics = report.evaluation.metrics.as_dict()
     for metric, recorded in champion.get("metrics", {}).items():
         if metrics.get(metric) != recorded:

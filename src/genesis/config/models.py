@@ -185,6 +185,16 @@ class HoldoutConfig(_Model):
 
     _split = field_validator("split", mode="before")(_date_as_text)
 
+    @field_validator("split")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"{value!r} is not an ISO 8601 date, e.g. 2018-01-01") from None
+        return value
+
     @model_validator(mode="after")
     def _one_of(self) -> HoldoutConfig:
         if self.test_fraction is not None and self.split is not None:
@@ -205,6 +215,12 @@ class WalkForwardConfig(_Model):
     mode: Literal["anchored", "rolling"] = "anchored"
     test_bars: Annotated[int, Field(ge=10)] | None = None
     train_bars: Annotated[int, Field(ge=10)] | None = None
+
+    @model_validator(mode="after")
+    def _rolling_only(self) -> WalkForwardConfig:
+        if self.train_bars is not None and self.mode == "anchored":
+            raise ValueError("train_bars is for mode: rolling (anchored folds start at bar 0)")
+        return self
 
 
 class ValidationConfig(_Model):
@@ -231,6 +247,14 @@ class ValidationConfig(_Model):
     def _one_method(self) -> ValidationConfig:
         if self.holdout is not None and self.walk_forward is not None:
             raise ValueError("choose holdout or walk_forward, not both")
+        if self.holdout is None and self.walk_forward is None:
+            unused = sorted({"top_k", "select_by"} & self.model_fields_set)
+            if unused:
+                raise ValueError(f"{', '.join(unused)} need a holdout or a walk_forward")
+        if self.walk_forward is not None and "select_by" in self.model_fields_set:
+            raise ValueError(
+                "select_by is for a holdout: a walk-forward chooses each fold's best in sample"
+            )
         return self
 
     @property

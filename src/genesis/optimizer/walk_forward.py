@@ -34,13 +34,13 @@ from genesis.optimizer.out_of_sample import (
     statistics,
     tested_pairs,
     validation_entry,
+    validation_phase,
 )
 from genesis.optimizer.problem import Problem, build_problem
 from genesis.optimizer.runner import OptimizationResult, Search, run_dir_of, run_search
 from genesis.optimizer.validate import (
     curve,
     in_sample_summary,
-    params_of,
     window_config,
     window_problem,
 )
@@ -77,6 +77,8 @@ def run_walk_forward(
     )  # fmt: skip
     run = run_dir_of(config)
     run.root.mkdir(parents=True, exist_ok=True)
+    if not run.config.exists():  # so that --resume finds the run; a resume rewrites it at the end
+        write_text_atomic(run.config, dump_config(config))
     done = [_fold(config, full, run, fold, len(folds), on_outcome, worker_index) for fold in folds]
     return _stitch(config, full, run, done)
 
@@ -105,6 +107,11 @@ def _fold(
         fold_config, problem, run_dir_of(fold_config), on_outcome=on_outcome,
         worker_index=worker_index,
     )  # fmt: skip
+    with validation_phase(search.result.run_dir):
+        return _test_fold(config, full, fold, search)
+
+
+def _test_fold(config: GenesisConfig, full: Problem, fold: Fold, search: Search) -> FoldRun:
     best = best_record(search)
     check = check_window(search, full, fold.test, config)
     entry = validation_entry(
@@ -114,9 +121,10 @@ def _fold(
     entry.update(select_by="in_sample", fold=fold.index, windows=_windows(full, fold))
     finish(search, entry, best, check=check)
     tested = None
-    if best is not None:
+    best_tested = check.of(best.number) if best is not None else None
+    if best_tested is not None:
         try:
-            tested = check.tester.rerun(params_of(best, search.export.payloads))
+            tested = check.tester.result(best_tested)
         except GenesisError as error:  # it failed on the test window: the fold has no result
             log.logger.warning("[Validation] fold %d: best not tested: %s", fold.index, error)
     return FoldRun(fold, search, best, check, entry, tested)
@@ -147,7 +155,11 @@ def _stitch(
     }
     last = done[-1]
     entry.update({k: last.entry.get(k) for k in ("in_sample", "out_of_sample", "n_trials_counted")})
-    entry.update(deflated_sharpe=last.entry["deflated_sharpe"], pbo=last.entry["pbo"])
+    entry.update(
+        deflated_sharpe=last.entry["deflated_sharpe"], pbo=last.entry["pbo"],
+        statistics_of_trial=last.entry.get("statistics_of_trial"),
+        statistics_of_fold=last.fold.index,
+    )  # fmt: skip
     document: dict[str, Any] = {}
     if tested:
         stitched = stitch([f.tested for f in tested if f.tested is not None])
@@ -163,7 +175,8 @@ def _stitch(
         document["curves"] = {
             "strategy": curve(stitched, ts), "buy_and_hold": curve(hold, candles.ts_ms),
         }  # fmt: skip
-    warnings = verdict(last.entry) + _stitched_warnings(entry)
+    warnings = [f"fold {f.fold.index}: {w}" for f in done for w in verdict(f.entry)]
+    warnings += _stitched_warnings(entry)
     entry.update(significant=not warnings, warnings=warnings)
     best = None
     if last.best is not None:
