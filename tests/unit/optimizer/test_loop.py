@@ -129,3 +129,44 @@ def test_an_advisory_claim_is_freed_by_the_server_when_its_holder_goes(postgres_
     finally:
         second.close()
         third.close()
+
+
+def test_real_ctrl_c_at_random_moments_of_backtests_always_interrupts() -> None:
+    import random
+    import signal
+    import threading
+
+    from genesis.evaluate import evaluate, make_spec
+    from genesis.optimizer import build_problem
+
+    problem = build_problem(
+        config_from_dict({"data": {"source": "synthetic:tBTCUSD:1h:5:20000"},
+                          "strategy": {"name": "genesis_trend"}})
+    )  # fmt: skip
+
+    def backtests(trial: optuna.Trial) -> tuple[float, ...]:
+        while True:  # until the Ctrl-C: it lands in numba kernels, Python and dispatchers
+            params = {**problem.space.fixed, "ema_fast": random.randint(5, 60)}
+            spec = make_spec(
+                problem.strategy, params, problem.data_fingerprint, problem.settings,
+                problem.score_spec, window=problem.window,
+            )  # fmt: skip
+            evaluate(spec, problem.strategy, problem.features)
+
+    main = threading.main_thread().ident
+    assert main is not None
+    study = optuna.create_study()
+    interrupts = 0
+    for _ in range(40):
+        trial = study.ask()
+        timer = threading.Timer(
+            random.uniform(0.002, 0.02), signal.pthread_kill, (main, signal.SIGINT)
+        )
+        try:
+            timer.start()
+            run_trial(study, trial, backtests)
+        except KeyboardInterrupt:
+            interrupts += 1
+        timer.join()
+    assert interrupts == 40
+    assert not [t for t in study.trials if t.state == TrialState.FAIL], "a Ctrl-C became a FAIL"
