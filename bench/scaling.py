@@ -20,7 +20,8 @@ Two rates per run, both from the trials' own timestamps in the study:
 The speed-up is each storage's 2-worker rate over its 1-worker rate, measured in the same
 invocation (``--repeats`` interleaved pairs, medians). Goal: 2 workers on 2 cores ≥ 1.7x.
 
-Run: ``.venv/bin/python bench/scaling.py [--trials 300] [--bars 50000] [--repeats 1]``
+Run: ``.venv/bin/python bench/scaling.py [--trials 300] [--bars 50000] [--repeats 1]
+[--journal-only]``
 """
 
 from __future__ import annotations
@@ -111,13 +112,14 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=300)
     parser.add_argument("--bars", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--journal-only", action="store_true", help="Skip PostgreSQL.")
     args = parser.parse_args()
     quiet()
     url = os.environ.get("GENESIS_BENCH_POSTGRES_URL") or os.environ.get(
         "GENESIS_TEST_POSTGRES_URL"
     )
     storages: list[tuple[str, str | None]] = [("journal", None)]
-    if url:
+    if url and not args.journal_only:
         storages.append(("postgresql", url))
     with tempfile.TemporaryDirectory() as tmp:
         warm_numba(build_problem(make_config(Path(tmp), args.trials, args.bars, 1, 1, None)))

@@ -256,3 +256,26 @@ def test_a_walk_forward_resumes_every_fold_to_the_new_budget(tmp_path: Path) -> 
         table = rows(tmp_path / "wf" / "folds" / f"wf-fold{i}" / "trials.csv")
         assert [int(r["number"]) for r in table] == list(range(9))
     assert again.best is not None and again.best["validation"]["method"] == "walk_forward"
+
+
+def test_a_walk_forward_champion_is_promoted_with_its_fold_config_and_verifies(
+    tmp_path: Path,
+) -> None:
+    from genesis.api import promote_champion, verify_champion
+
+    wf = {"walk_forward": {"folds": 2, "mode": "anchored"}, "top_k": 2}
+    result = run(tmp_path, validation=wf, **{"optimizer.n_trials": 8})
+    promote_champion(result.run_dir, "wf", root=tmp_path / "champions")
+    check = verify_champion("wf", root=tmp_path / "champions")
+    assert check.reproduced, check.differences
+
+
+def test_a_walk_forward_name_reused_without_resume_is_refused_by_its_own_name(
+    tmp_path: Path,
+) -> None:
+    from genesis.errors import ConfigError
+
+    wf = {"walk_forward": {"folds": 2, "mode": "anchored"}}
+    run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 4})
+    with pytest.raises(ConfigError, match="study 'wf' exists already"):
+        run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 4})

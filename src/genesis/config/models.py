@@ -247,11 +247,13 @@ class ValidationConfig(_Model):
     def _one_method(self) -> ValidationConfig:
         if self.holdout is not None and self.walk_forward is not None:
             raise ValueError("choose holdout or walk_forward, not both")
-        if self.holdout is None and self.walk_forward is None:
-            unused = sorted({"top_k", "select_by"} & self.model_fields_set)
-            if unused:
-                raise ValueError(f"{', '.join(unused)} need a holdout or a walk_forward")
-        if self.walk_forward is not None and "select_by" in self.model_fields_set:
+        # A dumped config (a run's config.yaml) holds every field: only values a user chose
+        # (not the defaults) can be ones that would be ignored.
+        defaults = type(self).model_fields
+        chosen = [n for n in ("top_k", "select_by") if getattr(self, n) != defaults[n].default]
+        if self.holdout is None and self.walk_forward is None and chosen:
+            raise ValueError(f"{', '.join(chosen)} need a holdout or a walk_forward")
+        if self.walk_forward is not None and "select_by" in chosen:
             raise ValueError(
                 "select_by is for a holdout: a walk-forward chooses each fold's best in sample"
             )

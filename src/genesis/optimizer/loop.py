@@ -25,7 +25,7 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
-from genesis.errors import StorageError
+from genesis.errors import ConfigError, StorageError
 from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
@@ -189,6 +189,12 @@ def _fail(study: optuna.Study, trial: optuna.Trial, error: Exception) -> None:
     """Tell a trial FAIL for ``error``, with the message kept; a lost database stops the run."""
     if isinstance(error, StorageError):
         raise error
+    if isinstance(
+        error, ConfigError
+    ):  # the study and the config disagree: no later trial can do better
+        with contextlib.suppress(UpdateFinishedTrialError):
+            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        raise error
     if isinstance(error, UpdateFinishedTrialError):
         log.logger.warning("[Runner] trial %d was ended by another process", trial.number)
         return
@@ -228,7 +234,7 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool, requeue: bo
 
     A trial whose ``worker`` attribute names a process that is surely dead is an orphan;
     one whose owner is alive (or on another host) is left alone. A trial without an owner
-    (a lone local worker records it only at ``tell``) is an orphan only when
+    (a lone local worker records none) is an orphan only when
     ``unknown_are_orphans``: a local journal before its workers start or after they end.
     The queued copy takes the orphan's place in the budget. Without ``requeue`` (a run
     that was interrupted) an orphan is marked interrupted instead, for ``--resume``.
@@ -240,7 +246,7 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool, requeue: bo
             orphans.append(trial)
     freed = 0
     for trial in orphans:
-        again = requeue and bool(trial.params)  # a lone worker publishes params only at tell
+        again = requeue and bool(trial.params)  # killed before its params were suggested
         if not requeue:
             study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
         # Only the process that changes the state queues a copy: a heartbeat judge on

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from genesis.artifacts import TrialRecord
+from genesis.artifacts import TrialRecord, rank_trials
 from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key
 from genesis.config import GenesisConfig
 from genesis.data import Candles, fingerprint
@@ -237,18 +237,17 @@ def curve(result: BacktestResult, ts_ms: Any, max_points: int = 1_500) -> dict[s
 
 
 def ranked(records: Sequence[TrialRecord], objectives: Sequence[str]) -> list[TrialRecord]:
-    """Distinct COMPLETE trials, best first: feasible ones first, then by the first objective.
+    """Distinct COMPLETE trials, best first by the one rule of :mod:`genesis.artifacts.best`.
 
     A key tried several times counts once, as its first trial.
     """
-    sign = 1.0 if objective_direction(objectives[0]) == "maximize" else -1.0
     seen: set[str] = set()
     distinct = []
     for r in sorted(records, key=lambda r: r.number):
         if r.state == "COMPLETE" and r.values is not None and r.key and r.key not in seen:
             seen.add(r.key)
             distinct.append(r)
-    return sorted(distinct, key=lambda r: (not r.feasible, -sign * r.values[0], r.number))  # type: ignore[index]
+    return rank_trials(distinct, [objective_direction(o) for o in objectives])
 
 
 def search_statistics(

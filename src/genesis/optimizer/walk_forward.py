@@ -21,7 +21,7 @@ import numpy as np
 from genesis.artifacts import RunCacheStats, RunDir, TrialRecord, write_json, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
 from genesis.engine import BacktestResult
-from genesis.errors import GenesisError
+from genesis.errors import ConfigError, GenesisError
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
@@ -70,13 +70,20 @@ def run_walk_forward(
     """Search every fold, test each fold's best, stitch (see the module docstring)."""
     wf = config.validation.walk_forward
     assert wf is not None
+    log.log_stage(f"loading candles from {config.data.source}")
     full = build_problem(config)
     folds = walk_forward_folds(
         len(full.candles), folds=wf.folds, mode=wf.mode,
         test_bars=wf.test_bars, train_bars=wf.train_bars,
     )  # fmt: skip
     run = run_dir_of(config)
+    if run.root.exists() and not config.resume:  # else fold 1 would be the one refused
+        raise ConfigError(
+            f"study {run.name!r} exists already", where=str(run.root),
+            hint="add --resume to continue it, or choose another --study",
+        )  # fmt: skip
     run.root.mkdir(parents=True, exist_ok=True)
+    log.log_stage(f"run directory {run.root}", study=run.name)
     if not run.config.exists():  # so that --resume finds the run; a resume rewrites it at the end
         write_text_atomic(run.config, dump_config(config))
     done = [_fold(config, full, run, fold, len(folds), on_outcome, worker_index) for fold in folds]
@@ -185,6 +192,8 @@ def _stitch(
             list(config.score.objectives),
         )  # fmt: skip
         best["validation"] = entry
+        fold_run = Path(last.search.result.run_dir)
+        best["config"] = str(fold_run.relative_to(run.root) / "config.yaml")  # reproduces it
         write_json(run.best_trial, best)
     write_json(run.validation, {**entry, **document})
     stats = _summed([f.search.result.stats for f in done])
