@@ -35,6 +35,8 @@ class TrialRecord:
     constraints: Mapping[str, float] = field(default_factory=dict)
     backtest_path: str | None = None
     error: str | None = None
+    repeat_of: int | None = None
+    """The trial whose params the sampler proposed again; this trial ran a new point."""
 
     @property
     def cached(self) -> bool:
@@ -64,6 +66,8 @@ class RunCacheStats:
     duplicate_trials: int
     corrupt_entries: int
     invented_scores: int = 0
+    repeated_proposals: int = 0
+    """Proposals of evaluated params that were replaced by a new point (not trials)."""
 
     @property
     def hit_rate(self) -> float:
@@ -88,6 +92,7 @@ class RunCacheStats:
             "duplicate_rate": round(self.duplicate_rate, 6),
             "corrupt_entries": self.corrupt_entries,
             "invented_scores": self.invented_scores,
+            "repeated_proposals": self.repeated_proposals,
         }
 
 
@@ -113,4 +118,5 @@ def cache_stats(records: list[TrialRecord], *, corrupt_entries: int = 0) -> RunC
         unique_backtests=len({r.key for r in records if r.key and r.values is not None}),
         duplicate_trials=duplicates,
         corrupt_entries=corrupt_entries,
+        repeated_proposals=sum(r.repeat_of is not None for r in records),
     )

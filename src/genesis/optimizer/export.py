@@ -27,6 +27,7 @@ from genesis.cache import Payload, ResultCache
 from genesis.errors import CacheError
 from genesis.optimizer.objective import Objective
 from genesis.optimizer.problem import Problem
+from genesis.optimizer.repeats import REPEAT_ATTR
 
 
 def write_artifacts(
@@ -141,6 +142,7 @@ def _record(trial: FrozenTrial, payloads: dict[str, Payload]) -> TrialRecord:
         constraints=payload["score"]["constraints"] if payload else {},
         backtest_path=attrs.get("backtest_path"),
         error=attrs.get("error") or ("interrupted" if attrs.get("interrupted") else None),
+        repeat_of=attrs.get(REPEAT_ATTR),
     )
 
 

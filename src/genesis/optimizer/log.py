@@ -57,9 +57,15 @@ def log_memory_hit(number: int, values: Sequence[float]) -> None:
 
 def log_cache_stats(stats: RunCacheStats) -> None:
     """The ``[CACHE STATS]`` line, and the warning above 80 % hits with more than 10 trials."""
+    repeats = ""
+    if stats.repeated_proposals:
+        repeats = (
+            f"; {stats.repeated_proposals} repeated proposals (scores known) replaced by new points"
+        )
     logger.info(
-        "[CACHE STATS] %d/%d trials cached (%.1f%% hit rate), %d unique backtests",
+        "[CACHE STATS] %d/%d trials cached (%.1f%% hit rate), %d unique backtests%s",
         stats.cached_trials, stats.total_trials, 100 * stats.hit_rate, stats.unique_backtests,
+        repeats,
     )  # fmt: skip
     if stats.hit_rate > 0.8 and stats.total_trials > 10:
         logger.warning("[CACHE] Very high cache hit rate (>80%) - consider broadening search space")

@@ -21,6 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
+from genesis.optimizer.repeats import RepeatAvoidingSampler
 
 INTERRUPTED_ATTR = "interrupted"
 WORKER_ATTR = "worker"
@@ -76,7 +77,7 @@ def run_loop(
     first_new = len(trials)
     trial: optuna.Trial | None = None
     try:
-        while (reason := budget.stop_reason(finished, asked, len(unique))) is None:
+        while (reason := _stop_reason(study, budget, finished, asked, len(unique))) is None:
             trial = None
             trial = study.ask()
             run_trial(study, trial, objective)
@@ -163,6 +164,17 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool) -> int:
             trial.number, " and re-queued" if trial.params else "",
         )  # fmt: skip
     return len(orphans)
+
+
+def _stop_reason(
+    study: optuna.Study, budget: Budget, finished: int, asked: int, unique: int
+) -> str | None:
+    reason = budget.stop_reason(finished, asked, unique)
+    sampler = study.sampler
+    if reason is None and isinstance(sampler, RepeatAvoidingSampler) and sampler.exhausted(study):
+        size = budget.space_size
+        reason = f"search space exhausted: all {size} combinations evaluated or failed"
+    return reason
 
 
 def _counts(trials: list[FrozenTrial]) -> tuple[int, int]:

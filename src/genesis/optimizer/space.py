@@ -12,6 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
 from genesis.config import CategoricalParam, FixedParam, FloatParam, IntParam
 from genesis.config.models import SearchDimension
@@ -56,6 +62,18 @@ class SearchSpace:
             else:
                 params[name] = trial.suggest_categorical(name, dim.choices)
         return params
+
+    def distributions(self) -> dict[str, BaseDistribution]:
+        """The Optuna distribution of every tuned dimension, as :meth:`suggest` asks them."""
+        out: dict[str, BaseDistribution] = {}
+        for name, dim in self.dimensions.items():
+            if isinstance(dim, IntParam):
+                out[name] = IntDistribution(dim.low, dim.high, log=dim.log, step=dim.step)
+            elif isinstance(dim, FloatParam):
+                out[name] = FloatDistribution(dim.low, dim.high, log=dim.log, step=dim.step)
+            else:
+                out[name] = CategoricalDistribution(dim.choices)
+        return out
 
     @property
     def size(self) -> int | None:
