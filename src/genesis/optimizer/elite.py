@@ -44,6 +44,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.config import CategoricalParam, FloatParam, IntParam
+from genesis.optimizer.feed import TrialFeed
 from genesis.optimizer.space import SearchSpace
 
 _SIGMA_RANGE = (0.02, 0.4)
@@ -76,14 +77,15 @@ class EliteSampler(BaseSampler):
         self._n_elite = max(1, elite)
         self._sigma = sigma
         self._design: np.ndarray | None = None
-        self._scanned = 0
-        self._pending: list[int] = []
+        self._feed = TrialFeed(lambda t: t.state.is_finished())
         self._complete = 0
         self._ranked: list[tuple[tuple[float, float], int, np.ndarray]] = []
         self._parents: dict[int, tuple[float, float]] = {}
         self._n_candidates = max(1, n_candidates)
         self._bandwidth = bandwidth
         self._units: list[np.ndarray] = []
+        self._counts = [_count(d) for d in self._dims]
+        self._seen: set[tuple[float, ...]] = set()
         self._keys: list[tuple[float, float]] = []
 
     def infer_relative_search_space(
@@ -96,7 +98,10 @@ class EliteSampler(BaseSampler):
     ) -> dict[str, Any]:
         if not search_space:
             return {}
-        self._sync(study)
+        sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
+        for finished in self._feed.new(study, before=trial.number):
+            if finished.state == TrialState.COMPLETE and finished.values is not None:
+                self._add(finished, sign)
         if self._complete < self._n_startup or not self._ranked:
             unit = self._startup_point(trial.number)
         elif self._rng.random() < _EXPLORE:
@@ -130,10 +135,20 @@ class EliteSampler(BaseSampler):
 
     def _child(self, number: int) -> np.ndarray:
         mutants = [self._mutant() for _ in range(self._n_candidates)]
+        fresh = [m for m in mutants if self._cell(m[1]) not in self._seen]
+        mutants = fresh or mutants  # a repeat only when every mutant is one
         pick = self._screen(np.array([u for _, u in mutants])) if len(mutants) > 1 else 0
         key, unit = mutants[pick]
         self._parents[number] = key
+        self._seen.add(self._cell(unit))
         return unit
+
+    def _cell(self, unit: np.ndarray) -> tuple[float, ...]:
+        """The grid cell of a unit point: what makes two proposals the same params."""
+        return tuple(
+            u if n is None else min(int(u * n), n - 1)
+            for u, n in zip(unit.tolist(), self._counts, strict=True)
+        )
 
     def _screen(self, candidates: np.ndarray) -> int:
         """The candidate most likely good: highest ratio of kernel densities good / bad.
@@ -193,19 +208,6 @@ class EliteSampler(BaseSampler):
             moved = -moved if moved < 0.0 else 2.0 - moved
         return min(max(moved, 0.0), _BELOW_ONE)
 
-    def _sync(self, study: optuna.Study) -> None:
-        """Read the trials finished since the last call (any worker's), each once."""
-        trials = study.get_trials(deepcopy=False)
-        fresh = [*self._pending, *range(self._scanned, len(trials))]
-        self._scanned, self._pending = len(trials), []
-        sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
-        for index in fresh:
-            trial = trials[index]
-            if not trial.state.is_finished():
-                self._pending.append(index)
-            elif trial.state == TrialState.COMPLETE and trial.values is not None:
-                self._add(trial, sign)
-
     def _add(self, trial: FrozenTrial, sign: float) -> None:
         if not all(n in trial.params for n in self._names):
             return
@@ -219,6 +221,7 @@ class EliteSampler(BaseSampler):
         unit = np.array(
             [_unit(d, trial.params[n]) for n, d in zip(self._names, self._dims, strict=True)]
         )
+        self._seen.add(self._cell(unit))
         self._units.append(unit)
         self._keys.append(key)
         if len(self._units) > 2 * _MODEL_POINTS:  # keep the window's memory bounded too

@@ -171,7 +171,7 @@ def _stop_reason(
 ) -> str | None:
     reason = budget.stop_reason(finished, asked, unique)
     sampler = study.sampler
-    if reason is None and isinstance(sampler, RepeatAvoidingSampler) and sampler.exhausted(study):
+    if reason is None and isinstance(sampler, RepeatAvoidingSampler) and sampler.exhausted():
         size = budget.space_size
         reason = f"search space exhausted: all {size} combinations evaluated or failed"
     return reason

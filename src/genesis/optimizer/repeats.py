@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from genesis.config import CategoricalParam, FloatParam, IntParam
 from genesis.optimizer import log
+from genesis.optimizer.feed import TrialFeed, trial_by_number
 from genesis.optimizer.space import SearchSpace
 
 REPEAT_ATTR = "repeat_of"
@@ -96,25 +97,24 @@ class RepeatAvoidingSampler(BaseSampler):
         self._base = base
         self._names = list(space.dimensions)
         self._axes = [_Axis(dim) for dim in space.dimensions.values()]
+        self._steps = [_steps(axis) for axis in self._axes]
         self._distributions = space.distributions()
         self._size = space.size
         self._rng = random.Random(seed)
         self._known: dict[Point, int] = {}
-        self._scanned = 0
-        self._pending: list[int] = []
-        self._trials: Sequence[FrozenTrial] = ()
+        self._feed = TrialFeed(lambda t: all(n in t.params for n in self._names))
 
     @property
     def base(self) -> BaseSampler:
         """The wrapped sampler."""
         return self._base
 
-    def exhausted(self, study: optuna.Study) -> bool:
-        """Whether every point of a finite search space has been evaluated or claimed."""
-        if self._size is None:
-            return False
-        self._sync(study)
-        return len(self._known) >= self._size
+    def exhausted(self) -> bool:
+        """Whether every point of a finite search space has been evaluated or claimed.
+
+        Other workers' points count from this sampler's next proposal on.
+        """
+        return self._size is not None and len(self._known) >= self._size
 
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
@@ -127,14 +127,15 @@ class RepeatAvoidingSampler(BaseSampler):
         if trial.system_attrs.get("fixed_params"):
             return {}  # an enqueued trial (a re-queued orphan) runs what was queued
         params = self._propose(study, trial)
-        self._sync(study)
+        for seen in self._feed.new(study, before=trial.number):
+            self._known.setdefault(self._point(seen.params), seen.number)
         point = self._point(params)
         earlier = self._known.get(point)
         if earlier is not None:
             replacement = self._nearest_unvisited(point)
             if replacement is None:  # the space is exhausted: answered from memory
                 return params
-            self._log_repeat(trial.number, earlier)
+            self._log_repeat(study, trial.number, earlier)
             study._storage.set_trial_user_attr(trial._trial_id, REPEAT_ATTR, earlier)
             point = replacement
             params = {n: a.value(i) for n, a, i in zip(self._names, self._axes, point, strict=True)}
@@ -178,24 +179,6 @@ class RepeatAvoidingSampler(BaseSampler):
     def _point(self, params: dict[str, Any]) -> Point:
         return tuple(a.index(params[n]) for n, a in zip(self._names, self._axes, strict=True))
 
-    def _sync(self, study: optuna.Study) -> None:
-        """Add the points of trials this sampler has not seen yet (any worker's).
-
-        Trials are scanned once; a trial seen without all its params (running, or still
-        waiting in the queue) is looked at again on the next call.
-        """
-        trials = study.get_trials(deepcopy=False)
-        self._trials = trials
-        fresh = [*self._pending, *range(self._scanned, len(trials))]
-        self._scanned = len(trials)
-        self._pending = []
-        for index in fresh:
-            trial = trials[index]
-            if all(name in trial.params for name in self._names):
-                self._known.setdefault(self._point(trial.params), trial.number)
-            elif not trial.state.is_finished():
-                self._pending.append(index)
-
     def _nearest_unvisited(self, start: Point) -> Point | None:
         """The unvisited point fewest grid steps from ``start``; ``None`` when none is left.
 
@@ -222,22 +205,15 @@ class RepeatAvoidingSampler(BaseSampler):
         return None
 
     def _neighbours(self, point: Point) -> Iterator[Point]:
-        for i, axis in enumerate(self._axes):
-            count = axis.count
-            if count is None:
+        for i, steps in enumerate(self._steps):
+            if steps is None:
                 continue
-            here = int(point[i])
-            steps = (
-                [j for j in range(count) if j != here]
-                if isinstance(axis.dim, CategoricalParam)
-                else [j for j in (here - 1, here + 1) if 0 <= j < count]
-            )
-            for j in steps:
+            for j in steps(int(point[i])):
                 yield (*point[:i], j, *point[i + 1 :])
 
-    def _log_repeat(self, number: int, earlier: int) -> None:
-        previous = self._trials[earlier] if earlier < len(self._trials) else None
-        if previous is not None and previous.state == TrialState.COMPLETE and previous.values:
+    def _log_repeat(self, study: optuna.Study, number: int, earlier: int) -> None:
+        previous = trial_by_number(study, earlier)
+        if previous.state == TrialState.COMPLETE and previous.values:
             known = f"memory-cached score {log.fmt_score(previous.values)}"
         else:
             known = "no score (failed or still running)"
@@ -245,6 +221,16 @@ class RepeatAvoidingSampler(BaseSampler):
             "[CACHE] Trial %d proposed the params of trial %d (%s): running the nearest "
             "new point instead", number, earlier, known,
         )  # fmt: skip
+
+
+def _steps(axis: _Axis) -> Callable[[int], list[int]] | None:
+    """The indexes one step from an index: the other choices, or the grid neighbours."""
+    count = axis.count
+    if count is None:
+        return None
+    if isinstance(axis.dim, CategoricalParam):
+        return lambda here: [j for j in range(count) if j != here]
+    return lambda here: [j for j in (here - 1, here + 1) if 0 <= j < count]
 
 
 def repeated_proposals(trials: Sequence[FrozenTrial]) -> int:

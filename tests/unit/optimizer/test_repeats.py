@@ -93,10 +93,10 @@ def test_the_sampler_keeps_the_true_score_of_the_repeated_point() -> None:
 def test_an_exhausted_space_is_reported_and_every_point_ran_once() -> None:
     sampler = RepeatAvoidingSampler(Stubborn(), SPACE, seed=2)
     study = optimize(sampler, 29)
-    assert not sampler.exhausted(study)
+    assert not sampler.exhausted()
     trial = study.ask()
     study.tell(trial, score(SPACE.suggest(trial)))
-    assert sampler.exhausted(study)
+    assert sampler.exhausted()
     assert len({tuple(t.params.values()) for t in study.trials}) == 30
 
 
