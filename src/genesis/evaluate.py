@@ -112,6 +112,21 @@ def evaluate(spec: BacktestSpec, strategy: Strategy, features: Features) -> Eval
         BacktestError: the engine rejected the signals or the score is undefined.
     """
     started = time.perf_counter()
+    result = simulate(spec, strategy, features)
+    metrics = compute_metrics(result)
+    score = compute_score(metrics, spec.score)
+    if not all(math.isfinite(v) for v in score.values):
+        raise BacktestError(f"score {score.values} is not finite")
+    return Evaluation(score, metrics, result, time.perf_counter() - started)
+
+
+def simulate(spec: BacktestSpec, strategy: Strategy, features: Features) -> BacktestResult:
+    """The backtest's trades and equity, without metrics or score (see :func:`evaluate`).
+
+    Raises:
+        StrategyError: the strategy raised while computing signals.
+        BacktestError: the engine rejected the signals.
+    """
     try:
         signals = strategy.signals(features, spec.params)
     except GenesisError:
@@ -120,12 +135,7 @@ def evaluate(spec: BacktestSpec, strategy: Strategy, features: Features) -> Eval
         raise StrategyError(
             f"strategy {spec.strategy!r} raised {type(error).__name__}: {error}"
         ) from error
-    result = run_backtest(features.candles, signals, spec.settings)
-    metrics = compute_metrics(result)
-    score = compute_score(metrics, spec.score)
-    if not all(math.isfinite(v) for v in score.values):
-        raise BacktestError(f"score {score.values} is not finite")
-    return Evaluation(score, metrics, result, time.perf_counter() - started)
+    return run_backtest(features.candles, signals, spec.settings)
 
 
 def candles_window_label(candles: Candles) -> str:

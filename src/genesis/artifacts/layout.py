@@ -55,6 +55,16 @@ class RunDir:
         return self.root / "cache_stats.json"
 
     @property
+    def validation(self) -> Path:
+        """What the search's best is worth out of sample (``validation.json``)."""
+        return self.root / "validation.json"
+
+    @property
+    def folds_dir(self) -> Path:
+        """A walk-forward's fold runs, one run directory each."""
+        return self.root / "folds"
+
+    @property
     def report(self) -> Path:
         return self.root / "report.html"
 

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,25 @@ def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
     write_text_atomic(path, text + "\n")
 
 
-def trials_csv_text(records: Iterable[TrialRecord], objective_names: Sequence[str]) -> str:
-    """The text of ``trials.csv``: one row per trial, in trial order."""
+def trials_csv_text(
+    records: Iterable[TrialRecord],
+    objective_names: Sequence[str],
+    extra: Mapping[int, Mapping[str, Any]] | None = None,
+) -> str:
+    """The text of ``trials.csv``: one row per trial, in trial order.
+
+    ``extra`` adds columns to some trials (by trial number), after the others: the
+    out-of-sample results of the trials that were re-evaluated, say.
+    """
+    extra = extra or {}
+    extra_names = list(dict.fromkeys(name for cols in extra.values() for name in cols))
     rows = sorted(records, key=lambda r: r.number)
     param_names = sorted({name for r in rows for name in r.params})
     score_cols = ["score"] if len(objective_names) == 1 else [f"score_{n}" for n in objective_names]
     header = [
         "number", "state", *score_cols, *[f"param_{n}" for n in param_names], *KEY_METRICS,
         "feasible", "cached", "cache_source", "key", "backtest_path", "duration_s", "error",
+        *extra_names,
     ]  # fmt: skip
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -56,15 +67,19 @@ def trials_csv_text(records: Iterable[TrialRecord], objective_names: Sequence[st
             *[_fmt(r.metrics.get(m)) for m in KEY_METRICS],
             _fmt(r.feasible), _fmt(r.cached), r.cache_source.value if r.cache_source else "",
             r.key or "", r.backtest_path or "", _fmt(r.duration_s), r.error or "",
+            *[_fmt(extra.get(r.number, {}).get(n)) for n in extra_names],
         ])  # fmt: skip
     return out.getvalue()
 
 
 def write_trials_csv(
-    path: Path, records: Iterable[TrialRecord], objective_names: Sequence[str]
+    path: Path,
+    records: Iterable[TrialRecord],
+    objective_names: Sequence[str],
+    extra: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> None:
-    """Write ``trials.csv`` atomically."""
-    write_text_atomic(path, trials_csv_text(records, objective_names))
+    """Write ``trials.csv`` atomically (``extra``: see :func:`trials_csv_text`)."""
+    write_text_atomic(path, trials_csv_text(records, objective_names, extra))
 
 
 def _fmt(value: Any) -> str:

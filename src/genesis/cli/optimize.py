@@ -139,3 +139,6 @@ def _summary(result: Any) -> None:
             f"max_dd={m.get('max_drawdown_pct'):.2f}% sharpe={m.get('sharpe')}"
         )
     typer.echo(f"  reproduce: {best['reproduce']}")
+    from genesis.cli._validation import print_validation
+
+    print_validation(result.validation)

@@ -16,10 +16,13 @@ from genesis.config.models import (
     FixedParam,
     FloatParam,
     GenesisConfig,
+    HoldoutConfig,
     IntParam,
     OptimizerConfig,
     ScoreConfig,
     StrategyConfig,
+    ValidationConfig,
+    WalkForwardConfig,
 )
 
 __all__ = [
@@ -32,10 +35,13 @@ __all__ = [
     "FixedParam",
     "FloatParam",
     "GenesisConfig",
+    "HoldoutConfig",
     "IntParam",
     "OptimizerConfig",
     "ScoreConfig",
     "StrategyConfig",
+    "ValidationConfig",
+    "WalkForwardConfig",
     "config_from_dict",
     "dump_config",
     "env_overrides",

@@ -27,6 +27,11 @@ def _above_low(high: float, info: ValidationInfo) -> float:
     return high
 
 
+def _date_as_text(value: Any) -> Any:
+    """YAML reads an unquoted ``2019-01-01`` as a date: keep it as ISO text."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
 class DataConfig(_Model):
     """Where the candles come from and which part of them a backtest sees."""
 
@@ -38,11 +43,7 @@ class DataConfig(_Model):
     fast_window: bool = False
     fast_window_bars: Annotated[int, Field(ge=100)] = 5_000
 
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _dates_as_text(cls, value: Any) -> Any:
-        """YAML reads an unquoted ``2019-01-01`` as a date: keep it as ISO text."""
-        return value.isoformat() if isinstance(value, datetime.date) else value
+    _dates = field_validator("start", "end", mode="before")(_date_as_text)
 
 
 class StrategyConfig(_Model):
@@ -168,6 +169,74 @@ class FeaturesConfig(_Model):
     precompute: bool = False
 
 
+class HoldoutConfig(_Model):
+    """A holdout: the last part of the data is kept from the search and tested after it.
+
+    Give ``test_fraction`` (the share of bars tested, default 0.3) or ``split`` (the first
+    date of the test period, ISO 8601), not both.
+    """
+
+    test_fraction: Annotated[float, Field(gt=0, lt=1)] | None = None
+    split: str | None = None
+
+    _split = field_validator("split", mode="before")(_date_as_text)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> HoldoutConfig:
+        if self.test_fraction is not None and self.split is not None:
+            raise ValueError("give test_fraction or split, not both")
+        return self
+
+
+class WalkForwardConfig(_Model):
+    """Walk-forward optimization (Pardo): optimize on a train window, test on the next bars.
+
+    The last ``folds * test_bars`` bars are tested, fold by fold in time order. ``anchored``
+    train windows all start at the first bar; ``rolling`` ones keep ``train_bars`` bars.
+    ``test_bars`` defaults to the bars divided by ``folds + 1``, and ``train_bars`` to the
+    bars before the first test window.
+    """
+
+    folds: Annotated[int, Field(ge=2, le=50)] = 4
+    mode: Literal["anchored", "rolling"] = "anchored"
+    test_bars: Annotated[int, Field(ge=10)] | None = None
+    train_bars: Annotated[int, Field(ge=10)] | None = None
+
+
+class ValidationConfig(_Model):
+    """How the search's result is checked out of sample, and how the champion is chosen.
+
+    Without ``holdout`` or ``walk_forward`` the whole data is searched, and only the
+    overfitting statistics (Deflated Sharpe Ratio, PBO) are reported.
+    """
+
+    holdout: HoldoutConfig | None = None
+    walk_forward: WalkForwardConfig | None = None
+    top_k: Annotated[int, Field(ge=1, le=1_000)] = 10
+    select_by: Literal["out_of_sample", "in_sample"] = "out_of_sample"
+    pbo_splits: Annotated[int, Field(ge=2, le=32)] = 16
+
+    @field_validator("pbo_splits")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError("must be even (CSCV splits the data into two equal halves)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_method(self) -> ValidationConfig:
+        if self.holdout is not None and self.walk_forward is not None:
+            raise ValueError("choose holdout or walk_forward, not both")
+        return self
+
+    @property
+    def method(self) -> str:
+        """``holdout``, ``walk_forward`` or ``none``."""
+        if self.holdout is not None:
+            return "holdout"
+        return "walk_forward" if self.walk_forward is not None else "none"
+
+
 class GenesisConfig(_Model):
     """A whole optimization: the root of the YAML file."""
 
@@ -179,6 +248,7 @@ class GenesisConfig(_Model):
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
     storage: str | None = None
     study_name: str | None = None
     resume: bool = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,16 @@ from genesis.optimizer.problem import Problem
 from genesis.optimizer.repeats import REPEAT_ATTR
 
 
+@dataclass(frozen=True)
+class Export:
+    """What the artifacts were written from: the validation phase goes on from here."""
+
+    stats: RunCacheStats
+    best: dict[str, Any] | None
+    records: list[TrialRecord]
+    payloads: dict[str, Payload]
+
+
 def write_artifacts(
     study: optuna.Study,
     run: RunDir,
@@ -38,7 +49,7 @@ def write_artifacts(
     objective: Objective,
     *,
     stop_reason: str | None = None,
-) -> tuple[RunCacheStats, dict[str, Any] | None]:
+) -> Export:
     """Write ``trials/``, ``trials.csv``, ``best_trial.json`` and ``cache_stats.json``.
 
     The real backtests' files are written here, once, rather than on the hot path of each
@@ -56,7 +67,7 @@ def write_artifacts(
     best = _best(study, records, payloads, run, names)
     if best is not None:
         write_json(run.best_trial, best)
-    return stats, best
+    return Export(stats, best, records, payloads)
 
 
 def _write_trial_files(
@@ -165,15 +176,16 @@ def _best(
         numbers = {t.number for t in study.best_trials}
         front = [r for r in pool if r.number in numbers] or pool[:1]
         best = front[0]
-    entry = _describe(best, payloads, run, names)
+    entry = describe_trial(best, payloads, run, names)
     if len(front) > 1:
-        entry["pareto_front"] = [_describe(r, payloads, run, names) for r in front]
+        entry["pareto_front"] = [describe_trial(r, payloads, run, names) for r in front]
     return entry
 
 
-def _describe(
+def describe_trial(
     r: TrialRecord, payloads: dict[str, Payload], run: RunDir, names: list[str]
 ) -> dict[str, Any]:
+    """A trial as ``best_trial.json`` describes it, with the command that reproduces it."""
     payload = payloads.get(r.key or "") or {}
     spec = payload.get("spec", {})
     assert r.values is not None

@@ -1,4 +1,4 @@
-"""The runner: one optimization from a validated config to a run directory on disk.
+"""The runner: one search from a validated config to a run directory on disk.
 
 It opens the run directory and this process's session (storage, cache, claims, study:
 :mod:`genesis.optimizer.session`), starts the extra local workers if asked
@@ -19,12 +19,11 @@ import optuna
 from genesis.artifacts import RunCacheStats, RunDir, latest_run, unique_run_name, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
 from genesis.errors import ConfigError
-from genesis.metrics import objective_direction
 from genesis.optimizer import log
-from genesis.optimizer.export import write_artifacts
+from genesis.optimizer.export import Export, write_artifacts
 from genesis.optimizer.loop import run_loop, sweep_orphans
 from genesis.optimizer.objective import TrialOutcome
-from genesis.optimizer.problem import build_problem
+from genesis.optimizer.problem import Problem
 from genesis.optimizer.session import is_shared, make_budget, open_session, precompute
 from genesis.optimizer.workers import Workers, join_workers, start_workers
 
@@ -39,16 +38,30 @@ class OptimizationResult:
     stats: RunCacheStats
     n_trials: int
     stop_reason: str
+    validation: dict[str, Any] | None = None
+    """The out-of-sample check and overfitting statistics (``validation.json``)."""
 
 
-def run_optimizer(
+@dataclass(frozen=True)
+class Search:
+    """One search's result and what its artifacts were written from."""
+
+    result: OptimizationResult
+    export: Export
+    problem: Problem
+
+
+def run_search(
     config: GenesisConfig,
+    problem: Problem,
+    run: RunDir,
     *,
     on_outcome: Callable[[TrialOutcome], None] | None = None,
     worker_index: int = 0,
-) -> OptimizationResult:
-    """Optimize as ``config`` says; see the module docstring.
+) -> Search:
+    """Search ``problem`` as ``config`` says in run directory ``run``; see the module docstring.
 
+    ``problem`` is ``build_problem(config)`` (the extra workers build it from ``config``).
     ``worker_index`` offsets the sampler seed (``seed + index``) of this process; its
     local extra workers take the next indexes. A machine that joins a shared study
     (``genesis worker``) uses an index no other worker uses.
@@ -57,10 +70,7 @@ def run_optimizer(
         ConfigError, DataError, StorageError, ArtifactError: what the message says.
         KeyboardInterrupt: after the run directory was made consistent.
     """
-    for name in config.score.objectives:
-        objective_direction(name)  # an unknown objective is a config error, before any file
-    problem = build_problem(config)
-    run = _run_dir(config)
+    run.create()
     precompute(config, problem)
     write_text_atomic(run.config, dump_config(config))
     session = open_session(config, problem, run, worker_index, on_outcome)
@@ -98,12 +108,14 @@ def run_optimizer(
         if workers and local:  # every worker has ended: what is still RUNNING is orphaned
             sweep_orphans(session.study, unknown_are_orphans=True)
         session.close()
-        stats, best = write_artifacts(
+        export = write_artifacts(
             session.study, run, problem, session.cache, session.objective, stop_reason=reason
         )
-        log.log_cache_stats(stats)
+        log.log_cache_stats(export.stats)
     log.logger.info("[Runner] stopped: %s", reason)
-    return OptimizationResult(run.root, run.name, best, stats, stats.total_trials, reason)
+    stats = export.stats
+    result = OptimizationResult(run.root, run.name, export.best, stats, stats.total_trials, reason)
+    return Search(result, export, problem)
 
 
 class _WorkerWatch:
@@ -132,7 +144,8 @@ def _worker_config(config: GenesisConfig, run: RunDir) -> dict[str, Any]:
     return config.model_copy(update=update).model_dump(mode="json")
 
 
-def _run_dir(config: GenesisConfig) -> RunDir:
+def run_dir_of(config: GenesisConfig) -> RunDir:
+    """The run directory ``config`` names (not created): its study, or the latest to resume."""
     out = Path(config.output_dir)
     if config.resume and config.study_name is None:
         run = latest_run(out)
@@ -141,4 +154,4 @@ def _run_dir(config: GenesisConfig) -> RunDir:
         run = RunDir(out / name)
         if config.resume and not run.root.exists():
             raise ConfigError(f"no run named {name!r} to resume", where=str(out))
-    return run.create()
+    return run

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genesis.artifacts import write_text_atomic
+from genesis.artifacts import RunDir, write_text_atomic
 from genesis.report._load import RunData, load_run
 from genesis.report._sections import (
     best_section,
@@ -19,6 +19,7 @@ from genesis.report._sections import (
     header_section,
     top_section,
 )
+from genesis.report._validation import read_validation, validation_section, walk_forward_page
 
 _CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
@@ -69,6 +70,15 @@ def write_report(run_dir: Path, *, out: Path | None = None) -> Path:
         ArtifactError: a file the report needs is missing or unreadable, or the report
             cannot be written.
     """
+    run = RunDir(run_dir)
+    validation = read_validation(run)
+    if validation is not None and validation.get("method") == "walk_forward":
+        for fold in validation.get("folds") or []:  # each fold is a run of its own
+            if Path(fold["run"]).is_dir():
+                write_report(Path(fold["run"]))
+        path = out if out is not None else run.report
+        write_text_atomic(path, walk_forward_page(run, validation, _CSS))
+        return path
     data = load_run(run_dir)
     path = out if out is not None else data.run.report
     write_text_atomic(path, render(data))
@@ -77,11 +87,13 @@ def write_report(run_dir: Path, *, out: Path | None = None) -> Path:
 
 def render(data: RunData) -> str:
     """The whole page for ``data``."""
+    validation = read_validation(data.run)
     body = "".join([
         header_section(data),
         cache_section(data),
         best_section(data),
-        _plots(data),
+        _plots(data),  # plotly.js comes with its first figure: the sections after reuse it
+        validation_section(validation, include_plotlyjs=False) if validation else "",
         top_section(data),
     ])  # fmt: skip
     return (

@@ -1,0 +1,178 @@
+"""Out-of-sample checks of a search, and the files that record them.
+
+:class:`WindowCheck` backtests a search's top trials on a window it did not see;
+:func:`finish` writes ``validation.json``, the champion's ``best_trial.json`` (with its
+``validation`` object) and ``trials.csv`` with out-of-sample columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from genesis.artifacts import RunDir, TrialRecord, write_json, write_trials_csv
+from genesis.config import GenesisConfig
+from genesis.metrics import compute_metrics
+from genesis.optimizer import log
+from genesis.optimizer.export import describe_trial
+from genesis.optimizer.problem import Problem
+from genesis.optimizer.runner import OptimizationResult, Search
+from genesis.optimizer.session import open_run_cache
+from genesis.optimizer.validate import (
+    Tested,
+    WindowTester,
+    curve,
+    in_sample_summary,
+    params_of,
+    ranked,
+    scaled_min_trades,
+    search_statistics,
+    window_problem,
+)
+from genesis.validation.overfitting import verdict
+from genesis.validation.splits import Window
+from genesis.validation.walk_forward import buy_and_hold
+
+OOS_COLUMNS = ("sharpe", "total_return_pct", "max_drawdown_pct", "n_trades")
+"""Out-of-sample metrics ``trials.csv`` shows for the re-evaluated trials."""
+
+
+class WindowCheck:
+    """The search's top trials backtested on one out-of-sample window."""
+
+    def __init__(self, tester: WindowTester, tested: list[Tested]) -> None:
+        self.tester = tester
+        self.tested = tested
+        self.buy_and_hold = compute_metrics(
+            buy_and_hold(tester.problem.candles, tester.problem.settings.initial_capital)
+        ).as_dict()
+
+    def of(self, trial: int | None) -> Tested | None:
+        return next((t for t in self.tested if t.trial == trial), None)
+
+    def curves(self, trial: int | None) -> dict[str, Any]:
+        """The equity of ``trial``'s params on the window and of buy-and-hold, thinned."""
+        tested = self.of(trial)
+        p = self.tester.problem
+        hold = buy_and_hold(p.candles, p.settings.initial_capital)
+        out: dict[str, Any] = {"buy_and_hold": curve(hold, p.candles.ts_ms)}
+        if tested is not None and tested.metrics:
+            out["strategy"] = curve(self.tester.rerun(tested.params), p.candles.ts_ms)
+        return out
+
+
+def check_window(search: Search, full: Problem, test: Window, config: GenesisConfig) -> WindowCheck:
+    """Backtest the search's top ``top_k`` (distinct, feasible first) on ``test``."""
+    top = ranked(search.export.records, config.score.objectives)[: config.validation.top_k]
+    min_trades = scaled_min_trades(config.score.min_trades, test.n_bars, len(full.candles))
+    tester = WindowTester(window_problem(full, test, min_trades), open_run_cache(config))
+    try:
+        tested = [tester.test(r.number, params_of(r, search.export.payloads)) for r in top]
+    finally:
+        tester.close()
+    log.logger.info(
+        "[Validation] %d top trials backtested on %s", len(tested), test.label(full.candles)
+    )
+    return WindowCheck(tester, tested)
+
+
+def best_record(search: Search) -> TrialRecord | None:
+    """The record of the search's best trial (``best_trial.json``'s, by the one rule)."""
+    best = search.export.best
+    if best is None:
+        return None
+    return next((r for r in search.export.records if r.number == best["trial"]), None)
+
+
+def statistics(search: Search, best: TrialRecord | None, config: GenesisConfig) -> dict[str, Any]:
+    """The search's DSR and PBO (see :mod:`genesis.validation.overfitting`)."""
+    return search_statistics(
+        search.problem, search.export.records, search.export.payloads, best,
+        config.validation.pbo_splits,
+    )  # fmt: skip
+
+
+def validation_entry(
+    method: str,
+    config: GenesisConfig,
+    stats: Mapping[str, Any],
+    champion: TrialRecord | None,
+    *,
+    check: WindowCheck | None = None,
+    expect_from: TrialRecord | None = None,
+) -> dict[str, Any]:
+    """The ``validation`` object of ``best_trial.json`` for ``champion``."""
+    warnings = verdict(stats)
+    entry: dict[str, Any] = {
+        "method": method,
+        "select_by": config.validation.select_by if method != "none" else "in_sample",
+        "in_sample": in_sample_summary(champion) if champion is not None else None,
+        "out_of_sample": None,
+        **stats,
+        "significant": not warnings,
+        "warnings": warnings,
+    }
+    if check is not None and champion is not None:
+        tested = check.of(champion.number)
+        entry["out_of_sample"] = tested.as_dict() if tested else None
+        expected = check.of(expect_from.number if expect_from else None)
+        entry["expected"] = {
+            "what": "the in-sample best trial on the out-of-sample window",
+            "trial": expected.trial if expected else None,
+            "metrics": dict(expected.metrics) if expected else None,
+            "in_sample_metrics": dict(expect_from.metrics) if expect_from else None,
+        }
+        entry["buy_and_hold"] = check.buy_and_hold
+    return entry
+
+
+def finish(
+    search: Search,
+    entry: dict[str, Any],
+    champion: TrialRecord | None,
+    *,
+    check: WindowCheck | None = None,
+) -> OptimizationResult:
+    """Write ``validation.json``, the validated ``best_trial.json`` and ``trials.csv``."""
+    run = RunDir(search.result.run_dir)
+    names = list(search.problem.score_spec.objectives)
+    best = search.result.best
+    if champion is not None:
+        best = describe_trial(champion, search.export.payloads, run, names)
+        best["validation"] = entry
+        write_json(run.best_trial, best)
+    document = {**entry}
+    if check is not None:
+        write_trials_csv(run.trials_csv, search.export.records, names, oos_columns(check.tested))
+        document["tested"] = tested_pairs(check.tested, search.export.records)
+        document["curves"] = check.curves(champion.number if champion else None)
+    write_json(run.validation, document)
+    return _with(search.result, best, entry)
+
+
+def tested_pairs(tested: Sequence[Tested], records: Sequence[TrialRecord]) -> list[dict[str, Any]]:
+    """The tested trials with their in-sample score beside the out-of-sample one."""
+    in_sample = {r.number: list(r.values or ()) for r in records}
+    return [{**t.as_dict(), "in_sample_score": in_sample.get(t.trial)} for t in tested]
+
+
+def oos_columns(tested: Sequence[Tested]) -> dict[int, dict[str, Any]]:
+    """``trials.csv``'s out-of-sample columns of the re-evaluated trials."""
+    columns: dict[int, dict[str, Any]] = {}
+    for t in tested:
+        columns[t.trial] = {
+            "oos_score": t.score[0] if t.score else None,
+            "oos_feasible": t.feasible if t.score else None,
+            "oos_error": t.error,
+        }
+        columns[t.trial].update({f"oos_{m}": t.metrics.get(m) for m in OOS_COLUMNS})
+    return columns
+
+
+def _with(
+    result: OptimizationResult, best: dict[str, Any] | None, entry: dict[str, Any]
+) -> OptimizationResult:
+    return OptimizationResult(
+        result.run_dir, result.study_name, best, result.stats, result.n_trials,
+        result.stop_reason, entry,
+    )  # fmt: skip
