@@ -102,6 +102,8 @@ class EliteSampler(BaseSampler):
         for finished in self._feed.new(study, before=trial.number):
             if finished.state == TrialState.COMPLETE and finished.values is not None:
                 self._add(finished, sign)
+            else:
+                self._parents.pop(finished.number, None)  # failed: no success to count
         if self._complete < self._n_startup or not self._ranked:
             unit = self._startup_point(trial.number)
         elif self._rng.random() < _EXPLORE:
