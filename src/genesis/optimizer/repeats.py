@@ -41,6 +41,7 @@ from genesis.optimizer.feed import TrialFeed, trial_by_number
 from genesis.optimizer.space import SearchSpace
 
 REPEAT_ATTR = "repeat_of"
+_INTERRUPTED_ATTR = "interrupted"  # loop.INTERRUPTED_ATTR (loop imports this module)
 Point = tuple[float, ...]
 """A param set as grid indexes (the value itself for a dimension without a step)."""
 
@@ -128,7 +129,8 @@ class RepeatAvoidingSampler(BaseSampler):
             return {}  # an enqueued trial (a re-queued orphan) runs what was queued
         params = self._propose(study, trial)
         for seen in self._feed.new(study, before=trial.number):
-            self._known.setdefault(self._point(seen.params), seen.number)
+            if not seen.user_attrs.get(_INTERRUPTED_ATTR):  # Ctrl-C: never evaluated
+                self._known.setdefault(self._point(seen.params), seen.number)
         point = self._point(params)
         earlier = self._known.get(point)
         if earlier is not None:

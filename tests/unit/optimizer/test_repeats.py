@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +167,18 @@ def test_two_workers_share_the_space_without_rerunning_points(tmp_path: Path) ->
     assert 24 <= result.stats.total_trials <= 25  # both workers may ask the last trial
     assert result.stats.invented_scores == 0
     assert result.stats.unique_backtests >= 22  # two workers may propose one point at once
+
+
+def test_the_logs_and_stats_show_the_replaced_repeats(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="genesis"):
+        result = run_optimizer(config_from_dict(_config(tmp_path, sampler="tpe")))
+    lines = [r.getMessage() for r in caplog.records]
+    replaced = [line for line in lines if "proposed the params of trial" in line]
+    assert len(replaced) == result.stats.repeated_proposals > 0
+    assert "running the nearest new point instead" in replaced[0]
+    stats_line = next(line for line in lines if line.startswith("[CACHE STATS]"))
+    assert f"{result.stats.repeated_proposals} repeated proposals" in stats_line
+    stats_json = json.loads((result.run_dir / "cache_stats.json").read_text())
+    assert stats_json["repeated_proposals"] == result.stats.repeated_proposals
