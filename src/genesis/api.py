@@ -196,12 +196,34 @@ def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_D
             where=str(run.best_trial),
         )
     target.mkdir(parents=True)
-    shutil.copyfile(run.config, target / "config.yaml")
+    # The config its score was found with: the run's, or a walk-forward's last fold's.
+    shutil.copyfile(run.root / str(best.get("config") or "config.yaml"), target / "config.yaml")
     champion = {"name": name, "promoted_from": str(run.root), **best}
     champion.pop("reproduce", None)
     champion["reproduce"] = f"genesis champion verify {name}"
     write_json(target / "champion.json", champion)
     return target
+
+
+def _spec_changes(champion: Mapping[str, Any], report: BacktestReport) -> list[str]:
+    """Which part of the backtest's fingerprint changed since the champion was promoted.
+
+    Names the entry (``data``, ``strategy version``, ``fee_bps``, ``engine version``,
+    ``score.min_trades`` …) from the spec recorded in ``best_trial.json``; a champion
+    promoted before specs were recorded gets the coarser data / key comparison.
+    """
+    from genesis.optimizer.fingerprint import changes, spec_entries
+
+    recorded = champion.get("spec")
+    if isinstance(recorded, Mapping):
+        found = changes(spec_entries(recorded), spec_entries(report.spec.canonical()))
+        return [f"changed since promotion: {line}" for line in found]
+    differences = []
+    if report.spec.data_fingerprint != champion.get("data_fingerprint"):
+        differences.append("the candles differ from the ones the champion was found on")
+    if report.key != champion.get("key"):
+        differences.append("the backtest's key differs (strategy version, costs or engine changed)")
+    return differences
 
 
 def verify_champion(name: str, *, root: Path = CHAMPIONS_DIR) -> ChampionCheck:
@@ -220,11 +242,7 @@ def verify_champion(name: str, *, root: Path = CHAMPIONS_DIR) -> ChampionCheck:
     report = run_backtest(folder / "config.yaml", champion["params"])
     values = list(report.evaluation.score.values)
     score: Any = values[0] if len(values) == 1 else values
-    differences = []
-    if report.spec.data_fingerprint != champion.get("data_fingerprint"):
-        differences.append("the candles differ from the ones the champion was found on")
-    if report.key != champion.get("key"):
-        differences.append("the backtest's key differs (strategy version, costs or engine changed)")
+    differences = _spec_changes(champion, report)
     metrics = report.evaluation.metrics.as_dict()
     for metric, recorded in champion.get("metrics", {}).items():
         if metrics.get(metric) != recorded:

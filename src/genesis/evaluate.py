@@ -15,7 +15,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from genesis.data import Candles
-from genesis.engine import ENGINE_VERSION, BacktestResult, BacktestSettings, run_backtest
+from genesis.engine import (
+    ENGINE_VERSION,
+    BacktestResult,
+    BacktestSettings,
+    Signals,
+    run_backtest,
+)
 from genesis.errors import BacktestError, GenesisError, StrategyError
 from genesis.features import Features
 from genesis.metrics import Metrics, compute_metrics
@@ -104,15 +110,26 @@ def make_spec(
     )
 
 
-def evaluate(spec: BacktestSpec, strategy: Strategy, features: Features) -> Evaluation:
+def evaluate(
+    spec: BacktestSpec,
+    strategy: Strategy,
+    features: Features,
+    *,
+    bars: tuple[int, int] | None = None,
+) -> Evaluation:
     """Run the backtest ``spec`` describes on ``features.candles`` and score it.
+
+    With ``bars=(start, stop)`` the signals are computed on all the candles, so that the
+    indicators warm up on the bars before ``start`` (a trader had them), and the account
+    trades bars ``[start, stop)`` only, flat at ``start``: how a period is tested out of
+    sample. ``spec.window`` must then name those bars, since it is in the key.
 
     Raises:
         StrategyError: the strategy raised while computing signals.
         BacktestError: the engine rejected the signals or the score is undefined.
     """
     started = time.perf_counter()
-    result = simulate(spec, strategy, features)
+    result = simulate(spec, strategy, features, bars=bars)
     metrics = compute_metrics(result)
     score = compute_score(metrics, spec.score)
     if not all(math.isfinite(v) for v in score.values):
@@ -120,7 +137,13 @@ def evaluate(spec: BacktestSpec, strategy: Strategy, features: Features) -> Eval
     return Evaluation(score, metrics, result, time.perf_counter() - started)
 
 
-def simulate(spec: BacktestSpec, strategy: Strategy, features: Features) -> BacktestResult:
+def simulate(
+    spec: BacktestSpec,
+    strategy: Strategy,
+    features: Features,
+    *,
+    bars: tuple[int, int] | None = None,
+) -> BacktestResult:
     """The backtest's trades and equity, without metrics or score (see :func:`evaluate`).
 
     Raises:
@@ -135,7 +158,27 @@ def simulate(spec: BacktestSpec, strategy: Strategy, features: Features) -> Back
         raise StrategyError(
             f"strategy {spec.strategy!r} raised {type(error).__name__}: {error}"
         ) from error
-    return run_backtest(features.candles, signals, spec.settings)
+    if bars is None:
+        return run_backtest(features.candles, signals, spec.settings)
+    if not isinstance(signals, Signals):  # the engine names what the strategy returned
+        return run_backtest(features.candles, signals, spec.settings)
+    start, stop = bars
+    return run_backtest(
+        features.candles.slice(start, stop), _sliced(signals, start, stop), spec.settings
+    )
+
+
+def _sliced(signals: Signals, start: int, stop: int) -> Signals:
+    """The signals of bars ``[start, stop)``."""
+
+    def cut(values: Any) -> Any:
+        return None if values is None else values[start:stop]
+
+    return Signals(
+        cut(signals.entry_long), cut(signals.exit_long), cut(signals.entry_short),
+        cut(signals.exit_short), cut(signals.stop_loss), cut(signals.take_profit),
+        cut(signals.trailing_stop),
+    )  # fmt: skip
 
 
 def candles_window_label(candles: Candles) -> str:

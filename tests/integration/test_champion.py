@@ -44,8 +44,33 @@ def test_a_changed_setting_is_caught(run_dir: Path, tmp_path: Path) -> None:
     config.write_text(config.read_text().replace("fee_bps: 10.0", "fee_bps: 30.0"))
     check = verify_champion("first", root=root)
     assert not check.reproduced
-    assert any("key differs" in line for line in check.differences)
+    assert "changed since promotion: fee_bps (10.0 → 30.0)" in check.differences
     assert any(line.startswith("score:") for line in check.differences)
+
+
+def test_verify_names_a_changed_strategy_version_and_engine(run_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    root = tmp_path / "champions"
+    folder = promote_champion(run_dir, "first", root=root)
+    path = folder / "champion.json"
+    champion = json.loads(path.read_text())
+    champion["spec"] = {**champion["spec"], "strategy_version": "0", "engine_version": "0"}
+    path.write_text(json.dumps(champion))
+    lines = verify_champion("first", root=root).differences
+    assert any(line.startswith("changed since promotion: strategy version (0 → ") for line in lines)
+    assert any(line.startswith("changed since promotion: engine version (0 → ") for line in lines)
+
+
+def test_verify_names_changed_candles(run_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "champions"
+    folder = promote_champion(run_dir, "first", root=root)
+    config = folder / "config.yaml"
+    config.write_text(
+        config.read_text().replace("synthetic:tBTCUSD:1h:5:3000", "synthetic:tBTCUSD:1h:6:3000")
+    )
+    lines = verify_champion("first", root=root).differences
+    assert any(line.startswith("changed since promotion: data (") for line in lines), lines
 
 
 def test_champion_errors_name_the_problem(run_dir: Path, tmp_path: Path) -> None:

@@ -116,6 +116,18 @@ def test_backtest_rejects_unknown_params(tmp_path: Path) -> None:
     assert "did you mean: ema_fast" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_backtest_takes_a_period_with_start_and_end(tmp_path: Path) -> None:
+    args = ["backtest", str(SMOKE), "--full-window", "--start", "2018-01-01"]
+    result = genesis(*args, "--end", "2018-03-01", "--json", "w.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    week = json.loads((tmp_path / "w.json").read_text())
+    assert week["equity"]["n_bars"] == (31 + 28) * 24  # inclusive start, exclusive end
+    assert week["spec"]["window"] == "2018-01-01..2018-03-01"
+    backwards = genesis(*args, "--end", "2017-12-01", cwd=tmp_path)
+    assert backwards.returncode == 2 and "Traceback" not in backwards.stderr
+    assert "window end 2017-12-01 is not after its start 2018-01-01" in backwards.stderr
+
+
 def test_ctrl_c_exits_130_and_leaves_a_consistent_run(tmp_path: Path) -> None:
     import signal
     import time

@@ -16,6 +16,7 @@ from optuna.trial import TrialState
 from genesis.artifacts import TIMING_COLUMNS
 from genesis.cache import DirectoryCache
 from genesis.config import config_from_dict
+from genesis.errors import ConfigError
 from genesis.optimizer import OptimizationResult, TrialOutcome, run_optimizer
 from genesis.optimizer.storage import flush_storage, open_storage
 
@@ -221,9 +222,12 @@ def test_postgresql_storage_and_cache(tmp_path: Path, postgres_url: str) -> None
     assert first.stats.total_trials == 6
     assert first.stats.computed + first.stats.cache_hits + first.stats.memory_hits == 6
     again = run(
-        tmp_path / "b", study_name=study, resume=False, **{**changes, "optimizer.n_trials": 9}
+        tmp_path / "b", study_name=study, resume=True, **{**changes, "optimizer.n_trials": 9}
     )
     assert again.stats.total_trials == 9  # the same study, continued from PostgreSQL
+    with pytest.raises(ConfigError, match=r"fee_bps \(10.0 → 20.0\)"):
+        run(tmp_path / "d", study_name=study, resume=True, **{**changes, "backtest.fee_bps": 20.0})
+    assert not (tmp_path / "d").exists(), "a refused study writes nothing"
     rows = read_csv(again.run_dir / "trials.csv")
     assert all(r["state"] == "COMPLETE" for r in rows)
     fresh = run(tmp_path / "c", study_name=study + "_2", **changes)

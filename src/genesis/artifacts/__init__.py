@@ -1,5 +1,6 @@
 """Artifacts: the run directory, trial records and their writers (no Optuna here)."""
 
+from genesis.artifacts.best import RunningBest, best_trial, pareto_front, rank_trials
 from genesis.artifacts.layout import RunDir, latest_run, new_run_name, unique_run_name
 from genesis.artifacts.records import (
     KEY_METRICS,
@@ -22,10 +23,14 @@ __all__ = [
     "CacheSource",
     "RunCacheStats",
     "RunDir",
+    "RunningBest",
     "TrialRecord",
+    "best_trial",
     "cache_stats",
     "latest_run",
     "new_run_name",
+    "pareto_front",
+    "rank_trials",
     "trials_csv_text",
     "unique_run_name",
     "write_json",

@@ -33,6 +33,13 @@ class TrialRecord:
     duration_s: float | None = None
     metrics: Mapping[str, Any] = field(default_factory=dict)
     constraints: Mapping[str, float] = field(default_factory=dict)
+    """The constraint values stored in the study for this trial (``<= 0`` holds)."""
+    feasible: bool | None = None
+    """Whether every stored constraint holds; ``None`` for a trial without a score.
+
+    Given by whoever builds the record from the study, never derived here: a record
+    whose result payload is missing must not look feasible by default.
+    """
     backtest_path: str | None = None
     error: str | None = None
     repeat_of: int | None = None
@@ -42,13 +49,6 @@ class TrialRecord:
     def cached(self) -> bool:
         """True when the score was reused (memory or cache), not computed by this trial."""
         return self.cache_source in (CacheSource.MEMORY, CacheSource.CACHE)
-
-    @property
-    def feasible(self) -> bool | None:
-        """Whether every constraint holds (``None`` for a trial without a score)."""
-        if self.values is None:
-            return None
-        return all(v <= 0 for v in self.constraints.values())
 
 
 @dataclass(frozen=True)

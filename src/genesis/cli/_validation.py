@@ -11,6 +11,8 @@ from typing import Any
 
 import typer
 
+from genesis.validation.overfitting import PBO_LIMIT, SIGNIFICANCE
+
 _ROWS = (
     ("sharpe", "Sharpe", "{:.2f}"),
     ("total_return_pct", "return %", "{:.2f}"),
@@ -40,7 +42,9 @@ def validation_lines(validation: Mapping[str, Any]) -> list[str]:
     for warning in validation.get("warnings") or []:
         lines.append(f"  WARNING: {warning}")
     if validation.get("significant"):
-        lines.append("  the best trial passes both checks (DSR >= 0.95, PBO <= 0.5)")
+        lines.append(
+            f"  the in-sample best passes both checks (DSR >= {SIGNIFICANCE}, PBO <= {PBO_LIMIT})"
+        )
     return lines
 
 
@@ -52,10 +56,11 @@ def print_validation(validation: Mapping[str, Any] | None) -> None:
 
 def _columns(v: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     columns = []
+    last = " (last fold)" if v.get("method") == "walk_forward" else ""
     if v.get("in_sample"):
-        columns.append(("in sample", v["in_sample"].get("metrics") or {}))
+        columns.append((f"in sample{last}", v["in_sample"].get("metrics") or {}))
     if v.get("out_of_sample"):
-        columns.append(("out of sample", v["out_of_sample"].get("metrics") or {}))
+        columns.append((f"out of sample{last}", v["out_of_sample"].get("metrics") or {}))
     expected = v.get("expected") or {}
     if expected.get("metrics") and v.get("method") == "walk_forward":
         columns.append(("stitched OOS", expected["metrics"]))
@@ -109,6 +114,10 @@ def _choice(v: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _probability(stat: Mapping[str, Any] | None) -> str:
+    return f"{stat['probability']:.2f}" if stat else "undefined"
+
+
 def _statistics(v: Mapping[str, Any]) -> list[str]:
     n = v.get("n_trials_counted")
     dsr, pbo = v.get("deflated_sharpe"), v.get("pbo")
@@ -116,8 +125,18 @@ def _statistics(v: Mapping[str, Any]) -> list[str]:
     pbo_text = "undefined"
     if pbo:
         pbo_text = f"{pbo['probability']:.2f} over {pbo['n_splits']} CSCV splits"
+    trial = v.get("statistics_of_trial")
+    of = f" of the in-sample best #{trial}" if trial is not None else ""
+    folds = [
+        f"  fold {f['fold']}: DSR {_probability(f.get('deflated_sharpe'))}, "
+        f"PBO {_probability(f.get('pbo'))} over {f.get('n_trials_counted')} distinct backtests"
+        for f in v.get("folds") or []
+    ]
+    if folds:
+        of += f" of fold {v.get('statistics_of_fold')}"
     return [
-        f"  Deflated Sharpe Ratio: {dsr_text} (probability that the best Sharpe ratio beats "
+        *folds,
+        f"  Deflated Sharpe Ratio{of}: {dsr_text} (probability that its Sharpe ratio beats "
         f"the best of {n} distinct backtests of noise; Bailey & López de Prado 2014)",
         f"  Probability of Backtest Overfitting: {pbo_text} (Bailey, Borwein, López de Prado "
         "& Zhu 2015)",

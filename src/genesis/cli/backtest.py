@@ -22,10 +22,19 @@ def backtest(
         bool | None,
         typer.Option("--fast-window/--full-window", help="Backtest only the last bars."),
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="First bar to use (ISO date, inclusive) [data.start]."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", help="End of the bars to use (ISO date, exclusive) [data.end]."),
+    ] = None,
 ) -> None:
     """Run one backtest of the config's strategy and print its metrics.
 
     Params not given take the config's fixed values, then the strategy's defaults.
+    --start/--end pick the period, as data.start/data.end do in the config.
     """
     from rich.console import Console
     from rich.table import Table
@@ -34,9 +43,11 @@ def backtest(
     from genesis.artifacts import write_json
 
     given = read_params(params) if params is not None else None
-    report = run_backtest(config, given, overrides={"data.fast_window": fast_window})
+    overrides = {"data.fast_window": fast_window, "data.start": start, "data.end": end}
+    report = run_backtest(config, given, overrides=overrides)
     spec, ev = report.spec, report.evaluation
-    table = Table(title=f"{spec.strategy} v{spec.strategy_version} — {len(ev.result.equity)} bars")
+    title = f"{spec.strategy} v{spec.strategy_version} — {len(ev.result.equity)} bars"
+    table = Table(title=title + (f" ({spec.window})" if spec.window != "all" else ""))
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in ev.metrics.as_dict().items():

@@ -83,21 +83,21 @@ def optimize(
         TextColumn("best {task.fields[best]}"),
         TimeElapsedColumn(),
     )
+    from genesis.artifacts import RunningBest
     from genesis.metrics import objective_direction
 
-    sign = 1.0 if objective_direction(cfg.score.objectives[0]) == "maximize" else -1.0
     progress = Progress(*columns, console=console, transient=True, disable=quiet)
     task = progress.add_task("optimize", total=total, best="-")
-    best: list[float] = []
+    # The same rule as best_trial.json: the best feasible trial, infeasible only if none is.
+    best = RunningBest([objective_direction(o) for o in cfg.score.objectives])
 
     def on_outcome(outcome: Any) -> None:
         progress.start()  # on the first trial: set-up errors print without a bar around them
-        if outcome.values is not None and (not best or sign * outcome.values[0] > sign * best[0]):
-            best[:] = [outcome.values[0]]
+        best.offer(outcome)
         # Trial numbers count the whole study: other workers' and earlier sessions' trials.
         done = max(outcome.number + 1, int(progress.tasks[0].completed))
         done = min(done, total) if total is not None else done
-        progress.update(task, completed=done, best=f"{best[0]:.2f}" if best else "-")
+        progress.update(task, completed=done, best=_best_text(best.current))
 
     try:
         result = run_optimizer(cfg, on_outcome=on_outcome, report=report)
@@ -111,6 +111,17 @@ def optimize(
     finally:
         progress.stop()
     _summary(result)
+
+
+def _best_text(best: Any) -> str:
+    if best is None:
+        return "-"
+    return f"{best.values[0]:.2f}" + ("" if best.feasible else " (infeasible)")
+
+
+def _violated(best: dict[str, Any]) -> str:
+    constraints = best.get("constraints") or {}
+    return ", ".join(name for name, value in constraints.items() if value > 0) or "a constraint"
 
 
 def _summary(result: Any) -> None:
@@ -131,6 +142,8 @@ def _summary(result: Any) -> None:
     score = best["score"]
     score_text = f"{score:.4f}" if isinstance(score, float) else str(score)
     typer.echo(f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})")
+    if best.get("feasible") is False:
+        typer.echo(f"  infeasible: violates {_violated(best)}")
     typer.echo(f"  params: {best['params']}")
     m = best["metrics"]
     if m:

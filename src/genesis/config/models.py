@@ -181,6 +181,16 @@ class HoldoutConfig(_Model):
 
     _split = field_validator("split", mode="before")(_date_as_text)
 
+    @field_validator("split")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"{value!r} is not an ISO 8601 date, e.g. 2018-01-01") from None
+        return value
+
     @model_validator(mode="after")
     def _one_of(self) -> HoldoutConfig:
         if self.test_fraction is not None and self.split is not None:
@@ -201,6 +211,12 @@ class WalkForwardConfig(_Model):
     mode: Literal["anchored", "rolling"] = "anchored"
     test_bars: Annotated[int, Field(ge=10)] | None = None
     train_bars: Annotated[int, Field(ge=10)] | None = None
+
+    @model_validator(mode="after")
+    def _rolling_only(self) -> WalkForwardConfig:
+        if self.train_bars is not None and self.mode == "anchored":
+            raise ValueError("train_bars is for mode: rolling (anchored folds start at bar 0)")
+        return self
 
 
 class ValidationConfig(_Model):
@@ -227,6 +243,16 @@ class ValidationConfig(_Model):
     def _one_method(self) -> ValidationConfig:
         if self.holdout is not None and self.walk_forward is not None:
             raise ValueError("choose holdout or walk_forward, not both")
+        # A dumped config (a run's config.yaml) holds every field: only values a user chose
+        # (not the defaults) can be ones that would be ignored.
+        defaults = type(self).model_fields
+        chosen = [n for n in ("top_k", "select_by") if getattr(self, n) != defaults[n].default]
+        if self.holdout is None and self.walk_forward is None and chosen:
+            raise ValueError(f"{', '.join(chosen)} need a holdout or a walk_forward")
+        if self.walk_forward is not None and "select_by" in chosen:
+            raise ValueError(
+                "select_by is for a holdout: a walk-forward chooses each fold's best in sample"
+            )
         return self
 
     @property

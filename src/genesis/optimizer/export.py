@@ -20,7 +20,9 @@ from genesis.artifacts import (
     RunCacheStats,
     RunDir,
     TrialRecord,
+    best_trial,
     cache_stats,
+    pareto_front,
     write_json,
     write_trials_csv,
 )
@@ -28,6 +30,7 @@ from genesis.cache import Payload, ResultCache
 from genesis.errors import CacheError
 from genesis.optimizer.objective import Objective
 from genesis.optimizer.problem import Problem
+from genesis.optimizer.recover import recompute_missing
 from genesis.optimizer.repeats import REPEAT_ATTR
 
 
@@ -58,6 +61,7 @@ def write_artifacts(
     trials = study.get_trials(deepcopy=False)
     files = _trial_files(trials, run)
     payloads = {key: p for key in _keys(trials) if (p := _payload(key, objective, cache, files))}
+    payloads.update(recompute_missing(trials, payloads, problem, objective))
     _write_trial_files(trials, run, payloads, objective)
     records = [_record(t, payloads) for t in trials]
     names = list(problem.score_spec.objectives)
@@ -141,6 +145,7 @@ def _record(trial: FrozenTrial, payloads: dict[str, Payload]) -> TrialRecord:
     if trial.datetime_start is not None and trial.datetime_complete is not None:
         duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
     source = attrs.get("cache_source")
+    constraints = dict(trial.constraints)  # the study's, never the payload's or a default
     return TrialRecord(
         number=trial.number,
         state=trial.state.name,
@@ -150,7 +155,8 @@ def _record(trial: FrozenTrial, payloads: dict[str, Payload]) -> TrialRecord:
         key=key,
         duration_s=duration,
         metrics=payload["metrics"] if payload else {},
-        constraints=payload["score"]["constraints"] if payload else {},
+        constraints=constraints,
+        feasible=all(v <= 0 for v in constraints.values()) if trial.values is not None else None,
         backtest_path=attrs.get("backtest_path"),
         error=attrs.get("error") or ("interrupted" if attrs.get("interrupted") else None),
         repeat_of=attrs.get(REPEAT_ATTR),
@@ -164,18 +170,11 @@ def _best(
     run: RunDir,
     names: list[str],
 ) -> dict[str, Any] | None:
-    complete = [r for r in records if r.state == "COMPLETE" and r.values is not None]
-    if not complete:
+    directions = [d.name.lower() for d in study.directions]
+    best = best_trial((r for r in records if r.state == "COMPLETE"), directions)
+    if best is None:
         return None
-    pool = [r for r in complete if r.feasible] or complete
-    if len(names) == 1:
-        sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
-        best = max(pool, key=lambda r: (sign * r.values[0], -r.number))  # type: ignore[index]
-        front = [best]
-    else:
-        numbers = {t.number for t in study.best_trials}
-        front = [r for r in pool if r.number in numbers] or pool[:1]
-        best = front[0]
+    front = [best] if len(names) == 1 else pareto_front(records, directions)
     entry = describe_trial(best, payloads, run, names)
     if len(front) > 1:
         entry["pareto_front"] = [describe_trial(r, payloads, run, names) for r in front]
@@ -203,6 +202,7 @@ def describe_trial(
         "cache_source": r.cache_source.value if r.cache_source else None,
         "strategy": {"name": spec.get("strategy"), "version": spec.get("strategy_version")},
         "data_fingerprint": spec.get("data"),
+        "spec": {k: v for k, v in spec.items() if k != "params"} or None,
         "reproduce": " ".join(
             [
                 "genesis backtest",

@@ -51,6 +51,8 @@ class TrialOutcome:
     source: CacheSource | None
     key: str | None
     error: str | None = None
+    feasible: bool | None = None
+    """Whether every constraint set on the trial holds (``None`` without a score)."""
 
 
 @dataclass
@@ -176,11 +178,18 @@ class Objective:
         )
         return CacheSource.COMPUTED, payload
 
-    def _cache_put(self, key: str, payload: Payload) -> None:
-        """Store a result; a cache that cannot be written costs reuse, never the trial."""
+    def _cache_put(self, key: str, payload: Payload, *, through: bool = False) -> None:
+        """Store a result; a cache that cannot be written costs reuse, never the trial.
+
+        ``through`` writes past a write-behind cache, at once (off the trial loop, where
+        its writer thread may already be stopped).
+        """
         if self.cache is None:
             return
         try:
+            if through and isinstance(self.cache, WriteBehindCache):
+                self.cache.inner.put(key, payload)
+                return
             self.cache.put(key, payload)
             if self.shared and isinstance(self.cache, WriteBehindCache):
                 self.cache.flush()  # stored before the claim is released: others wait for it
@@ -218,9 +227,35 @@ class Objective:
             "key": key, "cached": cached, "cache_reused": cached,
             "cache_source": source.value, "backtest_path": payload.get("backtest_path"),
         })  # fmt: skip
-        for name, value in payload["score"]["constraints"].items():
-            trial.set_constraint(name, float(value))
-        self._emit(TrialOutcome(trial.number, values, source, key))
+        constraints = {name: float(v) for name, v in payload["score"]["constraints"].items()}
+        for name, value in constraints.items():
+            trial.set_constraint(name, value)
+        feasible = all(v <= 0 for v in constraints.values())
+        self._emit(TrialOutcome(trial.number, values, source, key, feasible=feasible))
+
+    def recompute(self, number: int, params: dict[str, Any], key: str) -> Payload:
+        """Run trial ``number``'s backtest again because its stored result was lost.
+
+        The result is stored in the cache and the memory as a first run's would be.
+
+        Raises:
+            TrialFailed: ``params`` no longer give ``key`` (the config changed), or the
+                backtest fails.
+        """
+        try:
+            spec = make_spec(
+                self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
+                window=self.window,
+            )  # fmt: skip
+            if cache_key(spec) != key:
+                raise TrialFailed(f"trial {number}'s params no longer give its key {key[:12]}")
+            evaluation = evaluate(spec, self.strategy, self.features)
+        except (StrategyError, BacktestError) as error:
+            raise TrialFailed(str(error)) from error
+        payload = self._payload(number, spec, key, evaluation)
+        self._cache_put(key, payload, through=True)
+        self.memory[key] = payload
+        return payload
 
     def _emit(self, outcome: TrialOutcome) -> None:
         if self.on_outcome is not None:

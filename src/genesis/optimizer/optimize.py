@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from genesis.artifacts import RunDir
 from genesis.config import GenesisConfig
 from genesis.metrics import objective_direction
 from genesis.optimizer import log
@@ -28,12 +27,13 @@ from genesis.optimizer.out_of_sample import (
     finish,
     statistics,
     validation_entry,
+    validation_phase,
 )
 from genesis.optimizer.problem import Problem, build_problem
-from genesis.optimizer.runner import OptimizationResult, run_dir_of, run_search
+from genesis.optimizer.runner import OptimizationResult, Search, run_dir_of, run_search
 from genesis.optimizer.validate import choose, window_config, window_problem
 from genesis.optimizer.walk_forward import run_walk_forward
-from genesis.validation.splits import holdout_windows
+from genesis.validation.splits import Window, holdout_windows
 
 Outcomes = Callable[[TrialOutcome], None] | None
 
@@ -57,10 +57,11 @@ def run_optimizer(
     search = run_search(
         config, full, run_dir_of(config), on_outcome=on_outcome, worker_index=worker_index
     )
-    best = best_record(search)
-    stats = statistics(search, best, config)
-    entry = validation_entry("none", config, stats, best)
-    return finish(search, entry, best)
+    with validation_phase(search.result.run_dir):
+        best = best_record(search)
+        stats = statistics(search, best, config)
+        entry = validation_entry("none", config, stats, best)
+        return finish(search, entry, best)
 
 
 def _holdout(
@@ -79,13 +80,21 @@ def _holdout(
         train.label(full.candles), test.label(full.candles),
     )  # fmt: skip
     search = run_search(
-        search_config, problem, RunDir(run.root), on_outcome=on_outcome, worker_index=worker_index
+        search_config, problem, run, on_outcome=on_outcome, worker_index=worker_index
     )
+    with validation_phase(search.result.run_dir):
+        return _test_holdout(config, full, search, train, test)
+
+
+def _test_holdout(
+    config: GenesisConfig, full: Problem, search: Search, train: Window, test: Window
+) -> OptimizationResult:
     best = best_record(search)
     stats = statistics(search, best, config)
     check = check_window(search, full, test, config)
     champion = best
-    chosen = choose(check.tested, config.score.objectives)
+    feasible = {r.number: bool(r.feasible) for r in search.export.records}
+    chosen = choose(check.tested, config.score.objectives, feasible)
     if chosen is not None and config.validation.select_by == "out_of_sample":
         champion = next(r for r in search.export.records if r.number == chosen.trial)
     entry = validation_entry("holdout", config, stats, champion, check=check, expect_from=best)

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from genesis.artifacts import RunDir, TrialRecord, write_json, write_trials_csv
@@ -23,11 +25,11 @@ from genesis.optimizer.validate import (
     WindowTester,
     curve,
     in_sample_summary,
+    out_of_sample_problem,
     params_of,
     ranked,
     scaled_min_trades,
     search_statistics,
-    window_problem,
 )
 from genesis.validation.overfitting import verdict
 from genesis.validation.splits import Window
@@ -43,9 +45,10 @@ class WindowCheck:
     def __init__(self, tester: WindowTester, tested: list[Tested]) -> None:
         self.tester = tester
         self.tested = tested
-        self.buy_and_hold = compute_metrics(
-            buy_and_hold(tester.problem.candles, tester.problem.settings.initial_capital)
-        ).as_dict()
+        p = tester.problem
+        self.traded = p.candles.slice(p.trade_from, len(p.candles))
+        self._hold = buy_and_hold(self.traded, p.settings.initial_capital)
+        self.buy_and_hold = compute_metrics(self._hold).as_dict()
 
     def of(self, trial: int | None) -> Tested | None:
         return next((t for t in self.tested if t.trial == trial), None)
@@ -53,11 +56,9 @@ class WindowCheck:
     def curves(self, trial: int | None) -> dict[str, Any]:
         """The equity of ``trial``'s params on the window and of buy-and-hold, thinned."""
         tested = self.of(trial)
-        p = self.tester.problem
-        hold = buy_and_hold(p.candles, p.settings.initial_capital)
-        out: dict[str, Any] = {"buy_and_hold": curve(hold, p.candles.ts_ms)}
+        out: dict[str, Any] = {"buy_and_hold": curve(self._hold, self.traded.ts_ms)}
         if tested is not None and tested.metrics:
-            out["strategy"] = curve(self.tester.rerun(tested.params), p.candles.ts_ms)
+            out["strategy"] = curve(self.tester.result(tested), self.traded.ts_ms)
         return out
 
 
@@ -65,7 +66,7 @@ def check_window(search: Search, full: Problem, test: Window, config: GenesisCon
     """Backtest the search's top ``top_k`` (distinct, feasible first) on ``test``."""
     top = ranked(search.export.records, config.score.objectives)[: config.validation.top_k]
     min_trades = scaled_min_trades(config.score.min_trades, test.n_bars, len(full.candles))
-    tester = WindowTester(window_problem(full, test, min_trades), open_run_cache(config))
+    tester = WindowTester(out_of_sample_problem(full, test, min_trades), open_run_cache(config))
     try:
         tested = [tester.test(r.number, params_of(r, search.export.payloads)) for r in top]
     finally:
@@ -74,6 +75,24 @@ def check_window(search: Search, full: Problem, test: Window, config: GenesisCon
         "[Validation] %d top trials backtested on %s", len(tested), test.label(full.candles)
     )
     return WindowCheck(tester, tested)
+
+
+@contextmanager
+def validation_phase(run_dir: Path) -> Iterator[None]:
+    """Around the work after a search: a Ctrl-C there leaves no stale ``validation.json``.
+
+    The search's own artifacts are already written and consistent with the study; only the
+    validation is missing, and ``--resume`` does it again (its backtests are cached).
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        RunDir(run_dir).validation.unlink(missing_ok=True)
+        log.logger.warning(
+            "[Validation] interrupted: the search's files are complete, the validation is "
+            "not; --resume does it again"
+        )
+        raise
 
 
 def best_record(search: Search) -> TrialRecord | None:
@@ -139,11 +158,14 @@ def finish(
     best = search.result.best
     if champion is not None:
         best = describe_trial(champion, search.export.payloads, run, names)
+        if search.result.best and "pareto_front" in search.result.best:
+            best["pareto_front"] = search.result.best["pareto_front"]
         best["validation"] = entry
         write_json(run.best_trial, best)
     document = {**entry}
     if check is not None:
-        write_trials_csv(run.trials_csv, search.export.records, names, oos_columns(check.tested))
+        extra = oos_columns(check.tested, search.export.records)
+        write_trials_csv(run.trials_csv, search.export.records, names, extra)
         document["tested"] = tested_pairs(check.tested, search.export.records)
         document["curves"] = check.curves(champion.number if champion else None)
     write_json(run.validation, document)
@@ -156,17 +178,20 @@ def tested_pairs(tested: Sequence[Tested], records: Sequence[TrialRecord]) -> li
     return [{**t.as_dict(), "in_sample_score": in_sample.get(t.trial)} for t in tested]
 
 
-def oos_columns(tested: Sequence[Tested]) -> dict[int, dict[str, Any]]:
-    """``trials.csv``'s out-of-sample columns of the re-evaluated trials."""
-    columns: dict[int, dict[str, Any]] = {}
+def oos_columns(
+    tested: Sequence[Tested], records: Sequence[TrialRecord]
+) -> dict[int, dict[str, Any]]:
+    """``trials.csv``'s out-of-sample columns: every trial of a re-evaluated key has them."""
+    key_of = {r.number: r.key for r in records}
+    by_key: dict[str | None, dict[str, Any]] = {}
     for t in tested:
-        columns[t.trial] = {
+        by_key[key_of.get(t.trial)] = {
             "oos_score": t.score[0] if t.score else None,
             "oos_feasible": t.feasible if t.score else None,
             "oos_error": t.error,
+            **{f"oos_{m}": t.metrics.get(m) for m in OOS_COLUMNS},
         }
-        columns[t.trial].update({f"oos_{m}": t.metrics.get(m) for m in OOS_COLUMNS})
-    return columns
+    return {r.number: by_key[r.key] for r in records if r.key is not None and r.key in by_key}
 
 
 def _with(

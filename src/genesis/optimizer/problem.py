@@ -7,6 +7,7 @@ means the same thing in both.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -14,8 +15,9 @@ from typing import Any
 from genesis.config import CategoricalParam, FixedParam, GenesisConfig
 from genesis.config.models import SearchDimension
 from genesis.data import Candles, fingerprint, load_candles, window
-from genesis.engine import BacktestSettings
+from genesis.engine import BacktestResult, BacktestSettings
 from genesis.errors import ConfigError, StrategyError
+from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec, simulate
 from genesis.features import Features, FeatureStore
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer.space import SearchSpace
@@ -36,6 +38,27 @@ class Problem:
     space: SearchSpace
     settings: BacktestSettings
     score_spec: ScoreSpec
+    trade_from: int = 0
+    """Bars before this one only warm the indicators up: the account trades from here."""
+
+    def spec(self, params: Mapping[str, Any]) -> BacktestSpec:
+        """The backtest of ``params`` on this problem (checked against the strategy)."""
+        return make_spec(
+            self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
+            window=self.window,
+        )  # fmt: skip
+
+    def evaluate(self, spec: BacktestSpec) -> Evaluation:
+        """Run and score ``spec`` (see :func:`genesis.evaluate.evaluate`)."""
+        return evaluate(spec, self.strategy, self.features, bars=self._bars)
+
+    def simulate(self, params: Mapping[str, Any]) -> BacktestResult:
+        """The equity and trades of ``params``, even when their score is undefined."""
+        return simulate(self.spec(params), self.strategy, self.features, bars=self._bars)
+
+    @property
+    def _bars(self) -> tuple[int, int] | None:
+        return (self.trade_from, len(self.candles)) if self.trade_from else None
 
 
 def build_problem(config: GenesisConfig) -> Problem:

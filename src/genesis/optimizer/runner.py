@@ -18,9 +18,9 @@ import optuna
 
 from genesis.artifacts import RunCacheStats, RunDir, latest_run, unique_run_name, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
-from genesis.errors import ConfigError
 from genesis.optimizer import log
 from genesis.optimizer.export import Export, write_artifacts
+from genesis.optimizer.fingerprint import check_study
 from genesis.optimizer.loop import run_loop, sweep_orphans
 from genesis.optimizer.objective import TrialOutcome
 from genesis.optimizer.problem import Problem
@@ -70,6 +70,7 @@ def run_search(
         ConfigError, DataError, StorageError, ArtifactError: what the message says.
         KeyboardInterrupt: after the run directory was made consistent.
     """
+    check_study(config, problem, run, joining=worker_index > 0)  # before any file is written
     run.create()
     precompute(config, problem)
     write_text_atomic(run.config, dump_config(config))
@@ -152,6 +153,4 @@ def run_dir_of(config: GenesisConfig) -> RunDir:
     else:
         name = config.study_name or unique_run_name(out)
         run = RunDir(out / name)
-        if config.resume and not run.root.exists():
-            raise ConfigError(f"no run named {name!r} to resume", where=str(out))
     return run

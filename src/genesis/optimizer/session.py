@@ -23,6 +23,7 @@ from genesis.errors import ConfigError, StorageError
 from genesis.metrics import objective_direction
 from genesis.optimizer import log
 from genesis.optimizer.claims import DedupGuard
+from genesis.optimizer.fingerprint import remember_fingerprint, study_fingerprint
 from genesis.optimizer.loop import Budget
 from genesis.optimizer.objective import Objective, TrialOutcome
 from genesis.optimizer.owner import Owner
@@ -143,6 +144,7 @@ def _study(
             f"{[d.name.lower() for d in study.directions]}, the config asks {directions}",
             hint="use a new --study name",
         )
+    remember_fingerprint(study, study_fingerprint(config, problem))
     if seed_session is None:
         seed_session = len(study.get_trials(deepcopy=False))
     if seed_session:  # a resumed session must not replay the first session's random draws

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from genesis.artifacts import TrialRecord
+from genesis.artifacts import TrialRecord, rank_trials
 from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key
 from genesis.config import GenesisConfig
-from genesis.data import Candles
+from genesis.data import Candles, fingerprint
 from genesis.engine import BacktestResult
 from genesis.errors import BacktestError, CacheError, GenesisError, StrategyError
-from genesis.evaluate import Evaluation, evaluate, make_spec, simulate
+from genesis.evaluate import Evaluation
 from genesis.features import Features, FeatureStore
 from genesis.metrics import compute_metrics, objective_direction
 from genesis.metrics.score import ScoreSpec
@@ -72,15 +72,33 @@ def window_config(
 
 
 def window_problem(full: Problem, window: Window, min_trades: int) -> Problem:
-    """The problem of the bars of ``window`` alone, as a config on its dates would build it."""
-    from genesis.data import fingerprint
+    """The problem of the bars of ``window`` alone, as a config on its dates would build it.
 
+    A search runs on it: the sampler sees these bars and no other.
+    """
     candles = full.candles.slice(window.start, window.stop)
     start, end = window.dates(full.candles)
     score = ScoreSpec(full.score_spec.objectives, min_trades, full.score_spec.max_drawdown_pct)
     return Problem(
         candles, fingerprint(candles), f"{start}..{end}", full.strategy,
         Features(candles, FeatureStore()), full.space, full.settings, score,
+    )  # fmt: skip
+
+
+def out_of_sample_problem(full: Problem, window: Window, min_trades: int) -> Problem:
+    """The problem of an out-of-sample ``window``: it trades the window's bars only.
+
+    Its indicators warm up on every bar before the window (a trader had them when the
+    window began, so nothing leaks), and the account starts flat at its first bar. The
+    key names both: the candles up to the window's end and the first bar traded.
+    """
+    candles = full.candles.slice(0, window.stop)
+    start, end = window.dates(full.candles)
+    score = ScoreSpec(full.score_spec.objectives, min_trades, full.score_spec.max_drawdown_pct)
+    label = f"{start}..{end}|trade_from:{window.start}"
+    return Problem(
+        candles, fingerprint(candles), label, full.strategy, Features(candles, FeatureStore()),
+        full.space, full.settings, score, trade_from=window.start,
     )  # fmt: skip
 
 
@@ -113,13 +131,11 @@ class WindowTester:
 
     problem: Problem
     cache: ResultCache | None
+    _results: dict[str, BacktestResult] = field(default_factory=dict)
 
     def test(self, trial: int, params: Mapping[str, Any]) -> Tested:
         """The window's score and metrics of ``params`` (recorded as trial ``trial``'s)."""
-        p = self.problem
-        spec = make_spec(
-            p.strategy, params, p.data_fingerprint, p.settings, p.score_spec, window=p.window
-        )
+        spec = self.problem.spec(params)
         key = cache_key(spec)
         stored = self._get(key)
         if stored is not None:
@@ -129,31 +145,29 @@ class WindowTester:
                 stored["metrics"], "cache",
             )  # fmt: skip
         try:
-            ev = evaluate(spec, p.strategy, p.features)
+            ev = self.problem.evaluate(spec)
         except (StrategyError, BacktestError) as error:  # the trial fails here, not the run
             metrics = self._metrics(params)
             return Tested(trial, dict(spec.params), key, (), False, metrics, "failed", str(error))
+        self._results[key] = ev.result
         self._put(key, spec.canonical(), ev)
         return Tested(
             trial, dict(spec.params), key, ev.score.values, ev.score.feasible,
             ev.metrics.as_dict(), "computed",
         )  # fmt: skip
 
-    def rerun(self, params: Mapping[str, Any]) -> BacktestResult:
-        """The window's backtest of ``params`` again, for its equity curve.
+    def result(self, tested: Tested) -> BacktestResult:
+        """The equity and trades of a tested trial (run again when it came from the cache).
 
         Its score may be undefined (no trade on the window): the equity still is.
         """
-        p = self.problem
-        spec = make_spec(
-            p.strategy, params, p.data_fingerprint, p.settings, p.score_spec, window=p.window
-        )
-        return simulate(spec, p.strategy, p.features)
+        kept = self._results.get(tested.key)
+        return kept if kept is not None else self.problem.simulate(tested.params)
 
     def _metrics(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The metrics of a backtest whose score is undefined; empty if it cannot run."""
         try:
-            return compute_metrics(self.rerun(params)).as_dict()
+            return compute_metrics(self.problem.simulate(params)).as_dict()
         except GenesisError:
             return {}
 
@@ -191,14 +205,22 @@ class WindowTester:
             log.logger.warning("[CACHE] out-of-sample result %s not stored: %s", key[:12], error)
 
 
-def choose(tested: Sequence[Tested], objectives: Sequence[str]) -> Tested | None:
-    """The best of backtests on one window: feasible first, then by the first objective.
+def choose(
+    tested: Sequence[Tested], objectives: Sequence[str], in_sample_feasible: Mapping[int, bool]
+) -> Tested | None:
+    """The champion among backtests on one window (``select_by: out_of_sample``).
 
-    None when every backtest failed on the window.
+    Trials feasible in sample come first (a champion must pass its search's constraints),
+    then those feasible out of sample, then the first objective out of sample; None when
+    every backtest failed on the window.
     """
     sign = 1.0 if objective_direction(objectives[0]) == "maximize" else -1.0
     scored = [t for t in tested if t.score]
-    return min(scored, key=lambda t: (not t.feasible, -sign * t.score[0]), default=None)
+    return min(
+        scored,
+        key=lambda t: (not in_sample_feasible.get(t.trial), not t.feasible, -sign * t.score[0]),
+        default=None,
+    )
 
 
 def curve(result: BacktestResult, ts_ms: Any, max_points: int = 1_500) -> dict[str, list[Any]]:
@@ -215,18 +237,17 @@ def curve(result: BacktestResult, ts_ms: Any, max_points: int = 1_500) -> dict[s
 
 
 def ranked(records: Sequence[TrialRecord], objectives: Sequence[str]) -> list[TrialRecord]:
-    """Distinct COMPLETE trials, best first: feasible ones first, then by the first objective.
+    """Distinct COMPLETE trials, best first by the one rule of :mod:`genesis.artifacts.best`.
 
     A key tried several times counts once, as its first trial.
     """
-    sign = 1.0 if objective_direction(objectives[0]) == "maximize" else -1.0
     seen: set[str] = set()
     distinct = []
     for r in sorted(records, key=lambda r: r.number):
         if r.state == "COMPLETE" and r.values is not None and r.key and r.key not in seen:
             seen.add(r.key)
             distinct.append(r)
-    return sorted(distinct, key=lambda r: (not r.feasible, -sign * r.values[0], r.number))  # type: ignore[index]
+    return rank_trials(distinct, [objective_direction(o) for o in objectives])
 
 
 def search_statistics(
@@ -244,29 +265,26 @@ def search_statistics(
         for r in distinct
         if r.key in payloads
     ]
-    empty: dict[str, Any] = {"n_trials_counted": len(tried), "deflated_sharpe": None, "pbo": None}
+    empty: dict[str, Any] = {
+        "n_trials_counted": len(tried), "deflated_sharpe": None, "pbo": None,
+        "statistics_of_trial": best.number if best is not None else None,
+    }  # fmt: skip
     if best is None or best.key not in payloads:
-        return empty
-
-    def rerun(params: Mapping[str, Any]) -> BacktestResult:
-        spec = make_spec(
-            problem.strategy, params, problem.data_fingerprint, problem.settings,
-            problem.score_spec, window=problem.window,
-        )  # fmt: skip
-        return evaluate(spec, problem.strategy, problem.features).result
+        return {**empty, "statistics_error": "no completed trial with a result"}
 
     log.logger.info(
         "[Validation] overfitting statistics over %d distinct backtests (re-run for PBO)",
         len(tried),
     )
     try:
-        return overfitting_statistics(
-            tried, params_of(best, payloads), rerun,
+        stats = overfitting_statistics(
+            tried, params_of(best, payloads), problem.simulate,
             bars_per_year=problem.candles.bars_per_year, n_splits=n_splits,
         )  # fmt: skip
     except (GenesisError, ValueError) as error:
         log.logger.warning("[Validation] overfitting statistics not computed: %s", error)
-        return empty
+        return {**empty, "statistics_error": str(error)}
+    return {**empty, **stats}
 
 
 def params_of(record: TrialRecord, payloads: Mapping[str, Payload]) -> dict[str, Any]:

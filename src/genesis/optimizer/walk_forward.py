@@ -21,7 +21,7 @@ import numpy as np
 from genesis.artifacts import RunCacheStats, RunDir, TrialRecord, write_json, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
 from genesis.engine import BacktestResult
-from genesis.errors import GenesisError
+from genesis.errors import ConfigError, GenesisError
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
@@ -34,13 +34,13 @@ from genesis.optimizer.out_of_sample import (
     statistics,
     tested_pairs,
     validation_entry,
+    validation_phase,
 )
 from genesis.optimizer.problem import Problem, build_problem
 from genesis.optimizer.runner import OptimizationResult, Search, run_dir_of, run_search
 from genesis.optimizer.validate import (
     curve,
     in_sample_summary,
-    params_of,
     window_config,
     window_problem,
 )
@@ -76,6 +76,11 @@ def run_walk_forward(
         test_bars=wf.test_bars, train_bars=wf.train_bars,
     )  # fmt: skip
     run = run_dir_of(config)
+    if run.root.exists() and not config.resume:  # else fold 1 would be the one refused
+        raise ConfigError(
+            f"study {run.name!r} exists already", where=str(run.root),
+            hint="add --resume to continue it, or choose another --study",
+        )  # fmt: skip
     run.root.mkdir(parents=True, exist_ok=True)
     if not run.config.exists():  # so that --resume finds the run; a resume rewrites it at the end
         write_text_atomic(run.config, dump_config(config))
@@ -107,6 +112,11 @@ def _fold(
         fold_config, problem, run_dir_of(fold_config), on_outcome=on_outcome,
         worker_index=worker_index,
     )  # fmt: skip
+    with validation_phase(search.result.run_dir):
+        return _test_fold(config, full, fold, search)
+
+
+def _test_fold(config: GenesisConfig, full: Problem, fold: Fold, search: Search) -> FoldRun:
     best = best_record(search)
     check = check_window(search, full, fold.test, config)
     entry = validation_entry(
@@ -116,9 +126,10 @@ def _fold(
     entry.update(select_by="in_sample", fold=fold.index, windows=_windows(full, fold))
     finish(search, entry, best, check=check)
     tested = None
-    if best is not None:
+    best_tested = check.of(best.number) if best is not None else None
+    if best_tested is not None:
         try:
-            tested = check.tester.rerun(params_of(best, search.export.payloads))
+            tested = check.tester.result(best_tested)
         except GenesisError as error:  # it failed on the test window: the fold has no result
             log.logger.warning("[Validation] fold %d: best not tested: %s", fold.index, error)
     return FoldRun(fold, search, best, check, entry, tested)
@@ -149,7 +160,11 @@ def _stitch(
     }
     last = done[-1]
     entry.update({k: last.entry.get(k) for k in ("in_sample", "out_of_sample", "n_trials_counted")})
-    entry.update(deflated_sharpe=last.entry["deflated_sharpe"], pbo=last.entry["pbo"])
+    entry.update(
+        deflated_sharpe=last.entry["deflated_sharpe"], pbo=last.entry["pbo"],
+        statistics_of_trial=last.entry.get("statistics_of_trial"),
+        statistics_of_fold=last.fold.index,
+    )  # fmt: skip
     document: dict[str, Any] = {}
     if tested:
         stitched = stitch([f.tested for f in tested if f.tested is not None])
@@ -165,7 +180,8 @@ def _stitch(
         document["curves"] = {
             "strategy": curve(stitched, ts), "buy_and_hold": curve(hold, candles.ts_ms),
         }  # fmt: skip
-    warnings = verdict(last.entry) + _stitched_warnings(entry)
+    warnings = [f"fold {f.fold.index}: {w}" for f in done for w in verdict(f.entry)]
+    warnings += _stitched_warnings(entry)
     entry.update(significant=not warnings, warnings=warnings)
     best = None
     if last.best is not None:
@@ -174,6 +190,8 @@ def _stitch(
             list(config.score.objectives),
         )  # fmt: skip
         best["validation"] = entry
+        fold_run = Path(last.search.result.run_dir)
+        best["config"] = str(fold_run.relative_to(run.root) / "config.yaml")  # reproduces it
         write_json(run.best_trial, best)
     write_json(run.validation, {**entry, **document})
     stats = _summed([f.search.result.stats for f in done])

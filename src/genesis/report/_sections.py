@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from genesis.artifacts import rank_trials
 from genesis.report._load import ReportTrial, RunData
 
 HIGH_HIT_RATE = 0.8
@@ -209,14 +210,11 @@ def best_section(data: RunData) -> str:
 
 
 def top_trials(data: RunData, n: int) -> list[ReportTrial]:
-    """The ``n`` best completed trials, one per backtest key (duplicates left out)."""
+    """The ``n`` best completed trials by the rule of ``best_trial.json`` (feasible first),
+    one per backtest key (duplicates left out)."""
     seen: set[str | None] = set()
-    ranked = sorted(
-        (t for t in data.trials if t.score is not None),
-        key=lambda t: (-t.score if data.maximize else t.score, t.number),  # type: ignore[operator]
-    )
     result = []
-    for trial in ranked:
+    for trial in rank_trials(data.trials, data.directions):
         if trial.key is not None and trial.key in seen:
             continue
         seen.add(trial.key)

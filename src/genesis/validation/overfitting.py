@@ -33,7 +33,9 @@ from genesis.validation.statistics import (
 PBO_MAX_ROWS = 2_000
 PBO_MAX_TRIALS = 2_000
 SIGNIFICANCE = 0.95
-"""A DSR below this is "not significant"; a PBO above 0.5 says the search overfits."""
+"""A DSR below this is "not significant"."""
+PBO_LIMIT = 0.5
+"""A PBO above this says the search overfits: its best is worse than median out of sample."""
 
 Params = Mapping[str, Any]
 
@@ -115,18 +117,21 @@ def verdict(statistics: Mapping[str, Any]) -> list[str]:
     lines = []
     dsr = statistics.get("deflated_sharpe")
     n = statistics.get("n_trials_counted", 0)
+    trial = statistics.get("statistics_of_trial")
+    who = f"the in-sample best (trial #{trial})" if trial is not None else "the best trial"
     if dsr is None:
-        lines.append("the Deflated Sharpe Ratio is undefined for the best trial (flat returns)")
+        why = statistics.get("statistics_error") or "its returns have no variance"
+        lines.append(f"the Deflated Sharpe Ratio of {who} is undefined: {why}")
     elif dsr["probability"] < SIGNIFICANCE:
         lines.append(
-            f"not significant: the Deflated Sharpe Ratio of the best trial is "
+            f"not significant: the Deflated Sharpe Ratio of {who} is "
             f"{dsr['probability']:.2f} after {n} distinct backtests (< {SIGNIFICANCE}): "
             "its Sharpe ratio is what the best of that many tries of noise would show"
         )
     pbo = statistics.get("pbo")
-    if pbo is not None and pbo["probability"] > 0.5:
+    if pbo is not None and pbo["probability"] > PBO_LIMIT:
         lines.append(
             f"overfit: the in-sample best ranks below the median out of sample in "
-            f"{100 * pbo['probability']:.0f}% of CSCV splits (PBO > 0.5)"
+            f"{100 * pbo['probability']:.0f}% of CSCV splits (PBO > {PBO_LIMIT})"
         )
     return lines

@@ -112,16 +112,24 @@ def walk_forward_folds(
     test_len = test_bars if test_bars is not None else n_bars // (folds + 1)
     first_test = n_bars - folds * test_len
     train_len = train_bars if train_bars is not None else first_test
-    if test_len < MIN_TEST_BARS or first_test < MIN_TRAIN_BARS or train_len > first_test:
+    where = "validation.walk_forward"
+    if test_len < MIN_TEST_BARS:
         raise ConfigError(
-            f"{folds} folds of {test_len} test bars and {train_len} train bars do not fit "
-            f"in {n_bars} bars (the first fold needs at least {MIN_TRAIN_BARS} bars before "
-            f"its test window, and rolling train_bars at most that many)",
-            where="validation.walk_forward",
-        )
-    if train_len < MIN_TRAIN_BARS:
+            f"test windows of {test_len} bars are too short (at least {MIN_TEST_BARS})",
+            where=where, hint=f"the data has {n_bars} bars for {folds} folds",
+        )  # fmt: skip
+    if first_test < MIN_TRAIN_BARS:
         raise ConfigError(
-            f"train_bars {train_len} is below {MIN_TRAIN_BARS}", where="validation.walk_forward"
+            f"{folds} folds of {test_len} test bars leave {max(first_test, 0)} bars before "
+            f"the first test window (at least {MIN_TRAIN_BARS} are needed); the data has "
+            f"{n_bars} bars",
+            where=where, hint="use fewer folds or a smaller test_bars",
+        )  # fmt: skip
+    if not MIN_TRAIN_BARS <= train_len <= first_test:
+        raise ConfigError(
+            f"rolling train_bars {train_len} must be between {MIN_TRAIN_BARS} and the "
+            f"{first_test} bars before the first test window",
+            where=where,
         )
     result = []
     for i in range(folds):

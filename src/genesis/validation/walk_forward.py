@@ -14,6 +14,7 @@ the annualized in-sample return of the optimizations that chose the params.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 
@@ -38,7 +39,10 @@ def stitch(results: Sequence[BacktestResult]) -> BacktestResult:
         offset += len(result)
         level = float(equities[-1][-1]) if len(result) else level
     trades = Trades(
-        *(np.concatenate([getattr(t, name) for t in trade_parts]) for name in _TRADE_FIELDS)
+        **{
+            f.name: np.concatenate([getattr(t, f.name) for t in trade_parts])
+            for f in fields(Trades)
+        }
     )
     return BacktestResult(
         equity=np.concatenate(equities),
@@ -47,12 +51,6 @@ def stitch(results: Sequence[BacktestResult]) -> BacktestResult:
         bars_per_year=results[0].bars_per_year,
         initial_capital=capital,
     )
-
-
-_TRADE_FIELDS = (
-    "entry_idx", "exit_idx", "direction", "entry_price", "exit_price", "size", "pnl",
-    "return_pct", "exit_reason",
-)  # fmt: skip
 
 
 def _shifted(trades: Trades, offset: int, scale: float) -> Trades:

@@ -44,6 +44,14 @@ def test_the_issue_shapes_validate(tmp_path: Path) -> None:
         ("validation:\n  walk_forward: {mode: sideways}\n", "validation.walk_forward.mode"),
         ("validation:\n  pbo_splits: 7\n", "must be even"),
         ("validation:\n  select_by: luck\n", "validation.select_by"),
+        (
+            "validation:\n  holdout: {split: soon}\n",
+            "validation.holdout.split: 'soon' is not an ISO",
+        ),
+        ("validation:\n  walk_forward: {train_bars: 500}\n", "train_bars is for mode: rolling"),
+        ("validation:\n  walk_forward: {}\n  select_by: in_sample\n", "select_by is for a holdout"),
+        ("validation:\n  select_by: in_sample\n", "select_by need a holdout"),
+        ("validation:\n  top_k: 5\n", "top_k need a holdout or a walk_forward"),
     ],
 )
 def test_a_wrong_block_is_a_config_error_naming_the_field(
@@ -51,3 +59,15 @@ def test_a_wrong_block_is_a_config_error_naming_the_field(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         _load(tmp_path, block)
+
+
+def test_a_dumped_config_loads_again(tmp_path: Path) -> None:
+    from genesis.config import dump_config
+
+    path = tmp_path / "cfg.yaml"
+    path.write_text("validation:\n  holdout: {test_fraction: 0.25}\n  top_k: 3\n")
+    config = load_config(path, env={})
+    for validation in (config.validation, type(config.validation)()):
+        again = tmp_path / "again.yaml"
+        again.write_text(dump_config(config.model_copy(update={"validation": validation})))
+        assert load_config(again, env={}).validation == validation

@@ -18,8 +18,10 @@ from genesis.cache import DirectoryCache, MemoryCache, Payload, cache_key
 from genesis.config import config_from_dict
 from genesis.errors import CacheError
 from genesis.evaluate import evaluate, make_spec
+from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import Objective, TrialOutcome, build_problem
 from genesis.optimizer.claims import DedupGuard
+from genesis.optimizer.objective import TrialFailed
 from genesis.optimizer.problem import Problem
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -126,3 +128,32 @@ def test_an_unreadable_cache_is_a_miss_not_a_failed_trial(problem: Problem, tmp_
     _, payload = _real_payload(problem)
     assert objective(_trial_with(PARAMS)) == tuple(payload["score"]["values"])
     assert outcomes[-1].source is CacheSource.COMPUTED
+
+
+def test_an_outcome_says_whether_the_constraints_set_on_the_trial_hold(
+    problem: Problem, tmp_path: Path
+) -> None:
+    strict = Problem(**{**problem.__dict__, "score_spec": ScoreSpec(("total_return_pct",), 10**6)})
+    outcomes: list[TrialOutcome] = []
+    objective = _objective(strict, tmp_path, MemoryCache(), outcomes)
+    trial = _trial_with(PARAMS)
+    objective(trial)
+    assert outcomes[-1].feasible is False  # a million trades: the constraint cannot hold
+    assert trial.study.trials[-1].constraints["min_trades"] > 0
+    loose = _objective(problem, tmp_path / "loose", MemoryCache(), outcomes)
+    loose(_trial_with(PARAMS))
+    assert outcomes[-1].feasible is True
+
+
+def test_a_lost_result_is_recomputed_into_the_cache_and_the_memory(
+    problem: Problem, tmp_path: Path
+) -> None:
+    cache = MemoryCache()
+    objective = _objective(problem, tmp_path, cache, [])
+    key, first = _real_payload(problem)
+    payload = objective.recompute(3, {**problem.space.fixed, **PARAMS}, key)
+    assert payload["score"]["values"] == first["score"]["values"]
+    assert payload["backtest_path"] == "run/trials/trial_0003.json"
+    assert cache.get(key) == payload and objective.memory[key] == payload
+    with pytest.raises(TrialFailed, match="no longer give its key"):
+        objective.recompute(3, {"fast": 12, "slow": 50}, key)

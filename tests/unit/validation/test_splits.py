@@ -57,7 +57,7 @@ def test_rolling_folds_keep_their_train_length() -> None:
 
 
 def test_folds_that_do_not_fit_are_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="do not fit"):
+    with pytest.raises(ConfigError, match="bars before"):
         walk_forward_folds(1000, folds=4, mode="anchored", test_bars=240)
-    with pytest.raises(ConfigError, match="do not fit"):
+    with pytest.raises(ConfigError, match="bars before"):
         walk_forward_folds(1000, folds=2, mode="rolling", test_bars=100, train_bars=900)
