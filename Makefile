@@ -37,9 +37,11 @@ test: lint
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/runner.py
+	$(BIN)/python bench/journal.py
 	$(BIN)/python bench/duplicates.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/loop.py
+	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/overfit.py
 
 clean:

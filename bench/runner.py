@@ -59,8 +59,9 @@ from genesis.optimizer import (
 )
 from genesis.optimizer import export as export_module
 from genesis.optimizer.claims import DedupGuard
+from genesis.optimizer.journal import GenesisJournalBackend
 from genesis.optimizer.sampler import make_sampler
-from genesis.optimizer.storage import GenesisJournalBackend, flush_storage, open_storage
+from genesis.optimizer.storage import open_storage
 
 CONFIG = "tBTCUSD_1h_optuna.yaml"
 TARGET_RATIO = 1.10
@@ -137,7 +138,6 @@ def run_plain(scenario: str, trials: int, bars: int) -> Run:
             plain_objective(problem), n_trials=trials,
             callbacks=[lambda _s, _t: stamps.append(time.perf_counter())],
         )  # fmt: skip
-        flush_storage(storage)
         wall = time.perf_counter() - started
         params = [t.params for t in study.get_trials(deepcopy=False)]
     return Run(scenario, wall, _gaps_ms(stamps), len(params), params)
@@ -194,7 +194,7 @@ class Timings:
             self.wrap(DirectoryCache, "put", "  cache put (write + rename)"),
             self.wrap(export_module, "write_json", "trial files + artifacts at the end"),
             self.wrap(Objective, "_record", "  _record (user attrs, constraints)"),
-            self.wrap(GenesisJournalBackend, "_write", "journal append (flock + fsync)"),
+            self.wrap(GenesisJournalBackend, "append_logs", "journal append_logs"),
             self.wrap(GenesisJournalBackend, "read_logs", "journal read_logs"),
         ]
         original_call = Objective.__call__

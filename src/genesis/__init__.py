@@ -32,7 +32,14 @@ from genesis.errors import (
 )
 
 if TYPE_CHECKING:
-    from genesis.api import BacktestReport, read_params, run_backtest, run_optimizer
+    from genesis.api import (
+        BacktestReport,
+        list_runs,
+        read_params,
+        run_backtest,
+        run_optimizer,
+        show_run,
+    )
     from genesis.config import GenesisConfig, load_config
     from genesis.optimizer import OptimizationResult
 
@@ -40,7 +47,9 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "BacktestReport": "genesis.api",
+    "list_runs": "genesis.api",
     "read_params": "genesis.api",
+    "show_run": "genesis.api",
     "run_backtest": "genesis.api",
     "run_optimizer": "genesis.api",
     "GenesisConfig": "genesis.config",
@@ -72,8 +81,10 @@ __all__ = [
     "StrategyError",
     "UsageError",
     "__version__",
+    "list_runs",
     "load_config",
     "read_params",
     "run_backtest",
     "run_optimizer",
+    "show_run",
 ]

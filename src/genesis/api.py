@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genesis.config import GenesisConfig, load_config
+from genesis.data import Candles
 from genesis.errors import ConfigError
 from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
 from genesis.optimizer import OptimizationResult, TrialOutcome, build_problem
 from genesis.optimizer import run_optimizer as _run_optimizer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from genesis.artifacts.runs import RunDetail, RunSummary
 
 
 def run_optimizer(
@@ -42,25 +48,54 @@ def run_optimizer(
         raise ConfigError("overrides apply to a config file, not to a GenesisConfig")
     result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index)
     if report:
+        from genesis.optimizer.log import log_stage
         from genesis.report import write_report
 
+        log_stage("writing report.html")
         write_report(result.run_dir)
     return result
 
 
 @dataclass(frozen=True)
 class BacktestReport:
-    """One backtest with everything it produced."""
+    """One backtest with everything it produced, and the candles it ran on.
+
+    ``equity`` and ``buy_hold`` are pandas Series indexed by each bar's open time (UTC),
+    ``trades`` a DataFrame with entry/exit times, side, prices, PnL and the exit reason by
+    name (see :mod:`genesis.artifacts.backtest`).
+    """
 
     spec: BacktestSpec
     evaluation: Evaluation
     key: str
+    candles: Candles = field(repr=False)
+
+    @property
+    def equity(self) -> pd.Series:
+        """Equity marked at each close, indexed by the bar's open time."""
+        from genesis.artifacts.backtest import equity_series
+
+        return equity_series(self.evaluation.result, self.candles.ts_ms)
+
+    @property
+    def buy_hold(self) -> pd.Series:
+        """The initial capital held in the asset over the same bars (no costs)."""
+        from genesis.artifacts.backtest import buy_hold_series
+
+        return buy_hold_series(self.evaluation.result, self.candles.ts_ms)
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """The closed trades, one row each."""
+        from genesis.artifacts.backtest import trades_frame
+
+        return trades_frame(self.evaluation.result, self.candles.ts_ms)
 
     def as_dict(self) -> dict[str, Any]:
-        """The full result as JSON-ready data: metrics, score, trades, equity summary."""
+        """The full result as JSON-ready data: metrics, score, timestamped equity, trades."""
+        from genesis.artifacts.backtest import equity_json, trades_json
+
         ev = self.evaluation
-        trades = ev.result.trades
-        equity = ev.result.equity
         return {
             "key": self.key,
             "spec": self.spec.canonical(),
@@ -71,27 +106,8 @@ class BacktestReport:
                 "feasible": ev.score.feasible,
             },
             "metrics": ev.metrics.as_dict(),
-            "equity": {
-                "initial": ev.result.initial_capital,
-                "final": float(equity[-1]) if len(equity) else ev.result.initial_capital,
-                "min": float(equity.min()) if len(equity) else None,
-                "max": float(equity.max()) if len(equity) else None,
-                "n_bars": len(equity),
-            },
-            "trades": [
-                {
-                    "entry_idx": int(trades.entry_idx[i]),
-                    "exit_idx": int(trades.exit_idx[i]),
-                    "direction": "long" if trades.direction[i] > 0 else "short",
-                    "entry_price": float(trades.entry_price[i]),
-                    "exit_price": float(trades.exit_price[i]),
-                    "size": float(trades.size[i]),
-                    "pnl": float(trades.pnl[i]),
-                    "return_pct": float(trades.return_pct[i]),
-                    "exit_reason": int(trades.exit_reason[i]),
-                }
-                for i in range(len(trades))
-            ],
+            "equity": equity_json(ev.result, self.candles.ts_ms),
+            "trades": trades_json(ev.result, self.candles.ts_ms),
             "elapsed_s": ev.elapsed_s,
         }
 
@@ -118,11 +134,14 @@ def run_backtest(
         problem.score_spec, window=problem.window,
     )  # fmt: skip
     evaluation = evaluate(spec, problem.strategy, problem.features)
-    return BacktestReport(spec, evaluation, cache_key(spec))
+    return BacktestReport(spec, evaluation, cache_key(spec), problem.features.candles)
 
 
 def read_params(text: str) -> dict[str, Any]:
-    """Params from a JSON file (``best_trial.json`` or a plain mapping) or inline JSON.
+    """Params from a JSON file or inline JSON.
+
+    The file may be a ``best_trial.json``, a trial file (``trials/trial_0005.json``), the
+    ``--json`` output of ``genesis backtest``, or a plain mapping of name: value.
 
     Raises:
         ConfigError: neither a readable file nor a JSON object.
@@ -141,10 +160,49 @@ def read_params(text: str) -> dict[str, Any]:
             f"params are not valid JSON: {error.msg} (line {error.lineno})", where=text
         ) from None
     if isinstance(data, dict) and isinstance(data.get("params"), dict):
-        data = data["params"]
+        data = data["params"]  # best_trial.json, champion.json
+    elif isinstance(data, dict) and isinstance((data.get("spec") or {}).get("params"), dict):
+        data = data["spec"]["params"]  # a trial file (trials/trial_NNNN.json), a --json output
     if not isinstance(data, dict):
         raise ConfigError("params must be a JSON object of name: value", where=text)
     return data
+
+
+RESULTS_DIR = Path("results/hparam_search")
+
+
+def list_runs(out: Path | str = RESULTS_DIR) -> list[RunSummary]:
+    """The runs under the results root ``out``, oldest first (see :class:`RunSummary`).
+
+    Raises:
+        ArtifactError: ``out`` is not a directory or a run's files are unreadable.
+    """
+    from genesis.artifacts.runs import list_runs as _list_runs
+
+    return _list_runs(Path(out))
+
+
+def show_run(run: Path | str, *, out: Path | str = RESULTS_DIR, top: int = 10) -> RunDetail:
+    """One run's summary, cache statistics, best and ``top`` trials, and how to go on.
+
+    Args:
+        run: A run directory, or the name of one under ``out``.
+        out: The results root names are looked up in.
+        top: How many of the best trials to include (feasible first, first objective).
+
+    Raises:
+        ArtifactError: there is no such run.
+    """
+    from genesis.artifacts.runs import find_run, run_detail, run_objectives
+    from genesis.errors import GenesisError
+    from genesis.metrics import objective_direction
+
+    root = find_run(str(run), Path(out))
+    try:
+        maximize = objective_direction(run_objectives(root)[0]) == "maximize"
+    except GenesisError:  # an objective this version does not know: assume maximize
+        maximize = True
+    return run_detail(root, top=top, maximize=maximize)
 
 
 CHAMPIONS_DIR = Path("results/champions")

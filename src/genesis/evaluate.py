@@ -158,9 +158,12 @@ def simulate(
         raise StrategyError(
             f"strategy {spec.strategy!r} raised {type(error).__name__}: {error}"
         ) from error
+    if not isinstance(signals, Signals):
+        raise StrategyError(
+            f"strategy {spec.strategy!r}: signals() returned {_brief(signals)}, not Signals",
+            hint="return genesis.engine.Signals(entry_long=..., exit_long=..., ...)",
+        )
     if bars is None:
-        return run_backtest(features.candles, signals, spec.settings)
-    if not isinstance(signals, Signals):  # the engine names what the strategy returned
         return run_backtest(features.candles, signals, spec.settings)
     start, stop = bars
     return run_backtest(
@@ -179,6 +182,14 @@ def _sliced(signals: Signals, start: int, stop: int) -> Signals:
         cut(signals.exit_short), cut(signals.stop_loss), cut(signals.take_profit),
         cut(signals.trailing_stop),
     )  # fmt: skip
+
+
+def _brief(value: object) -> str:
+    """``None``, or the type and a short repr of ``value`` (for error messages)."""
+    if value is None:
+        return "None"
+    text = repr(value)
+    return f"a {type(value).__name__} ({text[:60] + '…' if len(text) > 60 else text})"
 
 
 def candles_window_label(candles: Candles) -> str:

@@ -252,3 +252,10 @@ def test_ctrl_c_with_two_workers_exits_130_and_leaves_a_consistent_run(tmp_path:
     rows = (tmp_path / "o" / "c" / "trials.csv").read_text().splitlines()
     assert len(rows) > 2
     assert ",RUNNING," not in "\n".join(rows)
+
+
+def test_a_bad_flag_is_blamed_on_the_flag(tmp_path: Path) -> None:
+    result = genesis("optimize", str(SMOKE), "--trials", "0", "--out", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: --trials: optimizer.n_trials:"), result.stderr
+    assert SMOKE.name not in result.stderr  # not a line of the config file

@@ -23,7 +23,7 @@ What is matched, and how:
   bar's *open* while genesis closes at its *close*, so both sides are made flat by a
   forced exit signal on the second-to-last bar (and no entries on it).
 
-Compared: the number of trades, every entry and exit bar, and the final equity
+Compared: the number of trades, every entry and exit bar, the final equity and the SQN
 (within 0.1 %, in practice ~1e-9).
 """
 
@@ -38,6 +38,7 @@ import pytest
 from genesis.data import Candles
 from genesis.engine import BacktestSettings, Signals, run_backtest
 from genesis.features import Features
+from genesis.metrics import compute_metrics
 from genesis.strategy import get_strategy, resolve_params
 
 backtesting = pytest.importorskip("backtesting")
@@ -139,3 +140,5 @@ def test_ema_cross_matches_backtesting_py(
     assert ours.trades.exit_idx.tolist() == their_trades["ExitBar"].tolist()
     assert ours.trades.direction.tolist() == np.sign(their_trades["Size"]).astype(int).tolist()
     assert ours.equity[-1] == pytest.approx(theirs["Equity Final [$]"], rel=1e-3)
+    # Van Tharp's SQN over the same trades' net PnL: backtesting.py computes it the same way.
+    assert compute_metrics(ours).sqn == pytest.approx(theirs["SQN"], rel=1e-3)

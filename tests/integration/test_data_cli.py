@@ -131,3 +131,21 @@ def test_resample_out_option_and_bad_target(runner: CliRunner, tmp_path: Path) -
     result = _run(runner, "resample", str(path), "--to", "30m")
     assert isinstance(result.exception, DataError)
     assert "cannot resample 1h candles to 30m" in str(result.exception)
+
+
+def test_inspect_reports_a_bad_tick_without_refusing_the_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    c = synthetic_candles(n_bars=500)
+    low = c.low.copy()
+    low[300] = 0.01  # a bad print, yet a valid row: 0 < low <= open, close
+    candles = Candles.from_arrays(
+        c.ts_ms, c.open, c.high, low, c.close, c.volume, symbol=c.symbol, timeframe=c.timeframe
+    )
+    path = write_candles(candles, tmp_path / "tBTCUSD_1h.csv")
+    result = _run(runner, "inspect", str(path))
+    assert result.exit_code == 0, result.output
+    assert "suspect      1 bar(s)" in result.output
+    assert f"{path}:302 (" in result.output and "low 0.01" in result.output  # header + row 300
+    clean = write_candles(c, tmp_path / "clean_1h.csv")
+    assert "suspect      none" in _run(runner, "inspect", str(clean)).output

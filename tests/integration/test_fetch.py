@@ -268,3 +268,46 @@ def test_cli_fetch_writes_the_file(fake: FakeBitfinex, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "93 new candles, 93 in total" in done.stdout  # 96 hours less a 3-hour hole
     assert (tmp_path / "bitfinex" / "tBTCUSD_1h.parquet").is_file()
+
+
+def _refused_url() -> str:
+    """A local port that was free a moment ago: connecting to it is refused."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_cli_offline_fetch_says_the_network_is_unreachable(tmp_path: Path) -> None:
+    done = _genesis(
+        "data", "fetch", "tBTCUSD", "1h", "--since", "2019-01-01", "--data-dir", str(tmp_path),
+        "--api-url", _refused_url(),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "the network is unreachable (the connection was refused)" in done.stderr
+    assert "Traceback" not in done.stderr and not any(tmp_path.iterdir())
+
+
+def test_an_unreachable_network_gives_up_after_one_second_a_flaky_one_retries(
+    tmp_path: Path,
+) -> None:
+    import ccxt
+
+    from genesis.data._exchange import call_with_retries
+
+    waits: list[float] = []
+    policy = RetryPolicy(sleep=waits.append)  # the default policy, sleeps recorded
+    client = create_exchange("bitfinex", api_urls={"public": _refused_url()})
+    with pytest.raises(DataFetchError, match="the network is unreachable"):
+        fetch_candles("tBTCUSD", "1h", since="2019-01-01", data_dir=tmp_path, client=client,
+                      retry=policy)  # fmt: skip
+    assert waits == [1.0]  # one retry; the old policy waited 1 + 2 + … + 32 = 63 s
+    waits.clear()
+
+    def flaky() -> None:
+        raise ccxt.RequestTimeout("timed out")
+
+    with pytest.raises(DataFetchError, match="failed after 7 attempts"):
+        call_with_retries(flaky, policy, "loading markets")
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]

@@ -18,7 +18,7 @@ from genesis.cache import DirectoryCache
 from genesis.config import config_from_dict
 from genesis.errors import ConfigError
 from genesis.optimizer import OptimizationResult, TrialOutcome, run_optimizer
-from genesis.optimizer.storage import flush_storage, open_storage
+from genesis.optimizer.storage import open_storage
 
 SMALL_SPACE = {
     "fast": {"type": "int", "low": 5, "high": 15, "step": 5},
@@ -202,7 +202,7 @@ def test_a_trial_left_running_by_a_dead_worker_is_failed_and_requeued(tmp_path: 
     orphan.suggest_int("fast", 4, 40, step=4)
     orphan.suggest_int("slow", 50, 200, step=25)
     orphan.suggest_float("atr_stop_mult", 0.0, 4.0, step=1.0)
-    flush_storage(storage)  # as the objective does after suggesting; then the process "dies"
+    # then the process "dies": its params are in the journal already
     resumed = run(tmp_path, study_name="o", resume=True, **{"optimizer.n_trials": 5})
     rows = read_csv(resumed.run_dir / "trials.csv")
     assert rows[orphan.number]["state"] == "FAIL"

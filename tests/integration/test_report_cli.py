@@ -52,10 +52,11 @@ def test_report_writes_and_prints_the_path(tmp_path: Path) -> None:
     assert "tiny" in text and "50.0%" in text and "0.75" in text
 
 
-def test_report_out_option(tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", ["--file", "-o", "--out"])  # --out: the old name
+def test_report_file_option(tmp_path: Path, option: str) -> None:
     run_dir = write_run_dir(tmp_path / "tiny")
     out = tmp_path / "r.html"
-    result = runner.invoke(make_app(), ["report", str(run_dir), "--out", str(out)])
+    result = runner.invoke(make_app(), ["report", str(run_dir), option, str(out)])
     assert result.exit_code == 0, result.output
     assert out.exists() and not (run_dir / "report.html").exists()
 

@@ -68,6 +68,13 @@ class RunCacheStats:
     invented_scores: int = 0
     repeated_proposals: int = 0
     """Proposals of evaluated params that were replaced by a new point (not trials)."""
+    earlier_run_hits: int = 0
+    """Cached trials whose result an earlier run stored (not a repeat within this run)."""
+
+    @property
+    def within_run_repeats(self) -> int:
+        """Cached trials that repeat a backtest of this run (the seed's duplicates)."""
+        return self.cached_trials - self.earlier_run_hits
 
     @property
     def hit_rate(self) -> float:
@@ -93,18 +100,27 @@ class RunCacheStats:
             "corrupt_entries": self.corrupt_entries,
             "invented_scores": self.invented_scores,
             "repeated_proposals": self.repeated_proposals,
+            "earlier_run_hits": self.earlier_run_hits,
+            "within_run_repeats": self.within_run_repeats,
         }
 
 
 def cache_stats(records: list[TrialRecord], *, corrupt_entries: int = 0) -> RunCacheStats:
-    """Count sources, duplicates and unique backtests over ``records`` (in trial order)."""
+    """Count sources, duplicates and unique backtests over ``records`` (in trial order).
+
+    A cache hit is from an earlier run when no trial of this run computed its key and no
+    earlier trial of this run had it: a re-run on a warm cache, not a narrow search space.
+    """
     seen: set[str] = set()
-    duplicates = 0
+    duplicates = earlier = 0
+    computed_here = {r.key for r in records if r.cache_source is CacheSource.COMPUTED}
     for record in sorted(records, key=lambda r: r.number):
         if record.key is None:
             continue
         if record.key in seen:
             duplicates += 1
+        elif record.cache_source is CacheSource.CACHE and record.key not in computed_here:
+            earlier += 1
         seen.add(record.key)
     sources = [r.cache_source for r in records]
     return RunCacheStats(
@@ -119,4 +135,5 @@ def cache_stats(records: list[TrialRecord], *, corrupt_entries: int = 0) -> RunC
         duplicate_trials=duplicates,
         corrupt_entries=corrupt_entries,
         repeated_proposals=sum(r.repeat_of is not None for r in records),
+        earlier_run_hits=earlier,
     )

@@ -64,13 +64,17 @@ class WriteBehindCache:
             while self._queue.unfinished_tasks:
                 if not self._thread.is_alive():
                     raise CacheError("the cache writer thread stopped; results are not stored")
-                done.wait(0.5)
+                if not done.wait(0.5):
+                    self._wake()  # ``done`` shares the queue's mutex: it is held here
 
     def close(self) -> None:
         """Flush and stop the writer thread; say how many results could not be stored."""
         self.flush()
         self._queue.put(_STOP)
-        self._thread.join()
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+            with self._queue.mutex:
+                self._wake()
         if self.failed_writes:
             _logger.warning(
                 "[CACHE] %d results could not be stored in %s (they will be recomputed "
@@ -102,6 +106,17 @@ class WriteBehindCache:
     ) -> int:
         self.flush()
         return self.inner.prune(older_than_s=older_than_s, keep_latest=keep_latest, corrupt=corrupt)
+
+    def _wake(self) -> None:
+        """Wake the writer even if a wake-up was lost.
+
+        A Ctrl-C that lands inside ``Condition.notify`` (called by ``put`` on the trial
+        loop) between its release of a waiter and its removal from the waiter list leaves
+        a stale waiter behind; the next ``notify`` then releases that one and the writer
+        sleeps on with entries queued. ``notify_all`` releases every waiter, stale or not.
+        The caller holds the queue's mutex.
+        """
+        self._queue.not_empty.notify_all()
 
     def _drain(self) -> None:
         while True:

@@ -15,7 +15,7 @@ app = typer.Typer(
     name="genesis",
     help="Find good trading-strategy parameters: Optuna over fast, cached, real backtests.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -28,7 +28,7 @@ def _register() -> None:
     if _registered:
         return
     _registered = True
-    from genesis.cli import backtest, cache, champion, data, optimize, report, worker
+    from genesis.cli import backtest, cache, champion, data, optimize, report, runs, worker
 
     app.command("optimize")(optimize.optimize)
     app.command("backtest")(backtest.backtest)
@@ -37,6 +37,7 @@ def _register() -> None:
     app.add_typer(data.app, name="data", help="Fetch, inspect and resample candles.")
     app.add_typer(cache.app, name="cache", help="Inspect and clean the shared result cache.")
     app.add_typer(champion.app, name="champion", help="Keep best trials and check they reproduce.")
+    app.add_typer(runs.app, name="runs", help="List past runs and show one.")
 
 
 def main(argv: list[str] | None = None) -> None:

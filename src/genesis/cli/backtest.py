@@ -12,11 +12,28 @@ def backtest(
     config: Annotated[Path, typer.Argument(help="A config (YAML): data, strategy, costs, score.")],
     params: Annotated[
         str | None,
-        typer.Option("--params", help="Params: a JSON file (e.g. best_trial.json) or inline JSON."),
+        typer.Option(
+            "--params",
+            help="Params: inline JSON, or a JSON file (best_trial.json, trials/trial_NNNN.json, "
+            "a --json output).",
+        ),
     ] = None,
     json_out: Annotated[
         Path | None,
-        typer.Option("--json", help="Write the full result (metrics, trades, equity) here."),
+        typer.Option(
+            "--json", help="Write the full result here (metrics, timestamped equity, trades)."
+        ),
+    ] = None,
+    last_trades: Annotated[
+        int, typer.Option("--trades", min=0, help="How many of the last trades to print.")
+    ] = 10,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Write an HTML page (self-contained, offline): equity and drawdown against "
+            "buy-and-hold, trades on price.",
+        ),
     ] = None,
     fast_window: Annotated[
         bool | None,
@@ -31,42 +48,29 @@ def backtest(
         typer.Option("--end", help="End of the bars to use (ISO date, exclusive) [data.end]."),
     ] = None,
 ) -> None:
-    """Run one backtest of the config's strategy and print its metrics.
+    """Run one backtest of the config's strategy; print its metrics against buy-and-hold.
 
     Params not given take the config's fixed values, then the strategy's defaults.
     --start/--end pick the period, as data.start/data.end do in the config.
     """
     from rich.console import Console
-    from rich.table import Table
 
     from genesis.api import read_params, run_backtest
     from genesis.artifacts import write_json
+    from genesis.cli._backtest_view import print_backtest
 
     given = read_params(params) if params is not None else None
     overrides = {"data.fast_window": fast_window, "data.start": start, "data.end": end}
     report = run_backtest(config, given, overrides=overrides)
-    spec, ev = report.spec, report.evaluation
-    title = f"{spec.strategy} v{spec.strategy_version} — {len(ev.result.equity)} bars"
-    table = Table(title=title + (f" ({spec.window})" if spec.window != "all" else ""))
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for name, value in ev.metrics.as_dict().items():
-        table.add_row(
-            name,
-            "undefined"
-            if value is None
-            else f"{value:,.4f}"
-            if isinstance(value, float)
-            else str(value),
-        )
-    for name, value in zip(ev.score.names, ev.score.values, strict=True):
-        table.add_row(f"score ({name})", f"{value:,.4f}")
-    for name, value in ev.score.constraints.items():
-        table.add_row(f"constraint {name}", f"{value:,.4f} ({'ok' if value <= 0 else 'violated'})")
     console = Console()
-    console.print(table)
-    console.print(f"params: {dict(spec.params)}")
-    console.print(f"key: {report.key}  ({ev.elapsed_s * 1000:.2f} ms)")
+    if not console.is_terminal:  # piped or captured: rich would assume 80 columns
+        console = Console(width=120)
+    print_backtest(console, report, last_trades=last_trades)
     if json_out is not None:
         write_json(json_out, report.as_dict())
-        console.print(f"wrote {json_out}")
+        console.print(f"wrote {json_out}", soft_wrap=True, highlight=False)
+    if plot is not None:
+        from genesis.cli._backtest_view import write_plot
+
+        write_plot(plot, report)
+        console.print(f"wrote {plot}", soft_wrap=True, highlight=False)

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from genesis.data import Candles, DataReport
+    from genesis.data import Candles, DataReport, SuspectTick
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -80,10 +80,11 @@ def fetch(
 def inspect(
     file: Annotated[Path, typer.Argument(help="A .csv or .parquet candle file.")],
 ) -> None:
-    """Describe a candle file: rows, range, timeframe, gaps, prices, fingerprint.
+    """Describe a candle file: rows, range, timeframe, gaps, prices, suspect ticks, fingerprint.
 
     A file that fails validation gets every bad row listed (line, timestamp, problem)
-    and exit code 2.
+    and exit code 2. Suspect ticks (a bar whose range is far outside its neighbours')
+    are listed but do not fail the file.
     """
     from genesis.data import inspect_candles_file
     from genesis.errors import DataError
@@ -103,7 +104,26 @@ def inspect(
     if inspection.report is not None:
         _print_report(console, inspection.report)
     _print_prices(console, inspection.candles)
+    _print_suspects(console, file, inspection.suspects)
     console.print(f"fingerprint  {inspection.fingerprint}")
+
+
+def _print_suspects(console: Console, file: Path, suspects: tuple[SuspectTick, ...]) -> None:
+    """Suspect ticks are reported (the first few by line), never a reason to fail."""
+    from genesis.data import SUSPECT_RANGE_RATIO
+
+    console.print(
+        f"suspect      {len(suspects):,} bar(s) with a range over {SUSPECT_RANGE_RATIO:g}x "
+        "their neighbours' (bad ticks? check them against the exchange)"
+        if suspects
+        else "suspect      none (no bar's range is far outside its neighbours')",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for suspect in suspects[:_MAX_GAPS_SHOWN]:
+        console.print(f"  {file}:{suspect}", markup=False, highlight=False, soft_wrap=True)
+    if len(suspects) > _MAX_GAPS_SHOWN:
+        console.print(f"  ...        {len(suspects) - _MAX_GAPS_SHOWN:,} more")
 
 
 def _print_prices(console: Console, candles: Candles) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +45,14 @@ def optimize(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only warnings and the summary.")
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Also a line per trial (the seed's [Runner] lines)."),
+    ] = False,
+    json_events: Annotated[
+        bool,
+        typer.Option("--json", help="One JSON object per event on stdout (trial, best, summary…)."),
+    ] = False,
     workers: Annotated[
         int | None,
         typer.Option("--workers", min=1, help="Worker processes on this machine [default: 1]."),
@@ -53,70 +65,161 @@ def optimize(
 
     Writes <out>/<study>/ with config.yaml, the study journal, trials.csv,
     best_trial.json, cache_stats.json, report.html and trials/trial_NNNN.json per
-    real backtest.
+    real backtest. On a terminal a status line shows trials done, real backtests, cache
+    hits, the best feasible score, trials/s and the ETA; off a terminal a progress line
+    is printed every few seconds.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from genesis.cli._console import stderr_console
+    from genesis.cli._live import LiveDisplay, RunState
 
-    from genesis.api import run_optimizer
-    from genesis.cli._console import setup_logging, stderr_console
-    from genesis.config import load_config
-
-    overrides: dict[str, Any] = {
-        "optimizer.n_trials": trials,
-        "output_dir": str(out) if out is not None else None,
-        "study_name": study,
-        "storage": storage,
-        "resume": True if resume else None,
-        "optimizer.seed": seed,
-        "data.fast_window": fast_window,
-        "features.precompute": precompute_features,
-        "optimizer.n_workers": workers,
-    }
-    cfg = load_config(config, overrides=overrides)
-    total = cfg.optimizer.n_trials if cfg.optimizer.max_unique_backtests is None else None
     console = stderr_console()
-    setup_logging(console, quiet=quiet)
-    columns = (
-        TextColumn("trials"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("best {task.fields[best]}"),
-        TimeElapsedColumn(),
-    )
-    from genesis.artifacts import RunningBest
-    from genesis.metrics import objective_direction
-
-    progress = Progress(*columns, console=console, transient=True, disable=quiet)
-    task = progress.add_task("optimize", total=total, best="-")
-    # The same rule as best_trial.json: the best feasible trial, infeasible only if none is.
-    best = RunningBest([objective_direction(o) for o in cfg.score.objectives])
-
-    def on_outcome(outcome: Any) -> None:
-        progress.start()  # on the first trial: set-up errors print without a bar around them
-        best.offer(outcome)
-        # Trial numbers count the whole study: other workers' and earlier sessions' trials.
-        done = max(outcome.number + 1, int(progress.tasks[0].completed))
-        done = min(done, total) if total is not None else done
-        progress.update(task, completed=done, best=_best_text(best.current))
-
+    mode = "off" if quiet else "bar" if console.is_terminal else "plain"
+    # Before the heavy imports (numba, optuna: about 2 s), so the screen is never blank.
+    display = LiveDisplay(
+        console, RunState(total=None, directions=("maximize",), objective="score"), mode=mode,
+        json_out=sys.stdout if json_events else None,
+    )  # fmt: skip
+    display.start("starting (loading numba and optuna)")
+    given = {
+        "--trials": trials, "--out": out, "--seed": seed, "--storage": storage,
+        "--workers": workers, "--fast-window": fast_window,
+        "--precompute-features": precompute_features, "--report": report,
+        "-q": quiet, "-v": verbose, "--json": json_events,
+    }  # fmt: skip
     try:
-        result = run_optimizer(cfg, on_outcome=on_outcome, report=report)
+        result = _run(config, display, verbose=verbose, quiet=quiet, **{
+            "optimizer.n_trials": trials,
+            "output_dir": str(out) if out is not None else None,
+            "study_name": study,
+            "storage": storage,
+            "resume": True if resume else None,
+            "optimizer.seed": seed,
+            "data.fast_window": fast_window,
+            "features.precompute": precompute_features,
+            "optimizer.n_workers": workers,
+        }, report=report)  # fmt: skip
     except KeyboardInterrupt:
-        progress.stop()
+        display.close()
+        name = display.study or study
+        command, note = resume_command(config, name, given)
+        display.summary({"event": "interrupted", "study": name, "resume": command})
         console.print(
-            f"interrupted: the run directory is consistent; continue with "
-            f"genesis optimize {config} --resume" + (f" --study {study}" if study else "")
-        )
+            "interrupted: the run directory is consistent; continue with "
+            f"{command}{note}", soft_wrap=True, markup=False, highlight=False,
+        )  # fmt: skip
         raise typer.Exit(130) from None
     finally:
-        progress.stop()
-    _summary(result)
+        display.close()
+    if json_events:
+        display.summary(_summary_event(result))
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only JSON
+            _summary(result)
+    else:
+        _summary(result)
+    _fail_if_nothing_completed(result)
 
 
-def _best_text(best: Any) -> str:
-    if best is None:
-        return "-"
-    return f"{best.values[0]:.2f}" + ("" if best.feasible else " (infeasible)")
+def _fail_if_nothing_completed(result: Any) -> None:
+    """A run in which every trial failed is an error (exit 1) that says the first reason."""
+    if result.stats.completed or not result.stats.failed:
+        return
+    from genesis.errors import GenesisError
+
+    first = _first_error(result.run_dir / "trials.csv")
+    raise GenesisError(
+        f"no trial completed, {result.stats.failed} failed"
+        + (f"; the first: {first}" if first else ""),
+        hint=f"every trial's error is in {result.run_dir / 'trials.csv'}",
+    )
+
+
+def _first_error(trials_csv: Path) -> str | None:
+    import csv
+
+    try:
+        with trials_csv.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("error"):
+                    return f"trial {row['number']}: {row['error']}"
+    except OSError:
+        return None
+    return None
+
+
+def _run(
+    config: Path, display: Any, *, verbose: bool, quiet: bool, report: bool, **overrides: Any
+) -> Any:
+    """Load the config, wire the display to the logger and the runner, optimize."""
+    from genesis.api import run_optimizer
+    from genesis.cli._console import setup_logging
+    from genesis.config import load_config
+    from genesis.metrics import objective_direction
+
+    setup_logging(display.console, verbose=verbose, quiet=quiet, display=display)
+    display.stage("reading the config")
+    cfg = load_config(config, overrides=overrides)
+    opt = cfg.optimizer
+    state = display.state
+    state.objective = cfg.score.objectives[0]
+    state.directions = tuple(objective_direction(o) for o in cfg.score.objectives)
+    state.timeout_s = opt.timeout_s
+    if opt.max_unique_backtests is None:
+        state.total = opt.n_trials
+    else:
+        state.total, state.unit = opt.max_unique_backtests, "backtests"
+    return run_optimizer(cfg, on_outcome=display.outcome, report=report)
+
+
+def resume_command(config: Path, study: str | None, given: dict[str, Any]) -> tuple[str, str]:
+    """The command that continues this run, with every flag that shaped it; and a note.
+
+    A storage URL's password is left out of the printed command (it would land in shell
+    histories and logs); PostgreSQL's client reads it from ``PGPASSWORD`` or ``~/.pgpass``.
+    """
+    parts = ["genesis", "optimize", str(config), "--resume"]
+    if study:
+        parts += ["--study", study]
+    note = ""
+    for flag, value in given.items():
+        if value is None or (value is False and flag in ("-q", "-v", "--json")):
+            continue
+        if flag == "--storage":
+            shown = _without_password(str(value))
+            if shown != value:
+                note = (
+                    " (the storage URL's password is left out: set PGPASSWORD, or put it "
+                    "in ~/.pgpass, before running it)"
+                )
+            parts += [flag, shown]
+        elif flag == "--fast-window":
+            parts.append("--fast-window" if value else "--full-window")
+        elif flag == "--report":
+            if not value:
+                parts.append("--no-report")
+        elif value is True:
+            parts.append(flag)
+        else:
+            parts += [flag, str(value)]
+    return " ".join(shlex.quote(p) for p in parts), note
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1@", url)
+
+
+def _summary_event(result: Any) -> dict[str, Any]:
+    """The ``summary`` JSON event: what ``_summary`` prints, as data."""
+    return {
+        "event": "summary",
+        "run_dir": str(result.run_dir),
+        "study": result.study_name,
+        "stop_reason": result.stop_reason,
+        "stats": result.stats.as_dict(),
+        "best": result.best,
+        "report": str(result.run_dir / "report.html")
+        if (result.run_dir / "report.html").exists()
+        else None,
+    }
 
 
 def _violated(best: dict[str, Any]) -> str:

@@ -15,7 +15,12 @@ def report(
     ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Where to write [default: <run_dir>/report.html]."),
+        typer.Option(
+            "--file",
+            "-o",
+            "--out",  # the old name; in optimize, --out is the results root, so --file here
+            help="The HTML file to write [default: <run_dir>/report.html] (also --out).",
+        ),
     ] = None,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the report in the default web browser.")
@@ -23,8 +28,10 @@ def report(
 ) -> None:
     """Write an HTML report (plots, cache statistics, best trial) of a finished run.
 
-    Reads only the run directory's files: config.yaml, trials.csv, best_trial.json,
-    cache_stats.json and trials/*.json. The page is self-contained and opens offline.
+    Reads the run directory's files (config.yaml, trials.csv, best_trial.json,
+    cache_stats.json, trials/*.json) and re-runs the best trial's backtest on the candles
+    the config names, for its equity and trades. The page is self-contained and opens
+    offline.
     """
     from genesis.report import write_report  # plotly is heavy: import on use
 

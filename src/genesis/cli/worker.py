@@ -11,7 +11,12 @@ import typer
 def worker(
     config: Annotated[Path, typer.Argument(help="The same config the study was started with.")],
     storage: Annotated[
-        str, typer.Option("--storage", help="The study's database, e.g. postgresql://user@host/db.")
+        str,
+        typer.Option(
+            "--storage",
+            envvar="GENESIS_STORAGE_URL",
+            help="The study's database, e.g. postgresql://user@host/db.",
+        ),
     ],
     study: Annotated[str, typer.Option("--study", help="The study to join (its name).")],
     index: Annotated[

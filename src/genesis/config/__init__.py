@@ -1,5 +1,6 @@
 """Config: the typed model of an optimization and the loader that fills it."""
 
+from genesis.config._urls import has_masked_password, mask_password
 from genesis.config.loader import (
     ENV_VARS,
     config_from_dict,
@@ -45,5 +46,7 @@ __all__ = [
     "config_from_dict",
     "dump_config",
     "env_overrides",
+    "has_masked_password",
     "load_config",
+    "mask_password",
 ]

@@ -2,8 +2,11 @@
 
 Precedence is defaults < file < environment < flags. The merged dict is validated once
 by :class:`~genesis.config.models.GenesisConfig`; each problem is reported with its YAML
-path and, when it comes from the file, its line: ``cfg.yaml:12: search_space.fast.high:
-must be > low (5)``.
+path and where the value came from: the file's line (``cfg.yaml:12:
+search_space.fast.high: must be > low (5)``), the environment variable
+(``GENESIS_RANDOM_SEED: optimizer.seed: …``) or the flag (``--trials: optimizer.n_trials:
+…``). A strategy given as a file (``strategies/x.py:Class``) is looked up beside the config
+file first, then from the current directory.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from genesis.config._urls import mask_password
 from genesis.config.models import GenesisConfig
 from genesis.errors import ConfigError
 
@@ -24,8 +28,32 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "GENESIS_RANDOM_SEED": ("optimizer.seed", "int"),
     "GENESIS_FAST_WINDOW": ("data.fast_window", "bool"),
     "GENESIS_PRECOMPUTE_FEATURES": ("features.precompute", "bool"),
+    "GENESIS_STORAGE_URL": ("storage", "str"),
+    "GENESIS_CACHE_URL": ("cache.location", "str"),
 }
-"""Environment variable → (dotted config path, kind). The seed's three, kept as a contract."""
+"""Environment variable → (dotted config path, kind). The seed's three are a contract; the
+URLs keep passwords out of config files and command lines (see :mod:`genesis.config._urls`)."""
+
+OVERRIDE_FLAGS: dict[str, str] = {
+    "optimizer.n_trials": "--trials",
+    "output_dir": "--out",
+    "study_name": "--study",
+    "storage": "--storage",
+    "resume": "--resume",
+    "optimizer.seed": "--seed",
+    "data.fast_window": "--fast-window",
+    "data.start": "--start",
+    "data.end": "--end",
+    "features.precompute": "--precompute-features",
+    "optimizer.n_workers": "--workers",
+}
+"""Dotted config path → the command-line flag that sets it, to blame errors on the flag."""
+
+EMPTY_CONFIG_HINT = (
+    "a config needs at least a strategy and the params to search, e.g. "
+    "'strategy: {name: ema_cross}' and 'search_space: {fast: {type: int, low: 5, high: 50}}'; "
+    "see config/optimizer/ for complete ones"
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -37,6 +65,7 @@ def load_config(
     *,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> GenesisConfig:
     """Load and validate the config at ``path``.
 
@@ -45,14 +74,17 @@ def load_config(
         env: Environment to read ``GENESIS_*`` from (default: ``os.environ``).
         overrides: Dotted paths set by command-line flags, e.g. ``{"optimizer.n_trials": 10}``;
             ``None`` values are ignored.
+        flags: Dotted path → the flag that set it, for error messages (default:
+            :data:`OVERRIDE_FLAGS`).
 
     Raises:
-        ConfigError: the file is missing or not YAML, or a value is invalid (names the path).
+        ConfigError: the file is missing, empty or not YAML, or a value is invalid (names
+            the path, and the line, variable or flag it came from).
     """
     path = Path(path)
     text = _read(path)
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = yaml.safe_load(text)
         root = yaml.compose(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -60,18 +92,45 @@ def load_config(
         raise ConfigError(
             f"not valid YAML: {getattr(error, 'problem', error)}", where=where
         ) from error
+    if raw is None:  # an empty file, or comments only; ``{}`` says "all defaults" on purpose
+        raise ConfigError("the config file is empty", where=str(path), hint=EMPTY_CONFIG_HINT)
     if not isinstance(raw, dict):
         raise ConfigError("the top level must be a mapping of sections", where=str(path))
     merged = copy.deepcopy(raw)
+    sources: dict[str, str] = {}  # dotted path → where a value not from the file came from
+    variables = {dotted: name for name, (dotted, _) in ENV_VARS.items()}
     for dotted, value in env_overrides(os.environ if env is None else env).items():
         _set(merged, dotted, value)
+        sources[dotted] = variables[dotted]
+    names = OVERRIDE_FLAGS if flags is None else flags
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set(merged, dotted, value)
+            sources[dotted] = names.get(dotted, "override")
+    _resolve_strategy_file(merged, path.parent)
     try:
         return GenesisConfig.model_validate(merged)
     except ValidationError as error:
-        raise _config_error(error, path, root) from None
+        raise _config_error(error, path, root, sources) from None
+
+
+def _resolve_strategy_file(merged: dict[str, Any], folder: Path) -> None:
+    """A relative ``file.py:Class`` strategy beside the config file becomes its absolute path.
+
+    The config file's folder comes first so that a config and its strategy can move
+    together; a path that is not there is left for the current directory (the registry's
+    rule), so configs written for the repository root keep working.
+    """
+    strategy = merged.get("strategy")
+    if not isinstance(strategy, dict):
+        return
+    name = strategy.get("name")
+    if not isinstance(name, str) or ".py:" not in name:
+        return
+    target, _, attr = name.rpartition(":")
+    file = Path(target).expanduser()
+    if not file.is_absolute() and (folder / file).is_file():
+        strategy["name"] = f"{(folder / file).resolve()}:{attr}"
 
 
 def config_from_dict(data: Mapping[str, Any], *, where: str = "<config>") -> GenesisConfig:
@@ -89,7 +148,10 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         if name not in env:
             continue
         text = env[name].strip()
-        if kind == "int":
+        if kind == "str":
+            if text:
+                values[dotted] = text
+        elif kind == "int":
             try:
                 values[dotted] = int(text)
             except ValueError:
@@ -102,8 +164,16 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def dump_config(config: GenesisConfig) -> str:
-    """The resolved config as YAML (what a run directory's ``config.yaml`` holds)."""
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    """The resolved config as YAML (what a run directory's ``config.yaml`` holds).
+
+    Passwords in the storage and cache URLs are masked (``***``).
+    """
+    data = config.model_dump(mode="json")
+    if data["storage"] is not None:
+        data["storage"] = mask_password(data["storage"])
+    if data["cache"]["location"] is not None:
+        data["cache"]["location"] = mask_password(data["cache"]["location"])
+    return yaml.safe_dump(data, sort_keys=False)
 
 
 def _read(path: Path) -> str:
@@ -111,6 +181,13 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("config file not found", where=str(path)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"not a text file: byte 0x{error.object[error.start]:02x} at offset {error.start} "
+            "is not UTF-8",
+            where=str(path),
+            hint="a config is a YAML text file",
+        ) from None
     except OSError as error:
         raise ConfigError(f"cannot read config: {error.strerror}", where=str(path)) from None
 
@@ -127,7 +204,12 @@ def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _config_error(error: ValidationError, path: Path, root: yaml.Node | None) -> ConfigError:
+def _config_error(
+    error: ValidationError,
+    path: Path,
+    root: yaml.Node | None,
+    sources: Mapping[str, str] | None = None,
+) -> ConfigError:
     lines = []
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"] if str(part) not in _UNION_TAGS]
@@ -135,12 +217,21 @@ def _config_error(error: ValidationError, path: Path, root: yaml.Node | None) ->
         message = str(problem["msg"]).removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key"
-        line = _line_of(root, loc) if root is not None else None
-        where = f"{path}:{line}" if line else str(path)
+        source = _source_of(loc, sources or {})
+        line = _line_of(root, loc) if root is not None and source is None else None
+        where = source or (f"{path}:{line}" if line else str(path))
         lines.append(f"{where}: {dotted}: {message}")
     first, *rest = lines
     hint = f"{len(rest)} more: " + "; ".join(rest) if rest else None
     return ConfigError(first, hint=hint)
+
+
+def _source_of(loc: list[str], sources: Mapping[str, str]) -> str | None:
+    """The flag or variable that set ``loc`` (or a parent of it), if not the file."""
+    for n in range(len(loc), 0, -1):
+        if ".".join(loc[:n]) in sources:
+            return sources[".".join(loc[:n])]
+    return None
 
 
 def _line_of(node: yaml.Node | None, loc: list[str]) -> int | None:

@@ -20,6 +20,8 @@ from genesis.data._load import (
     load_candles,
     read_candles_file,
 )
+from genesis.data._suspects import RANGE_RATIO as SUSPECT_RANGE_RATIO
+from genesis.data._suspects import SuspectTick, find_suspect_ticks
 from genesis.data._synth import synthetic_candles
 from genesis.data._transform import parse_date_ms, resample, window
 from genesis.data._validate import (
@@ -33,6 +35,7 @@ from genesis.data._validate import (
 )
 
 __all__ = [
+    "SUSPECT_RANGE_RATIO",
     "Candles",
     "DataReport",
     "FetchResult",
@@ -40,11 +43,13 @@ __all__ = [
     "Inspection",
     "Problem",
     "RetryPolicy",
+    "SuspectTick",
     "candle_file_path",
     "collect_problems",
     "create_exchange",
     "detect_timeframe",
     "fetch_candles",
+    "find_suspect_ticks",
     "fingerprint",
     "format_ts",
     "inspect_candles_file",

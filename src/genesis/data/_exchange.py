@@ -6,11 +6,16 @@ bad names the user typed become :class:`~genesis.errors.UsageError` with close
 matches, transient failures (``NetworkError`` and its subclasses ``RateLimitExceeded``,
 ``DDoSProtection``, ``ExchangeNotAvailable``, ``RequestTimeout``) are retried with
 exponential backoff, anything else becomes :class:`~genesis.errors.DataFetchError`.
+A network that is not there at all (the host name does not resolve, the connection is
+refused, no route) is told apart from a flaky one: it is retried once, not for a minute,
+and the error says the network is unreachable.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,11 +32,13 @@ class RetryPolicy:
     """How often and how patiently to retry transient exchange failures.
 
     Attempt ``k`` (0-based) that fails transiently waits ``backoff_s * 2**k`` seconds
-    before the next one; after ``max_retries`` retries the failure is final.
+    before the next one; after ``max_retries`` retries the failure is final. When the
+    network is unreachable, only ``unreachable_retries`` retries are made.
     """
 
     max_retries: int = 6
     backoff_s: float = 1.0
+    unreachable_retries: int = 1
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
 
@@ -79,6 +86,36 @@ def create_exchange(
     return client
 
 
+_UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}
+
+
+def unreachable_reason(error: BaseException) -> str | None:
+    """Why the network is unreachable, if that is what ``error`` comes from, else None.
+
+    ccxt wraps requests, which wraps urllib3, which wraps the socket error; the chain is
+    followed through ``__cause__``, ``__context__`` and urllib3's ``reason``.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return "the exchange's host name does not resolve"
+        if isinstance(current, ConnectionRefusedError):
+            return "the connection was refused"
+        if isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS:
+            return "there is no route to the exchange"
+        reason = getattr(current, "reason", None)
+        wrapped = current.args[0] if current.args else None
+        current = (
+            current.__cause__
+            or current.__context__
+            or (reason if isinstance(reason, BaseException) else None)
+            or (wrapped if isinstance(wrapped, BaseException) else None)
+        )
+    return None
+
+
 def call_with_retries(call: Callable[[], T], policy: RetryPolicy, what: str) -> T:
     """Run ``call``; retry transient ccxt failures with exponential backoff.
 
@@ -91,6 +128,12 @@ def call_with_retries(call: Callable[[], T], policy: RetryPolicy, what: str) -> 
         try:
             return call()
         except ccxt.NetworkError as error:
+            unreachable = unreachable_reason(error)
+            if unreachable is not None and attempt >= policy.unreachable_retries:
+                raise DataFetchError(
+                    f"{what} failed: the network is unreachable ({unreachable})",
+                    hint="check the internet connection (or proxy); nothing was written",
+                ) from error
             if attempt == policy.max_retries:
                 raise DataFetchError(
                     f"{what} failed after {attempt + 1} attempts: {error}",

@@ -176,6 +176,22 @@ def _parquet_table(candles: Candles) -> pa.Table:
     )
 
 
+def file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the umask (0o644 under umask 022).
+
+    Read from ``/proc/self/status`` where there is one, because ``os.umask`` can only be
+    read by setting it, which races with threads creating files (the cache writer's).
+    """
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return 0o644
+    for line in status.splitlines():
+        if line.startswith("Umask:"):
+            return 0o666 & ~int(line.split()[1], 8)
+    return 0o644
+
+
 def write_candles(candles: Candles, path: str | Path) -> Path:
     """Write candles to ``path`` (CSV or Parquet by suffix), atomically.
 
@@ -203,6 +219,7 @@ def write_candles(candles: Candles, path: str | Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
+    os.chmod(temp_name, file_mode())  # mkstemp makes 0600: candles are not secrets
     try:
         if suffix == ".csv":
             Path(temp_name).write_text(_csv_text(candles), encoding="utf-8")

@@ -21,6 +21,7 @@ from pathlib import Path
 from genesis.data._candles import TIMEFRAME_MS, Candles
 from genesis.data._fingerprint import fingerprint
 from genesis.data._io import file_metadata, frame_to_candles, header_lines, read_frame
+from genesis.data._suspects import SuspectTick, find_suspect_ticks
 from genesis.data._synth import synthetic_candles
 from genesis.data._validate import (
     DataReport,
@@ -121,12 +122,15 @@ class Inspection:
         problems: Every bad row (empty for a valid file).
         report: Rows, range, timeframe and gaps; None when there are problems.
         fingerprint: :func:`genesis.data.fingerprint` of the candles.
+        suspects: Valid bars whose range is far outside their neighbours' (bad ticks,
+            or real crashes: reported, never refused); empty when there are problems.
     """
 
     candles: Candles
     problems: tuple[Problem, ...]
     report: DataReport | None
     fingerprint: str
+    suspects: tuple[SuspectTick, ...] = ()
 
     @property
     def rows_with_problems(self) -> tuple[int, ...]:
@@ -150,11 +154,13 @@ def inspect_candles_file(path: str | Path, *, timeframe: str | None = None) -> I
     first_line = header_lines(path) + 1
     problems = tuple(collect_problems(candles, first_line=first_line))
     report = None
+    suspects: tuple[SuspectTick, ...] = ()
     if not problems:
         report = validate_candles(
             candles, where=str(path), expected_timeframe=candles.timeframe, first_line=first_line
         )
-    return Inspection(candles, problems, report, fingerprint(candles))
+        suspects = find_suspect_ticks(candles, first_line=first_line)
+    return Inspection(candles, problems, report, fingerprint(candles), suspects)
 
 
 def load_candles(

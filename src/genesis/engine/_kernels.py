@@ -35,8 +35,9 @@ Stops
     stop, it fills at the stop price. Slippage applies to stop fills too. **A bar whose
     range reaches both the stop-loss and the take-profit is assumed to hit the
     stop-loss first** (we cannot know the intrabar path; this is the conservative
-    choice). NaN distance = that stop is off; distances should be positive (a
-    non-positive one triggers at once).
+    choice). NaN distance = that stop is off; a zero distance triggers at once; a
+    negative one makes :func:`genesis.engine.run_backtest` raise StrategyError for the
+    trade it was used on.
 
 Absent arrays
     A signal or distance array of length 0 means "not given" (no short entries, no
@@ -91,6 +92,7 @@ _I8 = types.Array(types.int64, 1, "C")
 _I1 = types.Array(types.int8, 1, "C")
 _RO_F8 = types.Array(types.float64, 1, "C", readonly=True)
 _RO_B1 = types.Array(types.boolean, 1, "C", readonly=True)
+_RO_I8 = types.Array(types.int64, 1, "A", readonly=True)
 _OUTPUT = types.Tuple((_F8, _I1, _I8, _I8, _I1, _F8, _F8, _F8, _F8, _F8, _I1))  # type: ignore[no-untyped-call]
 _SIGNATURE = _OUTPUT(*([_RO_F8] * 4 + [_RO_B1] * 4 + [_RO_F8] * 3 + [types.float64] * 4))
 """One explicit signature with read-only array types: writable arrays convert to it
@@ -318,3 +320,15 @@ def simulate_nb(  # one flat pass is the clearest form of the rules above
         t_ret[:k],
         t_reason[:k],
     )
+
+
+@njit(types.int64(_RO_F8, _RO_I8), cache=True, nogil=True)  # type: ignore[misc]
+def first_negative_before_nb(values: FloatArray, bars: IntArray) -> int:
+    """The first ``k`` with ``values[bars[k] - 1] < 0`` (NaN is not negative), else -1.
+
+    ``bars`` are entry bars; ``bars[k] - 1`` is the signal bar whose distances they used.
+    """
+    for k in range(bars.shape[0]):
+        if values[bars[k] - 1] < 0.0:
+            return k
+    return -1

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from genesis.engine._kernels import simulate_nb
+from genesis.engine._kernels import first_negative_before_nb, simulate_nb
 from genesis.engine.types import BacktestResult, BacktestSettings, Signals, Trades
-from genesis.errors import BacktestError
+from genesis.errors import BacktestError, StrategyError
 
 if TYPE_CHECKING:
     from genesis.data import Candles
@@ -69,6 +69,28 @@ def _checked(
     return values
 
 
+def _check_stop_distances(signals: Signals, entry_idx: npt.NDArray[np.int64]) -> None:
+    """Raise StrategyError if a trade was opened with a negative stop distance.
+
+    Only the distances the kernel used are checked (those of each entry's signal bar,
+    ``entry_idx - 1``), in one numba pass over the trades, not over every bar. A
+    negative distance would put the stop on the wrong side of the fill and close the
+    trade at once, which is a bug in the strategy, not a result.
+    """
+    for name in ("stop_loss", "take_profit", "trailing_stop"):
+        distances = getattr(signals, name)
+        if distances is None:
+            continue
+        first = first_negative_before_nb(distances, entry_idx)
+        if first >= 0:
+            bar = int(entry_idx[first]) - 1
+            raise StrategyError(
+                f"signals.{name} is negative ({float(distances[bar]):g}) at bar {bar}, "
+                f"where a trade was entered",
+                hint="stop distances are absolute price distances, >= 0 (NaN for no stop)",
+            )
+
+
 def run_backtest(candles: Candles, signals: Signals, settings: BacktestSettings) -> BacktestResult:
     """Simulate ``signals`` on ``candles`` under ``settings``.
 
@@ -83,6 +105,7 @@ def run_backtest(candles: Candles, signals: Signals, settings: BacktestSettings)
     Raises:
         BacktestError: If there are no candles, or a signal array has the wrong type,
             dtype, dimension or length.
+        StrategyError: If a trade was entered with a negative stop distance.
     """
     n_bars = candles.close.shape[0]
     if n_bars == 0:
@@ -105,10 +128,15 @@ def run_backtest(candles: Candles, signals: Signals, settings: BacktestSettings)
         settings.position_fraction,
         settings.initial_capital,
     )
+    trades = Trades(*out[2:])
+    if len(trades):
+        _check_stop_distances(signals, trades.entry_idx)
     return BacktestResult(
         equity=out[0],
-        trades=Trades(*out[2:]),
+        trades=trades,
         position=out[1],
         bars_per_year=candles.bars_per_year,
         initial_capital=settings.initial_capital,
+        close=candles.close,
+        first_open=float(candles.open[0]),
     )

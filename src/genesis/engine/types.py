@@ -107,13 +107,21 @@ class Trades:
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """What one backtest produced: equity per bar (mark-to-market at close) and trades."""
+    """What one backtest produced: equity per bar (mark-to-market at close) and trades.
+
+    ``close`` (the candles' own array, shared, not copied) and ``first_open`` are the
+    benchmark: buy-and-hold of the same bars buys at the first bar's open and is marked at
+    every close. Results made without candles (tests, synthetic curves) have neither, and
+    their buy-and-hold is undefined.
+    """
 
     equity: FloatArray
     trades: Trades
     position: npt.NDArray[np.int8]  # -1, 0, +1 held during each bar (after its open's fills)
     bars_per_year: float
     initial_capital: float
+    close: FloatArray | None = None
+    first_open: float | None = None
 
     def __len__(self) -> int:
         return int(self.equity.shape[0])

@@ -144,6 +144,9 @@ _UNDEFINED_BECAUSE: dict[str, str] = {
     "profit_factor": "no trade lost money (or there are no trades)",
     "win_rate_pct": "there are no trades",
     "avg_trade_pct": "there are no trades",
+    "exposure_adjusted_return_pct": "no bar was spent in a position",
+    "sqn": "it needs two trades whose PnL differ",
+    "buy_hold_return_pct": "the backtest has no prices to hold",
 }
 
 

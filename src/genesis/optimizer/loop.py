@@ -18,6 +18,7 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
+from genesis.errors import ConfigError
 from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
@@ -108,6 +109,9 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) ->
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
     except UpdateFinishedTrialError:
         log.logger.warning("[Runner] trial %d was ended by another process", trial.number)
+    except ConfigError:  # the study and the config disagree: no later trial can do better
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        raise
     except Exception as error:  # the trial boundary: a bug must not kill the study
         try:
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
@@ -147,7 +151,7 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool) -> int:
 
     A trial whose ``worker`` attribute names a process that is surely dead is an orphan;
     one whose owner is alive (or on another host) is left alone. A trial without an owner
-    (a lone local worker records it only at ``tell``) is an orphan only when
+    (a lone local worker records none) is an orphan only when
     ``unknown_are_orphans``: a local journal before its workers start or after they end.
     """
     orphans = []
@@ -157,7 +161,7 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool) -> int:
             orphans.append(trial)
     for trial in orphans:
         study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-        if trial.params:  # a lone worker publishes params only with tell: nothing to re-queue
+        if trial.params:  # killed before its params were suggested: nothing to re-queue
             study.enqueue_trial(trial.params)
         log.logger.warning(
             "[Runner] trial %d was left running by a dead worker: failed%s",

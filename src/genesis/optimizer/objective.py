@@ -14,6 +14,7 @@ without running again); the study goes on.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,10 @@ class TrialOutcome:
     error: str | None = None
     feasible: bool | None = None
     """Whether every constraint set on the trial holds (``None`` without a score)."""
+    params: dict[str, Any] | None = None
+    """The trial's searched params, for a display's "new best" line."""
+    metrics: dict[str, Any] | None = None
+    """The backtest's metrics (``None`` for a failed trial)."""
 
 
 @dataclass
@@ -70,8 +75,6 @@ class Objective:
     run_dir: RunDir
     guard: DedupGuard
     on_outcome: Callable[[TrialOutcome], None] | None = None
-    publish: Callable[[], None] | None = None
-    """Writes held-back storage records now, when other workers share the study."""
     shared: bool = False
     """Other workers use the study: results must be stored before a claim is released."""
     worker: dict[str, Any] | None = None
@@ -87,11 +90,7 @@ class Objective:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
         if self.worker is not None:
             trial.set_user_attr("worker", self.worker)
-        if self.publish is not None:
-            self.publish()  # the owner, before sampling (the slow part) can be interrupted
         params = self.space.suggest(trial)
-        if self.publish is not None:
-            self.publish()  # the params, before the (possibly long) backtest
         key: str | None = None
         try:
             spec = make_spec(
@@ -107,7 +106,7 @@ class Objective:
             if key is not None:
                 self.failures[key] = message
             _set_attrs(trial, {"key": key, "error": message})
-            self._emit(TrialOutcome(trial.number, None, None, key, message))
+            self._emit(trial, None, None, key, message)
             raise TrialFailed(message) from error
         self.memory[key] = payload
         self.unique_keys.add(key)
@@ -132,13 +131,31 @@ class Objective:
         if self.cache is None:
             return None
         try:
-            return self.cache.get(key)
+            stored = self.cache.get(key)
+            return None if stored is None else self._checked(key, stored)
         except CorruptCacheEntry as error:
             self.corrupt_entries += 1
             log.logger.warning("[CACHE] corrupt entry ignored, recomputing: %s", error)
         except CacheError as error:  # a dropped connection, say: a miss, not a failed trial
             log.logger.warning("[CACHE] cache unreadable, treated as a miss: %s", error)
         return None
+
+    def _checked(self, key: str, payload: Payload) -> Payload:
+        """``payload`` if its score is what :meth:`_payload` writes, else CorruptCacheEntry.
+
+        The checksum proves the entry is as written, not that its writer wrote a score.
+        """
+        score = payload.get("score")
+        values = score.get("values") if isinstance(score, dict) else None
+        constraints = score.get("constraints") if isinstance(score, dict) else None
+        n = len(self.score_spec.objectives)
+        if not (isinstance(values, list) and len(values) == n and all(map(_finite, values))):
+            problem = f"its score values are {values!r}, not {n} finite number(s)"
+        elif not (isinstance(constraints, dict) and all(map(_finite, constraints.values()))):
+            problem = f"its constraints are {constraints!r}, not finite numbers by name"
+        else:
+            return payload
+        raise CorruptCacheEntry(problem, where=f"cache entry {key[:12]}…")
 
     def _compute(self, number: int, spec: BacktestSpec, key: str) -> tuple[CacheSource, Payload]:
         holder = self.guard.claim(key, number)
@@ -231,7 +248,7 @@ class Objective:
         for name, value in constraints.items():
             trial.set_constraint(name, value)
         feasible = all(v <= 0 for v in constraints.values())
-        self._emit(TrialOutcome(trial.number, values, source, key, feasible=feasible))
+        self._emit(trial, values, source, key, None, payload.get("metrics"), feasible=feasible)
 
     def recompute(self, number: int, params: dict[str, Any], key: str) -> Payload:
         """Run trial ``number``'s backtest again because its stored result was lost.
@@ -257,9 +274,28 @@ class Objective:
         self.memory[key] = payload
         return payload
 
-    def _emit(self, outcome: TrialOutcome) -> None:
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
+    def _emit(
+        self,
+        trial: optuna.Trial,
+        values: tuple[float, ...] | None,
+        source: CacheSource | None,
+        key: str | None,
+        error: str | None,
+        metrics: dict[str, Any] | None = None,
+        *,
+        feasible: bool | None = None,
+    ) -> None:
+        if self.on_outcome is None:
+            return  # trial.params is a deep copy: only made for a listener
+        outcome = TrialOutcome(
+            trial.number, values, source, key, error, feasible=feasible,
+            params=dict(trial.params), metrics=metrics,
+        )  # fmt: skip
+        self.on_outcome(outcome)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _set_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:

@@ -51,6 +51,7 @@ def run_optimizer(
         objective_direction(name)  # an unknown objective is a config error, before any file
     if config.validation.method == "walk_forward":
         return run_walk_forward(config, on_outcome=on_outcome, worker_index=worker_index)
+    log.log_stage(f"loading candles from {config.data.source}")
     full = build_problem(config)
     if config.validation.method == "holdout":
         return _holdout(config, full, on_outcome, worker_index)

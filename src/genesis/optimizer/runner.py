@@ -72,8 +72,12 @@ def run_search(
     """
     check_study(config, problem, run, joining=worker_index > 0)  # before any file is written
     run.create()
+    log.log_stage(f"run directory {run.root}", study=run.name)
+    if config.features.precompute:
+        log.log_stage("computing the search space's indicators")
     precompute(config, problem)
     write_text_atomic(run.config, dump_config(config))
+    log.log_stage("opening the study storage and the result cache")
     session = open_session(config, problem, run, worker_index, on_outcome)
     local = config.storage is None
     # Before our workers start, a local journal's RUNNING trials without a live owner are
@@ -94,6 +98,7 @@ def run_search(
         run.name, problem.strategy.name, len(problem.candles), problem.candles.symbol,
         problem.candles.timeframe, n_workers, run.root,
     )  # fmt: skip
+    log.log_stage("first trial (numba compiles its kernels once after an install)")
     reason, interrupted = "stopped by an error", False
     try:
         reason = run_loop(

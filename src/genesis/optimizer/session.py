@@ -29,7 +29,7 @@ from genesis.optimizer.objective import Objective, TrialOutcome
 from genesis.optimizer.owner import Owner
 from genesis.optimizer.problem import Problem, precompute_features
 from genesis.optimizer.sampler import make_sampler
-from genesis.optimizer.storage import flush_storage, open_storage
+from genesis.optimizer.storage import open_storage, refuse_masked
 
 
 @dataclass
@@ -44,7 +44,6 @@ class Session:
     seed_session: int
 
     def close(self) -> None:
-        flush_storage(self.storage)
         self.guard.close()
         if self.cache is not None:
             self.cache.close()
@@ -73,7 +72,6 @@ def open_session(
         settings=problem.settings, score_spec=problem.score_spec,
         data_fingerprint=problem.data_fingerprint, window=problem.window,
         cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
-        publish=(lambda: flush_storage(storage)) if is_shared(config) else None,
         worker=Owner.current().as_attr() if is_shared(config) else None,
         shared=is_shared(config),
     )  # fmt: skip
@@ -112,6 +110,7 @@ def open_run_cache(config: GenesisConfig) -> WriteBehindCache | None:
     if not config.cache.enabled:
         return None
     location = config.cache.location or str(Path(config.output_dir) / "_cache")
+    refuse_masked(location, "cache.location", "GENESIS_CACHE_URL")
     inner = (
         DirectoryCache(Path(location), fsync=False)
         if "://" not in location

@@ -12,12 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
 
 from genesis.config import CategoricalParam, FixedParam, FloatParam, IntParam
 from genesis.config.models import SearchDimension
@@ -48,32 +42,23 @@ class SearchSpace:
         return cls(dims, pinned)
 
     def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
-        """Ask ``trial`` for a value of every dimension; returns tuned plus fixed params."""
+        """Ask ``trial`` for a value of every dimension; returns tuned plus fixed params.
+
+        Raises:
+            ConfigError: the study holds this param with a distribution of another kind
+                (a resumed study whose search space changed): Optuna refuses it here.
+        """
         params = dict(self.fixed)
         for name, dim in self.dimensions.items():
-            if isinstance(dim, IntParam):
-                params[name] = trial.suggest_int(
-                    name, dim.low, dim.high, step=dim.step, log=dim.log
-                )
-            elif isinstance(dim, FloatParam):
-                params[name] = trial.suggest_float(
-                    name, dim.low, dim.high, step=dim.step, log=dim.log
-                )
-            else:
-                params[name] = trial.suggest_categorical(name, dim.choices)
+            try:
+                params[name] = _suggest(trial, name, dim)
+            except ValueError as error:
+                raise ConfigError(
+                    f"search_space.{name}: the study has this param with another "
+                    f"distribution ({error})",
+                    hint="keep the study's search space, or start a new --study",
+                ) from None
         return params
-
-    def distributions(self) -> dict[str, BaseDistribution]:
-        """The Optuna distribution of every tuned dimension, as :meth:`suggest` asks them."""
-        out: dict[str, BaseDistribution] = {}
-        for name, dim in self.dimensions.items():
-            if isinstance(dim, IntParam):
-                out[name] = IntDistribution(dim.low, dim.high, log=dim.log, step=dim.step)
-            elif isinstance(dim, FloatParam):
-                out[name] = FloatDistribution(dim.low, dim.high, log=dim.log, step=dim.step)
-            else:
-                out[name] = CategoricalDistribution(dim.choices)
-        return out
 
     @property
     def size(self) -> int | None:
@@ -85,6 +70,22 @@ class SearchSpace:
                 return None
             total *= count
         return total
+
+    def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
+        """The Optuna distribution of each dimension (what ``suggest`` asks for)."""
+        result: dict[str, optuna.distributions.BaseDistribution] = {}
+        for name, dim in self.dimensions.items():
+            if isinstance(dim, IntParam):
+                result[name] = optuna.distributions.IntDistribution(
+                    dim.low, dim.high, step=dim.step, log=dim.log
+                )
+            elif isinstance(dim, FloatParam):
+                result[name] = optuna.distributions.FloatDistribution(
+                    dim.low, dim.high, step=dim.step, log=dim.log
+                )
+            else:
+                result[name] = optuna.distributions.CategoricalDistribution(dim.choices)
+        return result
 
     def grid(self) -> dict[str, list[Any]]:
         """Every value of every dimension, for Optuna's GridSampler.
@@ -107,6 +108,14 @@ class SearchSpace:
             else:
                 values[name] = list(dim.choices)
         return values
+
+
+def _suggest(trial: optuna.Trial, name: str, dim: IntParam | FloatParam | CategoricalParam) -> Any:
+    if isinstance(dim, IntParam):
+        return trial.suggest_int(name, dim.low, dim.high, step=dim.step, log=dim.log)
+    if isinstance(dim, FloatParam):
+        return trial.suggest_float(name, dim.low, dim.high, step=dim.step, log=dim.log)
+    return trial.suggest_categorical(name, dim.choices)
 
 
 def _count(dim: IntParam | FloatParam | CategoricalParam) -> int | None:

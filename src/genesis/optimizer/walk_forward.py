@@ -70,6 +70,7 @@ def run_walk_forward(
     """Search every fold, test each fold's best, stitch (see the module docstring)."""
     wf = config.validation.walk_forward
     assert wf is not None
+    log.log_stage(f"loading candles from {config.data.source}")
     full = build_problem(config)
     folds = walk_forward_folds(
         len(full.candles), folds=wf.folds, mode=wf.mode,
@@ -82,6 +83,7 @@ def run_walk_forward(
             hint="add --resume to continue it, or choose another --study",
         )  # fmt: skip
     run.root.mkdir(parents=True, exist_ok=True)
+    log.log_stage(f"run directory {run.root}", study=run.name)
     if not run.config.exists():  # so that --resume finds the run; a resume rewrites it at the end
         write_text_atomic(run.config, dump_config(config))
     done = [_fold(config, full, run, fold, len(folds), on_outcome, worker_index) for fold in folds]

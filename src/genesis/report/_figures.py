@@ -9,18 +9,17 @@ Hover texts are HTML-escaped because plotly renders a subset of HTML in them.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from genesis.artifacts import CacheSource
+from genesis.report._backtest import Replay, drawdown_pct, thin
 from genesis.report._load import ReportTrial, RunData
-from genesis.report._sections import fmt, top_trials
-
-N_PARALLEL = 25
-"""Distinct trials shown in the parallel-coordinates plot."""
+from genesis.report._sections import fmt
 
 _MARKS: dict[CacheSource | None, tuple[str, str, str]] = {
     CacheSource.COMPUTED: ("computed", "circle", "#1f77b4"),
@@ -35,9 +34,15 @@ _LAYOUT: dict[str, Any] = {
 }
 
 
-def _hover(trial: ReportTrial) -> str:
-    params = "<br>".join(f"{html.escape(k)}={html.escape(fmt(v))}" for k, v in trial.params.items())
+FULL_HOVERS = 300
+"""Above this many trials, only the best ones (and the failed) hover with every param."""
+
+
+def _hover(trial: ReportTrial, full: bool = True) -> str:
     head = f"#{trial.number} {html.escape(trial.state)} score={html.escape(fmt(trial.score))}"
+    if not full:
+        return head
+    params = "<br>".join(f"{html.escape(k)}={html.escape(fmt(v))}" for k, v in trial.params.items())
     if trial.error:
         head += f"<br>error: {html.escape(trial.error[:200])}"
     return f"{head}<br>source={trial.source or '–'} feasible={fmt(trial.feasible)}<br>{params}"
@@ -61,7 +66,7 @@ def score_figure(data: RunData) -> go.Figure:
         fig.add_trace(star.update(marker_size=16))
     xs, ys = _running_best(data)
     fig.add_trace(
-        go.Scatter(x=xs, y=ys, mode="lines", name="running best (feasible)",
+        go.Scatter(x=xs, y=[_round(y) for y in ys], mode="lines", name="running best (feasible)",
                    line={"shape": "hv", "color": "#222", "width": 2}, hoverinfo="skip")
     )  # fmt: skip
     title = f"{data.objectives[0] if data.objectives else 'score'} per trial"
@@ -72,23 +77,56 @@ def score_figure(data: RunData) -> go.Figure:
 
 
 def _marks(
-    trials: Sequence[ReportTrial], ys: Sequence[Any], name: str, symbol: str, color: str
+    trials: Sequence[ReportTrial],
+    ys: Sequence[Any],
+    name: str,
+    symbol: str,
+    color: str,
+    *,
+    short: bool = False,
 ) -> go.Scatter:
-    return go.Scatter(
+    """Markers of ``trials``; ``short`` hovers show the trial and score only.
+
+    Scores are rounded to 6 significant digits and the full hover (every param) is kept
+    for the score figure: repeated in each param's subplot it was most of the page's
+    weight at 2,000 trials.
+    """
+    trace = go.Scatter(
         x=[t.number for t in trials],
-        y=list(ys),
+        y=[_round(y) for y in ys],
         mode="markers",
         name=name,
         marker={
             "symbol": symbol,
             "color": color,
-            "size": 8,
+            "size": 8 if len(trials) < 500 else 6,
             "opacity": [0.35 if t.feasible is False else 0.9 for t in trials],
             "line": {"width": 1.5, "color": color},
         },
-        hovertext=[_hover(t) for t in trials],
-        hoverinfo="text",
     )
+    if short:
+        trace.update(customdata=[t.number for t in trials],
+                     hovertemplate="#%{customdata} score=%{y}<extra></extra>")  # fmt: skip
+    else:
+        full = _full_hovers(trials)
+        trace.update(hovertext=[_hover(t, t.number in full) for t in trials], hoverinfo="text")
+    return trace
+
+
+def _full_hovers(trials: Sequence[ReportTrial]) -> set[int]:
+    """Trial numbers that get the full hover: all of a small run, else the best and failed.
+
+    Hovers with every param were most of the page's weight at 2,000 trials.
+    """
+    if len(trials) <= FULL_HOVERS:
+        return {t.number for t in trials}
+    scored = sorted((t for t in trials if t.score is not None), key=lambda t: t.score or 0.0)
+    ends = scored[: FULL_HOVERS // 2] + scored[-(FULL_HOVERS // 2) :]  # either direction
+    return {t.number for t in ends} | {t.number for t in trials if t.score is None}
+
+
+def _round(value: Any) -> Any:
+    return float(f"{value:.6g}") if isinstance(value, float) else value
 
 
 def _running_best(data: RunData) -> tuple[list[int], list[float]]:
@@ -133,7 +171,7 @@ def params_figure(data: RunData) -> go.Figure | None:
         for source, (label, symbol, color) in _MARKS.items():
             group = [t for t in has if t.source == source and t.number != best_number]
             if group:
-                trace = _marks(group, [t.score for t in group], label, symbol, color)
+                trace = _marks(group, [t.score for t in group], label, symbol, color, short=True)
                 trace.update(x=[_axis_value(t.params[name]) for t in group],
                              legendgroup=label, showlegend=i == 0)  # fmt: skip
                 fig.add_trace(trace, row=row + 1, col=col + 1)
@@ -153,45 +191,6 @@ def _axis_value(value: Any) -> Any:
     return html.escape(fmt(value)) if isinstance(value, bool | str) else value
 
 
-def parallel_figure(data: RunData) -> go.Figure | None:
-    """Parallel coordinates of the best distinct trials: every searched param and the score."""
-    top = top_trials(data, N_PARALLEL)
-    names = [n for n in data.searched if all(n in t.params for t in top)]
-    if len(top) < 2 or not names:
-        return None
-    dims = [_dimension(n, [t.params[n] for t in top]) for n in names]
-    scores = [t.score for t in top]
-    dims.append({"label": "score", "values": scores})
-    scale = "Viridis" if data.maximize else "Viridis_r"
-    fig = go.Figure(
-        go.Parcoords(
-            line={"color": scores, "colorscale": scale, "showscale": True},
-            dimensions=dims,
-        )
-    )
-    fig.update_layout(**_LAYOUT, title=f"top {len(top)} distinct trials", height=440)
-    fig.update_layout(margin={"l": 80, "r": 80, "t": 90, "b": 40})
-    return fig
-
-
-def _dimension(name: str, values: list[Any]) -> dict[str, Any]:
-    """A parcoords axis; non-numeric values get integer positions and their labels as ticks.
-
-    Unlike hover texts and category axes, parcoords tick texts are set as plain text
-    (entities would show literally); the JSON plotly embeds escapes ``<`` anyway.
-    """
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return {"label": html.escape(name), "values": values}
-    labels = sorted({fmt(v) for v in values})  # parcoords ticks are plain text: no escaping
-    index = {label: i for i, label in enumerate(labels)}
-    return {
-        "label": html.escape(name),
-        "values": [index[fmt(v)] for v in values],
-        "tickvals": list(range(len(labels))),
-        "ticktext": labels,
-    }
-
-
 def sources_figure(data: RunData) -> go.Figure:
     """How many trials got their score from each source (and how many failed)."""
     counts: dict[str, int] = {}
@@ -207,4 +206,49 @@ def sources_figure(data: RunData) -> go.Figure:
     fig.update_layout(**_LAYOUT, title="where each trial's score came from", height=320)
     fig.update_layout(bargap=0.55)
     fig.update_yaxes(title_text="trials")
+    return fig
+
+
+def equity_figure(replay: Replay) -> go.Figure:
+    """Equity and drawdown of the best trial against buy-and-hold of the same bars."""
+    ts = np.asarray(replay.candles.ts_ms)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32],
+                        vertical_spacing=0.05)  # fmt: skip
+    curves = (("buy and hold", replay.buy_and_hold, "#a8a8a8"),
+              ("best trial", replay.equity, "#1f77b4"))  # fmt: skip  # the strategy on top
+    for name, curve, color in curves:
+        for row, values in ((1, curve), (2, drawdown_pct(curve))):
+            keep = thin(values)
+            fig.add_trace(
+                go.Scatter(
+                    x=ts[keep].tolist(), y=np.round(values[keep], 2).tolist(), mode="lines",
+                    name=name, legendgroup=name, showlegend=row == 1,
+                    line={"color": color, "width": 1.6},
+                    hovertemplate=f"{name}: %{{y:,.2f}}{'%' if row == 2 else ''}<extra></extra>",
+                ),
+                row=row, col=1,
+            )  # fmt: skip
+    lows = min(float(replay.equity.min()), float(replay.buy_and_hold.min()))
+    highs = max(float(replay.equity.max()), float(replay.buy_and_hold.max()))
+    log = lows > 0 and highs / lows > 20  # a 75x buy-and-hold would flatten the strategy
+    fig.update_layout(**_LAYOUT, title="equity of the best trial vs buy-and-hold", height=520)
+    fig.update_layout(hovermode="x unified", legend={"orientation": "h", "y": -0.12})
+    fig.update_xaxes(type="date")
+    fig.update_yaxes(title_text="equity" + (" (log)" if log else ""),
+                     type="log" if log else "linear", row=1, col=1)  # fmt: skip
+    fig.update_yaxes(title_text="drawdown %", row=2, col=1)
+    return fig
+
+
+def importance_figure(importances: Mapping[str, float], method: str) -> go.Figure:
+    """A bar per searched param, the most important on top."""
+    names = list(importances)[::-1]
+    fig = go.Figure(
+        go.Bar(x=[round(importances[n], 4) for n in names], y=[html.escape(n) for n in names],
+               orientation="h", marker_color="#1f77b4",
+               text=[f"{importances[n]:.2f}" for n in names], textposition="outside")
+    )  # fmt: skip
+    fig.update_layout(**_LAYOUT, title=f"param importance ({method})",
+                      height=120 + 34 * len(names))  # fmt: skip
+    fig.update_xaxes(title_text="importance (sums to 1)", rangemode="tozero")
     return fig

@@ -1,16 +1,24 @@
 """Assemble ``report.html``: one self-contained page that opens offline.
 
-plotly.js is embedded once, in the first figure (``include_plotlyjs=True``), and the
-other figures reuse it; the page is about 5 MB and needs no network, which matters for
-run directories copied to laptops and attached to tickets. Figure ``div`` ids are fixed,
-so the same run directory always gives the same bytes.
+plotly.js is embedded once, in the page's head: the vendored partial bundle
+(``vendor/plotly-basic.min.js``, scatter and bar traces, 1.2 MB instead of the full
+bundle's 4.8 MB), so the page needs no network, which matters for run directories copied
+to laptops and attached to tickets. Figure ``div`` ids are fixed, so the same run
+directory always gives the same bytes.
+
+The page is the sections of :data:`SECTIONS`, in order. A section is a function of a
+:class:`ReportContext` returning HTML; a new one (validation, say) is one more entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from genesis.artifacts import RunDir, write_text_atomic
+from genesis.report._assets import plotly_script
 from genesis.report._load import RunData, load_run
 from genesis.report._sections import (
     best_section,
@@ -41,6 +49,10 @@ table.grid td { border-bottom: 1px solid #f0f0f0; font-variant-numeric: tabular-
 td { font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .cols { display: grid; grid-template-columns: 1.3fr 1fr 1fr; gap: 24px; }
 .scroll { overflow-x: auto; }
+.tall { max-height: 420px; overflow-y: auto; }
+.split { display: grid; grid-template-columns: minmax(0, 1fr) 320px; gap: 24px;
+         align-items: start; }
+.split td { white-space: nowrap; }
 pre { background: #f4f4f4; padding: 8px 12px; border-radius: 6px; white-space: pre-wrap;
       overflow-wrap: anywhere; }
 .warn { color: #a94400; font-weight: 600; }
@@ -85,47 +97,109 @@ def write_report(run_dir: Path, *, out: Path | None = None) -> Path:
     return path
 
 
+class ReportContext:
+    """What the sections share: the run's files, the re-run best backtest, figure HTML."""
+
+    def __init__(self, data: RunData) -> None:
+        self.data = data
+
+    @cached_property
+    def replay(self) -> Any:
+        """The best trial's backtest run again (``_backtest.Replay``), or why not (a str)."""
+        from genesis.report._backtest import replay_best  # numba, candles: only when drawn
+
+        return replay_best(self.data)
+
+    def figure(self, fig: Any, name: str) -> str:
+        """A plotly figure as a ``div`` (plotly.js is in the page's head)."""
+        html: str = fig.to_html(
+            full_html=False, include_plotlyjs=False, div_id=f"fig-{name}",
+            config={"displaylogo": False, "responsive": True},
+        )  # fmt: skip
+        return html
+
+
+Section = Callable[[ReportContext], str]
+
+
+def _best_backtest(ctx: ReportContext) -> str:
+    from genesis.report._backtest import equity_rows, key_note
+    from genesis.report._figures import equity_figure
+    from genesis.report._sections import kv_table
+
+    replay = ctx.replay
+    if isinstance(replay, str):
+        body = f'<p class="note">{esc(replay)}</p>'
+    else:
+        body = (
+            f'{key_note(replay)}<div class="split"><div>'
+            f"{ctx.figure(equity_figure(replay), 'equity')}</div>"
+            f"<div>{kv_table(equity_rows(replay))}</div></div>"
+        )
+    return f"<section><h2>Best trial: equity and drawdown vs buy-and-hold</h2>{body}</section>"
+
+
+def _data(ctx: ReportContext) -> str:
+    from genesis.report._backtest import data_section
+
+    return data_section(ctx.data, ctx.replay)
+
+
+def _trades(ctx: ReportContext) -> str:
+    from genesis.report._backtest import trades_section
+
+    return trades_section(ctx.replay)
+
+
+def _importance(ctx: ReportContext) -> str:
+    from genesis.report._importance import importance_section
+
+    return importance_section(ctx.data, ctx.figure)
+
+
+def _validation(ctx: ReportContext) -> str:
+    validation = read_validation(ctx.data.run)
+    return validation_section(validation, include_plotlyjs=False) if validation else ""
+
+
+SECTIONS: tuple[Section, ...] = (
+    lambda ctx: header_section(ctx.data),
+    _data,
+    lambda ctx: cache_section(ctx.data),
+    lambda ctx: best_section(ctx.data),
+    _best_backtest,
+    _trades,
+    _importance,
+    lambda ctx: _plots(ctx),
+    lambda ctx: _validation(ctx),
+    lambda ctx: top_section(ctx.data),
+)
+"""The page, top to bottom."""
+
+
 def render(data: RunData) -> str:
     """The whole page for ``data``."""
-    validation = read_validation(data.run)
-    body = "".join([
-        header_section(data),
-        cache_section(data),
-        best_section(data),
-        _plots(data),  # plotly.js comes with its first figure: the sections after reuse it
-        validation_section(validation, include_plotlyjs=False) if validation else "",
-        top_section(data),
-    ])  # fmt: skip
+    ctx = ReportContext(data)
+    body = "".join(section(ctx) for section in SECTIONS)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>genesis · {esc(data.study)}</title><style>{_CSS}</style></head>"
-        f"<body>{body}</body></html>\n"
+        f"<title>genesis · {esc(data.study)}</title><style>{_CSS}</style>"
+        f"{plotly_script()}</head><body>{body}</body></html>\n"
     )
 
 
-def _plots(data: RunData) -> str:
-    """Every figure as a ``div``; plotly.js is inlined with the first one only."""
+def _plots(ctx: ReportContext) -> str:
+    """The search's figures: score per trial, score per param, score sources."""
     from genesis.report import _figures as figures  # plotly is heavy: import on use
 
+    data = ctx.data
     built = [
         ("score", figures.score_figure(data)),
         ("params", figures.params_figure(data)),
-        ("parallel", figures.parallel_figure(data)),
         ("sources", figures.sources_figure(data)),
     ]
-    divs: list[str] = []
-    for name, fig in built:
-        if fig is None:
-            continue
-        divs.append(
-            fig.to_html(
-                full_html=False,
-                include_plotlyjs=not divs,
-                div_id=f"fig-{name}",
-                config={"displaylogo": False, "responsive": True},
-            )
-        )
+    divs = [ctx.figure(fig, name) for name, fig in built if fig is not None]
     note = (
         '<p class="note">Filled circle: computed · open diamond: reused from memory · '
         "open square: reused from the result cache · red cross: failed (drawn at the lowest "

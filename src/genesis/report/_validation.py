@@ -20,6 +20,7 @@ from typing import Any
 
 from genesis.artifacts import RunDir
 from genesis.errors import ArtifactError
+from genesis.report._assets import plotly_script
 from genesis.report._sections import esc, fmt
 
 _METRICS = (
@@ -188,12 +189,12 @@ def walk_forward_page(run: RunDir, v: Mapping[str, Any], css: str) -> str:
     body = (
         f"<header><h1>genesis report · {esc(run.name)}</h1>"
         f'<p class="sub">{esc(str(run.root))}</p></header>'
-        + validation_section(v, include_plotlyjs=True)
+        + validation_section(v, include_plotlyjs=False)
         + f"<section><h2>Folds</h2><ul>{links}</ul></section>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>genesis · {esc(run.name)}</title><style>{css}</style></head>"
+        f"<title>genesis · {esc(run.name)}</title><style>{css}</style>{plotly_script()}</head>"
         f"<body>{body}</body></html>\n"
     )
 

@@ -50,6 +50,8 @@ def stitch(results: Sequence[BacktestResult]) -> BacktestResult:
         position=np.concatenate([r.position for r in results]),
         bars_per_year=results[0].bars_per_year,
         initial_capital=capital,
+        close=np.concatenate([r.close for r in results]),
+        first_open=results[0].first_open,
     )
 
 
@@ -82,6 +84,7 @@ def buy_and_hold(candles: Candles, initial_capital: float) -> BacktestResult:
     return BacktestResult(
         equity=equity, trades=trades, position=np.ones(len(candles), dtype=np.int8),
         bars_per_year=candles.bars_per_year, initial_capital=initial_capital,
+        close=candles.close, first_open=float(candles.open[0]),
     )  # fmt: skip
 
 

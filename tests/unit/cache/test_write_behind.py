@@ -87,3 +87,22 @@ def test_an_unexpected_error_in_the_inner_cache_does_not_kill_the_writer() -> No
     cache.flush()
     assert cache.failed_writes == 1 and cache._thread.is_alive()
     cache.close()
+
+
+def test_a_lost_wake_up_does_not_hang_flush_or_close() -> None:
+    """What a Ctrl-C inside ``Condition.notify`` leaves: a stale waiter first in line."""
+    import time
+
+    cache = WriteBehindCache(MemoryCache())
+    time.sleep(0.05)  # the writer is waiting for work
+    waiting = cache._queue.not_empty
+    stale = threading.Lock()
+    stale.acquire()
+    with waiting:
+        waiting._waiters.appendleft(stale)  # type: ignore[attr-defined]
+    cache.put(KEY, {"score": 1.0})  # its notify releases the stale waiter, not the writer's
+    closer = threading.Thread(target=cache.close, daemon=True)
+    closer.start()
+    closer.join(timeout=10)
+    assert not closer.is_alive(), "close() hung on a lost wake-up"
+    assert cache.inner.get(KEY) == {"score": 1.0}

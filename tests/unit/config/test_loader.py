@@ -86,3 +86,66 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
 def test_study_name_must_be_a_plain_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="study_name"):
         load_config(_write(tmp_path, "study_name: ../escape\n"), env={})
+
+
+def test_urls_come_from_the_environment_and_are_dumped_without_password(tmp_path: Path) -> None:
+    from genesis.config import dump_config, has_masked_password
+
+    path = _write(tmp_path, "storage: postgresql://u:file-secret@h/db\n")
+    env = {"GENESIS_STORAGE_URL": "postgresql://u:env-secret@h/db",
+           "GENESIS_CACHE_URL": "postgresql://c:cache-secret@h/db"}  # fmt: skip
+    config = load_config(path, env=env)
+    assert config.storage == env["GENESIS_STORAGE_URL"]
+    assert config.cache.location == env["GENESIS_CACHE_URL"]
+    dumped = dump_config(config)
+    assert "secret" not in dumped
+    assert "postgresql://u:***@h/db" in dumped and "postgresql://c:***@h/db" in dumped
+    assert has_masked_password("postgresql://u:***@h/db")
+    assert not has_masked_password("postgresql://u:real@h/db")
+    assert not has_masked_password("postgresql://u@h/db")
+
+
+def test_a_binary_config_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_bytes(b"optimizer:\n  seed: \xff\xfe\n")
+    with pytest.raises(ConfigError, match=r"cfg.yaml: not a text file: byte 0xff at offset 19"):
+        load_config(path, env={})
+
+
+def test_a_bad_flag_value_is_blamed_on_the_flag_not_a_config_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "optimizer:\n  n_trials: 10\n  seed: 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={}, overrides={"optimizer.n_trials": 0})
+    assert str(info.value).startswith("--trials: optimizer.n_trials:")
+    assert "cfg.yaml" not in str(info.value)
+    with pytest.raises(ConfigError, match=r"^override: optimizer.n_trials: "):  # no flag name
+        load_config(path, env={}, overrides={"optimizer.n_trials": 0}, flags={})
+    # the file's own values keep their line
+    with pytest.raises(ConfigError, match=r"cfg.yaml:2: optimizer.n_trials"):
+        load_config(_write(tmp_path, "optimizer:\n  n_trials: 0\n"), env={})
+
+
+def test_an_empty_config_file_says_what_a_config_needs(tmp_path: Path) -> None:
+    for text in ("", "\n", "# only a comment\n"):
+        with pytest.raises(ConfigError, match="the config file is empty") as info:
+            load_config(_write(tmp_path, text), env={})
+        assert "strategy" in str(info.value) and "search_space" in str(info.value)
+
+
+def test_a_strategy_file_resolves_beside_the_config_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "project"
+    (folder / "strategies").mkdir(parents=True)
+    (folder / "strategies" / "mine.py").write_text("# a strategy\n")
+    config = folder / "cfg.yaml"
+    config.write_text("strategy:\n  name: strategies/mine.py:Mine\n")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "strategies").mkdir(parents=True)
+    (elsewhere / "strategies" / "mine.py").write_text("# another\n")
+    monkeypatch.chdir(elsewhere)
+    resolved = load_config(config, env={}).strategy.name
+    assert resolved == f"{(folder / 'strategies' / 'mine.py').resolve()}:Mine"
+    # not beside the config: left relative, for the current directory
+    (folder / "strategies" / "mine.py").unlink()
+    assert load_config(config, env={}).strategy.name == "strategies/mine.py:Mine"

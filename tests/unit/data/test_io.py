@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,3 +93,15 @@ def test_read_does_not_validate_so_inspect_sees_broken_files(
     assert len(read_candles_file(path)) == 2
     with pytest.raises(DataError, match="out of order"):
         load_candles(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_written_candles_are_readable_by_others_under_the_usual_umask(
+    tmp_path: Path, suffix: str
+) -> None:
+    previous = os.umask(0o022)
+    try:
+        path = write_candles(synthetic_candles(n_bars=20), tmp_path / f"a{suffix}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's 0600

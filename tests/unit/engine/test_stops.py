@@ -7,6 +7,7 @@ import pytest
 
 from genesis.data import Candles
 from genesis.engine import BacktestSettings, ExitReason, Signals, run_backtest
+from genesis.errors import StrategyError
 
 FREE = BacktestSettings(fee_bps=0, slippage_bps=0)
 HOUR_MS = 3_600_000
@@ -129,3 +130,13 @@ def test_nan_distance_means_no_stop() -> None:
     assert only_trade(candles, long_at_bar_1(4, stop_loss=float("nan")))[2] == (
         ExitReason.END_OF_DATA
     )
+
+
+@pytest.mark.parametrize("name", ["stop_loss", "take_profit", "trailing_stop"])
+def test_a_negative_stop_distance_is_a_strategy_error(name: str) -> None:
+    candles = bars((100, 100, 100, 100), (100, 101, 99, 100), (100, 100, 94, 95), (95,) * 4)
+    with pytest.raises(StrategyError, match=rf"signals.{name} is negative \(-5\) at bar 0"):
+        run_backtest(candles, long_at_bar_1(4, **{name: -5.0}), FREE)
+    signals = long_at_bar_1(4, **{name: 5.0})
+    getattr(signals, name)[2:] = -1.0  # negative only where no trade is entered: unused
+    assert len(run_backtest(candles, signals, FREE).trades) == 1

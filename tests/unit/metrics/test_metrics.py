@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from genesis import metrics as metrics_package
@@ -16,8 +17,12 @@ BARS_PER_YEAR = 4.0  # small, so annualizing is easy to do by hand
 
 
 def make_result(
-    equity: list[float], pnl: list[float] = (), position: list[int] | None = None
-) -> BacktestResult:  # type: ignore[assignment]
+    equity: list[float],
+    pnl: list[float] = (),  # type: ignore[assignment]
+    position: list[int] | None = None,
+    close: list[float] | None = None,
+    first_open: float = 50.0,
+) -> BacktestResult:
     n_trades = len(pnl)
     pnl_array = np.asarray(pnl, dtype=float)
     trades = Trades(
@@ -33,7 +38,10 @@ def make_result(
     )
     eq = np.asarray(equity, dtype=float)
     pos = np.zeros(eq.size, np.int8) if position is None else np.asarray(position, np.int8)
-    return BacktestResult(eq, trades, pos, BARS_PER_YEAR, initial_capital=100.0)
+    closes = np.full(eq.size, 50.0) if close is None else np.asarray(close, dtype=float)
+    return BacktestResult(
+        eq, trades, pos, BARS_PER_YEAR, initial_capital=100.0, close=closes, first_open=first_open
+    )
 
 
 def test_names_and_directions_cover_every_field() -> None:
@@ -116,3 +124,50 @@ def test_as_dict_is_json_ready_and_ordered() -> None:
     d = compute_metrics(make_result([110.0, 99.0, 121.0])).as_dict()
     assert tuple(d) == METRIC_NAMES
     assert all(v is None or type(v) in (int, float) for v in d.values())
+
+
+def test_drawdown_duration_counts_bars_under_water() -> None:
+    # Peaks at 110 (bar 0) and 130 (bar 5): under water on bars 1-4 (4 bars), then on 6-7.
+    m = compute_metrics(make_result([110.0, 100.0, 105.0, 90.0, 109.0, 130.0, 120.0, 125.0]))
+    assert m.max_drawdown_duration_bars == 4
+    assert compute_metrics(make_result([100.0, 101.0, 102.0])).max_drawdown_duration_bars == 0
+    # Below the initial capital from the first bar and never recovered: every bar counts.
+    assert compute_metrics(make_result([99.0, 98.0, 99.5])).max_drawdown_duration_bars == 3
+    # Back exactly at the peak ends the drawdown.
+    assert compute_metrics(make_result([90.0, 100.0, 95.0])).max_drawdown_duration_bars == 1
+
+
+def test_drawdown_duration_matches_a_pandas_reference() -> None:
+    rng = np.random.default_rng(3)
+    equity = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, 2_000))
+    series = pd.Series(np.concatenate([[100.0], equity]))
+    under = series < series.cummax()
+    runs = under.groupby((~under).cumsum()).sum()
+    assert compute_metrics(make_result(list(equity))).max_drawdown_duration_bars == runs.max()
+
+
+def test_buy_hold_exposure_adjusted_and_sqn_by_hand() -> None:
+    result = make_result(
+        [110.0, 99.0, 121.0],
+        pnl=[10.0, -5.0, 16.0],
+        position=[1, 0, 0],
+        close=[41.0, 45, 50],
+        first_open=40.0,
+    )
+    m = compute_metrics(result)
+    assert m.buy_hold_return_pct == pytest.approx(25.0)  # bought at the first open, 40
+    assert m.exposure_adjusted_return_pct == pytest.approx(21.0 * 3)  # 1 bar in 3 at risk
+    pnl = np.array([10.0, -5.0, 16.0])
+    assert m.sqn == pytest.approx(math.sqrt(3) * pnl.mean() / pnl.std(ddof=1))
+
+
+def test_new_metrics_undefined_without_exposure_or_trades() -> None:
+    m = compute_metrics(make_result([100.0] * 4, pnl=[2.0]))
+    assert m.exposure_adjusted_return_pct is None  # never in a position
+    assert m.sqn is None  # one trade has no spread
+
+
+def test_a_result_without_prices_has_no_buy_and_hold() -> None:
+    bare = BacktestResult(np.array([101.0, 102.0]), make_result([1.0]).trades, np.zeros(2, np.int8),
+                          BARS_PER_YEAR, 100.0)  # fmt: skip
+    assert compute_metrics(bare).buy_hold_return_pct is None

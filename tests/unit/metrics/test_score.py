@@ -23,6 +23,10 @@ BASE = Metrics(
     exposure_pct=60.0,
     avg_trade_pct=0.4,
     final_equity=12_000.0,
+    buy_hold_return_pct=35.0,
+    max_drawdown_duration_bars=120,
+    exposure_adjusted_return_pct=20.0 / 0.6,
+    sqn=1.8,
 )
 
 

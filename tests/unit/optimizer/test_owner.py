@@ -12,7 +12,7 @@ from optuna.trial import TrialState
 from genesis.optimizer.loop import WORKER_ATTR, sweep_orphans
 from genesis.optimizer.owner import Owner
 from genesis.optimizer.runner import _WorkerWatch
-from genesis.optimizer.storage import flush_storage, open_storage
+from genesis.optimizer.storage import open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -39,7 +39,6 @@ def _running_trial(study: optuna.Study, storage: object, owner: Owner | None) ->
     if owner is not None:
         trial.set_user_attr(WORKER_ATTR, owner.as_attr())
     trial.suggest_int("x", 0, 9)
-    flush_storage(storage)  # type: ignore[arg-type]
     return trial.number
 
 

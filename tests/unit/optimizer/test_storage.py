@@ -1,14 +1,16 @@
-"""The genesis journal: a torn tail is cut, batched attributes land with the state change."""
+"""The genesis journal as readers see it: at once, an ordinary journal, damage named."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
+from genesis.errors import StorageError
 from genesis.optimizer.storage import JOURNAL_NAME, mask_password, open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -19,23 +21,49 @@ def _study(tmp_path: Path) -> optuna.Study:
     return optuna.create_study(storage=storage, study_name="s", load_if_exists=True)
 
 
-def test_attributes_are_written_with_the_trials_state(tmp_path: Path) -> None:
+def _stock(tmp_path: Path) -> optuna.Study:
+    backend = JournalFileBackend(str(tmp_path / JOURNAL_NAME))
+    return optuna.load_study(storage=JournalStorage(backend), study_name="s")
+
+
+def test_a_running_trials_params_and_attributes_are_visible_as_soon_as_set(
+    tmp_path: Path,
+) -> None:
     study = _study(tmp_path)
-    journal = tmp_path / JOURNAL_NAME
+    other = _stock(tmp_path)  # another reader: a dashboard, another worker
     trial = study.ask()
-    trial.suggest_int("x", 0, 3)
-    size_before = journal.stat().st_size
+    x = trial.suggest_int("x", 0, 3)
+    [running] = other.get_trials()
+    assert running.state == TrialState.RUNNING and running.params == {"x": x}
     trial.set_user_attr("key", "abc")
     trial.set_constraint("min_trades", -1.0)
-    assert journal.stat().st_size == size_before, "attribute writes should be held back"
+    assert other.get_trials()[0].user_attrs == {"key": "abc"}
     study.tell(trial, 1.5)
-    # A stock Optuna reader sees everything: the journal stays an ordinary journal.
-    stock = optuna.load_study(
-        storage=JournalStorage(JournalFileBackend(str(journal))), study_name="s"
-    )
-    [frozen] = stock.get_trials()
-    assert frozen.user_attrs == {"key": "abc"}
-    assert frozen.state == TrialState.COMPLETE and frozen.value == 1.5
+    [told] = other.get_trials()
+    assert told.state == TrialState.COMPLETE and told.value == 1.5
+    assert told.user_attrs == {"key": "abc"} and told.params == {"x": x}
+
+
+def test_a_changed_distribution_is_refused_at_suggest(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    study.optimize(lambda t: t.suggest_int("x", 0, 3), n_trials=1)
+    trial = study.ask()
+    with pytest.raises(ValueError, match="different distribution kind"):
+        trial.suggest_float("x", 0.0, 1.0)
+    assert trial.params == {} and _stock(tmp_path).get_trials()[1].params == {}
+
+
+def test_the_search_space_names_the_param_optuna_refused(tmp_path: Path) -> None:
+    from genesis.config import CategoricalParam, IntParam
+    from genesis.errors import ConfigError
+    from genesis.optimizer.space import SearchSpace
+
+    study = _study(tmp_path)
+    before = SearchSpace({"x": IntParam(type="int", low=0, high=3)}, {})
+    study.optimize(lambda t: float(before.suggest(t)["x"]), n_trials=1)
+    after = SearchSpace({"x": CategoricalParam(type="categorical", choices=[0, 5])}, {})
+    with pytest.raises(ConfigError, match=r"search_space\.x: the study has this param with"):
+        after.suggest(study.ask())
 
 
 def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path: Path) -> None:
@@ -43,32 +71,42 @@ def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path: Path) -> None:
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     journal = tmp_path / JOURNAL_NAME
     with journal.open("ab") as handle:
-        handle.write(b'{"op_code": 4, "worker_id": "dead", "study_id": 0, "dat')  # killed writer
+        handle.write(b'{"op_code":4,"worker_id":"dead","study_id":0,"dat')  # killed writer
     study = _study(tmp_path)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     assert journal.read_bytes().endswith(b"\n")
-    reloaded = optuna.load_study(
-        storage=JournalStorage(JournalFileBackend(str(journal))), study_name="s"
-    )
-    assert len(reloaded.get_trials(states=(TrialState.COMPLETE,))) == 4
+    assert len(_stock(tmp_path).get_trials(states=(TrialState.COMPLETE,))) == 4
+
+
+@pytest.mark.parametrize(
+    ("damage", "line"),
+    [
+        (b"this is not json\n", 3),  # a garbage line in the middle
+        (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", 3),  # binary
+    ],
+)
+def test_a_damaged_journal_is_a_storage_error_naming_the_line(
+    tmp_path: Path, damage: bytes, line: int
+) -> None:
+    study = _study(tmp_path)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # lines 1-4
+    journal = tmp_path / JOURNAL_NAME
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(b"".join(lines[:2]) + damage + b"".join(lines[2:]))
+    before = journal.read_bytes()
+    with pytest.raises(StorageError, match=rf"{JOURNAL_NAME}:{line}: not an Optuna journal record"):
+        open_storage(None, tmp_path)
+    assert journal.read_bytes() == before, "a damaged journal is left as it is"
+
+
+def test_a_binary_file_is_not_taken_for_a_torn_record(tmp_path: Path) -> None:
+    journal = tmp_path / JOURNAL_NAME
+    journal.write_bytes(bytes(range(256)).replace(b"\n", b""))
+    with pytest.raises(StorageError, match=rf"{JOURNAL_NAME}:1: not an Optuna journal record"):
+        open_storage(None, tmp_path)
+    assert len(journal.read_bytes()) == 255
 
 
 def test_mask_password() -> None:
     assert mask_password("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
     assert mask_password("postgresql://u@h/db") == "postgresql://u@h/db"
-
-
-def test_params_are_published_by_a_flush_before_the_trial_ends(tmp_path: Path) -> None:
-    from genesis.optimizer.storage import flush_storage
-
-    storage = open_storage(None, tmp_path)
-    study = optuna.create_study(storage=storage, study_name="p")
-    trial = study.ask()
-    trial.suggest_int("x", 0, 9)
-    other = optuna.load_study(
-        storage=JournalStorage(JournalFileBackend(str(tmp_path / JOURNAL_NAME))), study_name="p"
-    )
-    assert other.get_trials()[0].params == {}
-    flush_storage(storage)
-    running = other.get_trials()[0]
-    assert running.state == TrialState.RUNNING and running.params == trial.params

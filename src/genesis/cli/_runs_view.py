@@ -1,0 +1,87 @@
+"""What ``genesis runs show`` prints: summary, top trials, cache statistics, commands."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from genesis.artifacts.runs import RunDetail
+
+_TOP_METRICS = {
+    "n_trades": "trades",
+    "total_return_pct": "return %",
+    "sharpe": "sharpe",
+    "max_drawdown_pct": "max dd %",
+}
+
+
+def _cell(value: Any) -> str:
+    if value in (None, ""):
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() and "." not in str(value) else f"{number:.4g}"
+
+
+def _top_table(detail: RunDetail) -> Table:
+    params = sorted(
+        {k[len("param_") :] for row in detail.top for k in row if k.startswith("param_")}
+    )
+    table = Table(
+        title=f"top {len(detail.top)} trials by {detail.objectives[0]} (feasible first)",
+        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left",
+    )  # fmt: skip
+    for name in ("#", "score", *params, *_TOP_METRICS.values(), "feasible", "source"):
+        table.add_column(name, justify="left" if name in ("feasible", "source") else "right")
+    for row in detail.top:
+        table.add_row(
+            row["number"], f"{row['score']:.4f}", *[_cell(row.get(f"param_{p}")) for p in params],
+            *[_cell(row.get(m)) for m in _TOP_METRICS], row.get("feasible") or "–",
+            row.get("cache_source") or "–",
+        )  # fmt: skip
+    return table
+
+
+def _cache_line(stats: Any) -> str:
+    if not stats:
+        return "cache: no statistics yet (the run has not exported: still running, or killed)"
+    return (
+        f"cache: {stats.get('total_trials')} trials, {stats.get('computed_backtests')} real "
+        f"backtests, {stats.get('cache_hits')} cache hits, {stats.get('memory_hits')} memory "
+        f"hits ({100 * float(stats.get('cache_hit_rate') or 0):.1f}% hit rate), "
+        f"{stats.get('unique_backtests')} unique backtests, {stats.get('duplicate_trials')} "
+        f"duplicate trials, {stats.get('corrupt_entries')} corrupt entries"
+    )
+
+
+def print_run(console: Console, detail: RunDetail) -> None:
+    """Print ``detail`` for people."""
+    from genesis.artifacts.runs import local_time
+
+    s = detail.summary
+
+    def say(text: str) -> None:
+        console.print(text, highlight=False, soft_wrap=True, markup=False)
+
+    say(f"run {s.name} ({s.root}), started {local_time(s.started)}, state: {s.state}")
+    say(f"strategy {s.strategy} on {s.data}; objectives: {', '.join(detail.objectives)}")
+    if s.stop_reason:
+        say(f"stopped: {s.stop_reason}")
+    say(_cache_line(detail.stats))
+    best = detail.best
+    if best is None:
+        say("best trial: none completed")
+    else:
+        say(f"best trial: #{best.get('trial')} score={best.get('score')}")
+        say(f"  params: {best.get('params')}")
+    if detail.top:
+        console.print(_top_table(detail))
+    if best is not None and best.get("reproduce"):
+        say(f"reproduce the best: {best['reproduce']}")
+    say(f"continue the search: {detail.resume} --trials N")

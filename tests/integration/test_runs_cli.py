@@ -1,0 +1,83 @@
+"""``genesis runs list|show`` over a results root, and trial files as ``--params``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from genesis import list_runs, read_params, run_backtest, run_optimizer, show_run
+from genesis.errors import ArtifactError
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE = ROOT / "config" / "optimizer" / "tBTCUSD_1h_optuna_smoke_loose.yaml"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("results")
+    overrides = {"optimizer.n_trials": 8, "output_dir": str(out), "study_name": "first"}
+    run_optimizer(SMOKE, overrides=overrides, report=False)
+    unfinished = out / "killed"  # a run killed before its first export: config.yaml only
+    unfinished.mkdir()
+    shutil.copyfile(out / "first" / "config.yaml", unfinished / "config.yaml")
+    return out
+
+
+def genesis(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "genesis", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_runs_list_shows_every_run_with_its_counts_and_state(out: Path) -> None:
+    runs = {r.name: r for r in list_runs(out)}
+    assert set(runs) == {"first", "killed"}  # _cache/ is not a run
+    first = runs["first"]
+    stats = json.loads((out / "first" / "cache_stats.json").read_text())
+    best = json.loads((out / "first" / "best_trial.json").read_text())
+    assert (first.n_trials, first.real_backtests) == (8, stats["computed_backtests"])
+    assert first.best_score == best["score"] and first.state == "finished"
+    assert first.strategy == "genesis_trend" and "synthetic:tBTCUSD:1h" in first.data
+    killed = runs["killed"]
+    assert killed.state == "unfinished" and killed.n_trials is None and killed.best_score is None
+    result = genesis("runs", "list", "--out", str(out), cwd=out)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    row = next(line for line in lines if line.lstrip().startswith("first"))
+    assert "genesis_trend" in row and "finished" in row and f"{best['score']:.4f}" in row
+    assert any("killed" in line and "unfinished" in line for line in lines)
+
+
+def test_runs_show_gives_top_trials_cache_stats_and_commands(out: Path) -> None:
+    detail = show_run("first", out=out, top=3)
+    scores = [row["score"] for row in detail.top]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)  # sharpe: maximize
+    assert detail.top[0]["number"] == str(detail.best["trial"])  # type: ignore[index]
+    result = genesis("runs", "show", str(out / "first"), "--top", "3", cwd=out)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "top 3 trials by sharpe" in text and "real backtests" in text and "hit rate" in text
+    assert f"genesis backtest {out / 'first' / 'config.yaml'} --params" in text
+    assert "--study first --resume" in text
+    missing = genesis("runs", "show", "nope", "--out", str(out), cwd=out)
+    assert missing.returncode == 1 and "no run 'nope'" in missing.stderr
+    with pytest.raises(ArtifactError, match="no such results directory"):
+        list_runs(out / "absent")
+
+
+def test_a_trial_file_is_accepted_as_params(out: Path) -> None:
+    trial = sorted((out / "first" / "trials").glob("trial_*.json"))[-1]
+    payload = json.loads(trial.read_text())
+    params = read_params(str(trial))
+    assert params == payload["spec"]["params"]
+    report = run_backtest(out / "first" / "config.yaml", params)
+    assert report.key == payload["key"]
+    assert list(report.evaluation.score.values) == payload["score"]["values"]
