@@ -70,7 +70,8 @@ def assert_true_scores(result: OptimizationResult, cache_dir: Path) -> None:
 
 
 def test_duplicates_get_their_true_score_and_a_finite_space_ends_the_run(tmp_path: Path) -> None:
-    result = run(tmp_path, search_space=SMALL_SPACE, **{"optimizer.n_trials": 50})
+    changes = {"optimizer.n_trials": 50, "optimizer.avoid_repeats": False}  # TPE repeats itself
+    result = run(tmp_path, search_space=SMALL_SPACE, **changes)
     stats = result.stats
     assert "search space exhausted: all 6 combinations" in result.stop_reason
     assert stats.unique_backtests == 6 and stats.computed == 6

@@ -144,7 +144,9 @@ class ScoreConfig(_Model):
 class OptimizerConfig(_Model):
     """The sampler and the budget."""
 
-    sampler: Literal["tpe", "random", "cmaes", "grid", "nsga2"] = "tpe"
+    sampler: Literal["elite", "tpe", "random", "cmaes", "grid", "nsga2"] = "elite"
+    avoid_repeats: bool = True
+    """Replace a proposal of already-evaluated params by the nearest new point."""
     seed: int | None = 42
     n_trials: Annotated[int, Field(ge=1)] = 100
     timeout_s: Annotated[float, Field(gt=0)] | None = None

@@ -31,6 +31,7 @@ from genesis.errors import CacheError
 from genesis.optimizer.objective import Objective
 from genesis.optimizer.problem import Problem
 from genesis.optimizer.recover import recompute_missing
+from genesis.optimizer.repeats import REPEAT_ATTR
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ def _record(trial: FrozenTrial, payloads: dict[str, Payload]) -> TrialRecord:
         feasible=all(v <= 0 for v in constraints.values()) if trial.values is not None else None,
         backtest_path=attrs.get("backtest_path"),
         error=attrs.get("error") or ("interrupted" if attrs.get("interrupted") else None),
+        repeat_of=attrs.get(REPEAT_ATTR),
     )
 
 
