@@ -164,7 +164,7 @@ def _read_study(config: GenesisConfig, run: RunDir) -> tuple[bool, dict[str, Any
         path = run.root / JOURNAL_NAME if url is None else Path(url.removeprefix("journal:"))
         if not path.is_file():
             return False, None
-    storage = open_storage(url, run.root)
+    storage = open_storage(url, run.root, retry_s=config.optimizer.storage_retry_s)
     try:
         study_id = storage.get_study_id_from_name(run.name)
     except KeyError:
