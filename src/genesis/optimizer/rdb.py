@@ -75,8 +75,7 @@ def open_rdb(
         return _open(url, kwargs, heartbeat_interval_s, grace_s, outage, opening)
     except StorageError:
         raise StorageError(
-            f"cannot open storage {masked}: the database did not answer for "
-            f"{opening.retry_s:g}s",
+            f"cannot open storage {masked}: the database did not answer for {opening.retry_s:g}s",
             hint="check the URL; once it answers, run the same command again",
         ) from None
 
