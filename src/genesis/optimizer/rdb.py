@@ -59,7 +59,8 @@ def open_rdb(
 ) -> ResilientRDBStorage:
     """An RDB storage on ``url`` with retries and heartbeats (a dead trial is re-run once).
 
-    Opening it waits out an outage like any call does.
+    Opening it does not wait: a database that refuses the first connection is more often
+    a wrong URL or password than an outage, and the user hears so at once.
     """
     _quiet_optuna_fallbacks()
     kwargs: dict[str, Any] = {
@@ -67,21 +68,14 @@ def open_rdb(
         "connect_args": {"connect_timeout": 5},
     }
     outage = Outage(masked, retry_s, lambda: _reachable_url(url))
-    for attempt in range(1, _REACHABLE_RETRIES + 1):
-        try:
-            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5.0
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return ResilientRDBStorage(
-                    url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_interval_s,
-                    grace_period=grace_s,
-                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
-                    outage=outage,
-                )  # fmt: skip
-        except Exception as error:
-            if not _is_connection_error(error) or attempt == _REACHABLE_RETRIES:
-                raise
-            outage.wait(error)
-    raise AssertionError("unreachable")  # pragma: no cover
+    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5.0
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return ResilientRDBStorage(
+            url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_interval_s,
+            grace_period=grace_s,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+            outage=outage,
+        )  # fmt: skip
 
 
 class _NoFallbackNotes(logging.Filter):
