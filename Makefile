@@ -39,6 +39,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/runner.py
 	$(BIN)/python bench/journal.py
 	$(BIN)/python bench/duplicates.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/loop.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/overfit.py
 

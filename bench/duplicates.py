@@ -7,15 +7,20 @@ trials over a coarse 432-point space, 8,000-bar fast window) for several sampler
   storage) whose objective computes genesis's cache key and, for a key already seen in
   the run, returns -1e6 (or 0.0) instead of the score: the seed's
   ``duplicate_within_run`` path. Other trials run the real backtest (``genesis.evaluate``).
-* ``genesis``: ``run_optimizer`` with a fresh output dir and result cache (temp dir).
-* ``genesis max_unique=80``: the same with ``optimizer.max_unique_backtests: 80``.
+* ``genesis``: ``run_optimizer`` with its default settings (the elite sampler, repeated
+  proposals replaced by new points), a fresh output dir and result cache (temp dir);
+* ``genesis tpe``: the same with ``optimizer.sampler: tpe`` (repeats still replaced);
+* ``genesis tpe, repeats run``: ``sampler: tpe, avoid_repeats: false``, the former
+  default: a repeated proposal is a trial answered from memory;
+* ``genesis max_unique=80``: that former default with ``max_unique_backtests: 80``.
 
 Per seed and variant it prints the duplicate rate, the trials with an invented score,
 the real backtests, the best real score and the wall time, then a Markdown summary
 (means over seeds). For genesis, "invented" counts COMPLETE trials whose value (in the
 study storage and in ``trials.csv``) differs from the score in the cache payload of its
-key; it must be 0, and the max_unique run must have run exactly 80 backtests, else the
-script exits 1.
+key; it must be 0, the max_unique run must have run exactly 80 backtests, and the default
+must have fewer than 10 % duplicate trials, at least 72 real backtests of 80 and a mean best
+score not below the former default's, else the script exits 1.
 
 Run: ``.venv/bin/python bench/duplicates.py [--seeds 1 2 3 4 5]``
 """
@@ -43,6 +48,13 @@ from genesis.optimizer.storage import open_storage
 
 CONFIG = "tBTCUSD_1h_optuna_smoke_loose.yaml"
 MAX_UNIQUE = 80
+FORMER = {"optimizer.sampler": "tpe", "optimizer.avoid_repeats": False}
+VARIANTS: list[tuple[str, dict[str, object]]] = [
+    ("genesis", {}),
+    ("genesis tpe", {"optimizer.sampler": "tpe"}),
+    ("genesis tpe, repeats run", FORMER),
+]
+CAPPED = {**FORMER, "optimizer.max_unique_backtests": MAX_UNIQUE}
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class Row:
     variant: str
     seed: int
     trials: int
+    repeats: int
     duplicate_rate: float
     invented: int
     backtests: int
@@ -95,33 +108,34 @@ def run_broken(seed: int, sentinel: float) -> Row:
     wall = time.perf_counter() - started
     n = len(study.trials)
     return Row(
-        variant=f"seed {sentinel:g}", seed=seed, trials=n,
+        variant=f"seed {sentinel:g}", seed=seed, trials=n, repeats=0,
         duplicate_rate=counts["duplicates"] / n, invented=counts["duplicates"],
         backtests=len(seen), best=max(seen.values(), default=math.nan), wall_s=wall,
     )  # fmt: skip
 
 
-def run_genesis(seed: int, max_unique: int | None) -> tuple[Row, OptimizationResult]:
+def run_genesis(
+    seed: int, variant: str, changes: dict[str, object]
+) -> tuple[Row, OptimizationResult]:
     """``run_optimizer`` in a fresh temp dir (fresh output dir and result cache)."""
     with tempfile.TemporaryDirectory(prefix="genesis-dup-") as tmp:
         overrides: dict[str, object] = {
             "optimizer.seed": seed,
             "output_dir": str(Path(tmp) / "out"),
             "cache.location": str(Path(tmp) / "cache"),
+            **changes,
         }
-        if max_unique is not None:
-            overrides["optimizer.max_unique_backtests"] = max_unique
         config = load(CONFIG, overrides)
         started = time.perf_counter()
         result = run_optimizer(config)
         wall = time.perf_counter() - started
         invented = count_invented(result, open_cache(str(Path(tmp) / "cache")))
     stats = result.stats
-    variant = "genesis" if max_unique is None else f"genesis max_unique={max_unique}"
     best = float(result.best["score"]) if result.best else math.nan
     row = Row(
         variant=variant, seed=seed, trials=stats.total_trials,
-        duplicate_rate=stats.duplicate_rate, invented=invented, backtests=stats.computed,
+        repeats=stats.repeated_proposals, duplicate_rate=stats.duplicate_rate,
+        invented=invented, backtests=stats.computed,
         best=best, wall_s=wall,
     )  # fmt: skip
     return row, result
@@ -154,15 +168,18 @@ def main() -> int:
     quiet()
     warm_numba(build_problem(load(CONFIG, {})))
 
-    header = ["variant", "seed", "trials", "dup rate", "invented", "backtests", "best", "wall s"]
+    header = [
+        "variant", "seed", "trials", "repeats replaced", "dup rate", "invented", "backtests",
+        "best", "wall s",
+    ]  # fmt: skip
     rows: list[Row] = []
     failures: list[str] = []
     for seed in args.seeds:
         results = [run_broken(seed, -1e6), run_broken(seed, 0.0)]
-        plain, _ = run_genesis(seed, None)
-        capped, capped_result = run_genesis(seed, MAX_UNIQUE)
-        results += [plain, capped]
-        for row in (plain, capped):
+        genesis_rows = [run_genesis(seed, name, changes)[0] for name, changes in VARIANTS]
+        capped, capped_result = run_genesis(seed, f"genesis max_unique={MAX_UNIQUE}", CAPPED)
+        results += [*genesis_rows, capped]
+        for row in (*genesis_rows, capped):
             if row.invented:
                 failures.append(f"{row.variant} seed {seed}: {row.invented} invented scores")
         if capped_result.stats.computed != MAX_UNIQUE:
@@ -179,24 +196,48 @@ def main() -> int:
         group = [r for r in rows if r.variant == variant]
         summary.append([
             variant, f"{_mean([r.trials for r in group]):.1f}",
+            f"{_mean([r.repeats for r in group]):.1f}",
             f"{100 * _mean([r.duplicate_rate for r in group]):.1f}%",
             f"{_mean([r.invented for r in group]):.1f}",
             f"{_mean([r.backtests for r in group]):.1f}",
             f"{_mean([r.best for r in group]):.3f}", f"{_mean([r.wall_s for r in group]):.2f}",
         ])  # fmt: skip
     print(
-        table(["variant", "trials", "dup rate", "invented", "backtests", "best", "wall s"], summary)
-    )
+        table(
+            ["variant", "trials", "repeats replaced", "dup rate", "invented", "backtests",
+             "best", "wall s"],
+            summary,
+        )
+    )  # fmt: skip
+    failures += _check_default(rows)
     if failures:
         print("\nFAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
-    print("\nOK: genesis invented no score; max_unique_backtests ran exactly", MAX_UNIQUE)
+    print(
+        "\nOK: genesis invented no score; max_unique_backtests ran exactly", MAX_UNIQUE,
+        "; the default ran < 10 % duplicates, >= 72 backtests, best not below the former",
+    )  # fmt: skip
     return 0
+
+
+def _check_default(rows: list[Row]) -> list[str]:
+    """The issue's goals for the default: < 10 % duplicates, >= 72 backtests, best kept."""
+    default = [r for r in rows if r.variant == "genesis"]
+    former = [r for r in rows if r.variant == "genesis tpe, repeats run"]
+    problems = []
+    if _mean([r.duplicate_rate for r in default]) >= 0.10:
+        problems.append("default: duplicate rate not below 10 %")
+    if _mean([r.backtests for r in default]) < 72:
+        problems.append("default: fewer than 72 real backtests of 80 on average")
+    if _mean([r.best for r in default]) < _mean([r.best for r in former]):
+        problems.append("default: mean best score below the former default's")
+    return problems
 
 
 def _cells(r: Row) -> list[object]:
     return [
-        r.variant, r.seed, r.trials, f"{100 * r.duplicate_rate:.1f}%", r.invented, r.backtests,
+        r.variant, r.seed, r.trials, r.repeats, f"{100 * r.duplicate_rate:.1f}%", r.invented,
+        r.backtests,
         f"{r.best:.3f}", f"{r.wall_s:.2f}",
     ]  # fmt: skip
 

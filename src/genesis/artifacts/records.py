@@ -42,6 +42,8 @@ class TrialRecord:
     """
     backtest_path: str | None = None
     error: str | None = None
+    repeat_of: int | None = None
+    """The trial whose params the sampler proposed again; this trial ran a new point."""
 
     @property
     def cached(self) -> bool:
@@ -64,6 +66,8 @@ class RunCacheStats:
     duplicate_trials: int
     corrupt_entries: int
     invented_scores: int = 0
+    repeated_proposals: int = 0
+    """Proposals of evaluated params that were replaced by a new point (not trials)."""
     earlier_run_hits: int = 0
     """Cached trials whose result an earlier run stored (not a repeat within this run)."""
 
@@ -95,6 +99,7 @@ class RunCacheStats:
             "duplicate_rate": round(self.duplicate_rate, 6),
             "corrupt_entries": self.corrupt_entries,
             "invented_scores": self.invented_scores,
+            "repeated_proposals": self.repeated_proposals,
             "earlier_run_hits": self.earlier_run_hits,
             "within_run_repeats": self.within_run_repeats,
         }
@@ -129,5 +134,6 @@ def cache_stats(records: list[TrialRecord], *, corrupt_entries: int = 0) -> RunC
         unique_backtests=len({r.key for r in records if r.key and r.values is not None}),
         duplicate_trials=duplicates,
         corrupt_entries=corrupt_entries,
+        repeated_proposals=sum(r.repeat_of is not None for r in records),
         earlier_run_hits=earlier,
     )

@@ -144,7 +144,9 @@ class ScoreConfig(_Model):
 class OptimizerConfig(_Model):
     """The sampler and the budget."""
 
-    sampler: Literal["tpe", "random", "cmaes", "grid", "nsga2"] = "tpe"
+    sampler: Literal["elite", "tpe", "random", "cmaes", "grid", "nsga2"] = "elite"
+    avoid_repeats: bool = True
+    """Replace a proposal of already-evaluated params by the nearest new point."""
     seed: int | None = 42
     n_trials: Annotated[int, Field(ge=1)] = 100
     timeout_s: Annotated[float, Field(gt=0)] | None = None
@@ -152,6 +154,12 @@ class OptimizerConfig(_Model):
     max_trials: Annotated[int, Field(ge=1)] | None = None
     n_startup_trials: Annotated[int, Field(ge=0)] = 10
     n_workers: Annotated[int, Field(ge=1, le=64)] = 1
+    heartbeat_interval_s: Annotated[int, Field(ge=1)] = 5
+    """On a database storage: how often a running trial's heartbeat is recorded."""
+    heartbeat_grace_s: Annotated[int, Field(ge=1)] = 15
+    """A trial whose heartbeat is this much older is a dead process's: failed and re-run."""
+    storage_retry_s: Annotated[float, Field(gt=0)] = 120.0
+    """How long workers wait out a database outage before they stop."""
 
 
 class CacheConfig(_Model):

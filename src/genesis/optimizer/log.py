@@ -85,11 +85,18 @@ def log_cache_stats(stats: RunCacheStats) -> None:
     The seed's warning ("consider broadening search space") is for repeats within the run:
     the sampler keeps proposing what it already tried. Hits on results an earlier run
     stored (a re-run on a warm cache) say nothing about the search space, so they get a
-    line of their own instead.
+    line of their own instead. Repeated proposals replaced by new points (not trials) are
+    counted at the end of the line.
     """
+    repeats = ""
+    if stats.repeated_proposals:
+        repeats = (
+            f"; {stats.repeated_proposals} repeated proposals (scores known) replaced by new points"
+        )
     logger.info(
-        "[CACHE STATS] %d/%d trials cached (%.1f%% hit rate), %d unique backtests",
+        "[CACHE STATS] %d/%d trials cached (%.1f%% hit rate), %d unique backtests%s",
         stats.cached_trials, stats.total_trials, 100 * stats.hit_rate, stats.unique_backtests,
+        repeats,
     )  # fmt: skip
     if stats.total_trials <= 10 or stats.hit_rate <= HIGH_HIT_RATE:
         return

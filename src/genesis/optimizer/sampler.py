@@ -1,4 +1,10 @@
-"""The sampler a session asks trials from: the configured Optuna sampler, seeded per worker."""
+"""The sampler a session asks trials from: the configured one, seeded per worker.
+
+``elite`` (the default, :mod:`genesis.optimizer.elite`) or one of Optuna's samplers, and,
+unless ``optimizer.avoid_repeats`` is false, wrapped so that no trial re-runs an
+evaluated point (:mod:`genesis.optimizer.repeats`). The grid sampler enumerates its space
+without repeats on its own and is never wrapped.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,9 @@ import optuna
 
 from genesis.config import GenesisConfig
 from genesis.errors import ConfigError
+from genesis.optimizer.elite import EliteSampler
 from genesis.optimizer.problem import Problem
+from genesis.optimizer.repeats import RepeatAvoidingSampler
 
 _SESSION_STRIDE = 1_000_003  # a prime: sessions' seeds never meet the workers' offsets
 
@@ -23,7 +31,20 @@ def make_sampler(
     seed = None
     if opt.seed is not None:
         seed = (opt.seed + worker_index + _SESSION_STRIDE * session) % 2**32
-    if opt.sampler == "tpe":
+    base = _base_sampler(config, problem, seed)
+    if not opt.avoid_repeats or isinstance(base, optuna.samplers.GridSampler):
+        return base
+    return RepeatAvoidingSampler(base, problem.space, seed=seed)
+
+
+def _base_sampler(
+    config: GenesisConfig, problem: Problem, seed: int | None
+) -> optuna.samplers.BaseSampler:
+    opt = config.optimizer
+    several = len(config.score.objectives) > 1
+    if opt.sampler == "elite" and not several:
+        return EliteSampler(problem.space, seed=seed, n_startup=opt.n_startup_trials)
+    if opt.sampler in ("tpe", "elite"):  # elite is single-objective: TPE for several
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=opt.n_startup_trials)
     if opt.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
@@ -31,6 +52,6 @@ def make_sampler(
         return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=opt.n_startup_trials)
     if opt.sampler == "grid":
         return optuna.samplers.GridSampler(problem.space.grid(), seed=seed)
-    if len(config.score.objectives) < 2:
+    if not several:
         raise ConfigError("optimizer.sampler: nsga2 is for several score.objectives")
     return optuna.samplers.NSGAIISampler(seed=seed)

@@ -1,0 +1,54 @@
+"""Each trial of a study handed to a sampler once, at a cost that does not grow with the study.
+
+``study.get_trials`` walks every trial of the study on each call: at trial 5,000 that is
+milliseconds per call, for the four trials that changed. :class:`TrialFeed` looks up only
+the trials numbered since its last call (by number, through the storage) plus the few
+that were not ready then (running trials, any worker's), so a sampler that keeps its own
+memory of the study pays per new trial, not per trial of the study.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import optuna
+from optuna.trial import FrozenTrial
+
+
+class TrialFeed:
+    """Hands out each trial once, when ``ready(trial)`` says it is complete enough."""
+
+    def __init__(self, ready: Callable[[FrozenTrial], bool]) -> None:
+        self._ready = ready
+        self._next = 0
+        self._waiting: list[int] = []  # trial ids seen before they were ready
+
+    def new(self, study: optuna.Study, before: int) -> list[FrozenTrial]:
+        """The trials numbered below ``before`` that became ready since the last call.
+
+        A trial that is finished but not ready (failed before its params) is dropped.
+        """
+        storage, study_id = study._storage, study._study_id
+        ids = [*self._waiting]
+        ids += [
+            storage.get_trial_id_from_study_id_trial_number(study_id, number)
+            for number in range(self._next, before)
+        ]
+        self._next = max(self._next, before)
+        self._waiting = []
+        out = []
+        for trial_id in ids:
+            trial = storage.get_trial(trial_id)
+            if self._ready(trial):
+                out.append(trial)
+            elif not trial.state.is_finished():
+                self._waiting.append(trial_id)
+        return out
+
+
+def trial_by_number(study: optuna.Study, number: int) -> FrozenTrial:
+    """One trial of ``study`` by its number, without reading the others."""
+    storage = study._storage
+    return storage.get_trial(
+        storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
+    )
