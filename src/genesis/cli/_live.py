@@ -65,6 +65,7 @@ class RunState:
     _best: Any = None
     _first: tuple[float, int] | None = None
     _last: float = 0.0
+    _seen_errors: dict[str, int] = field(default_factory=dict)
 
     def observe(self, outcome: TrialOutcome, now: float) -> list[dict[str, Any]]:
         """Count ``outcome``; return its events (``trial`` or ``failure``, maybe ``best``)."""
@@ -74,7 +75,8 @@ class RunState:
             self._first = (now, self.done)
         if outcome.values is None:
             self.failed += 1
-            return [_event("failure", outcome)]
+            first = self._seen_errors.setdefault(outcome.error or "", outcome.number)
+            return [_event("failure", outcome, same_as=None if first == outcome.number else first)]
         source = outcome.source.value if outcome.source is not None else None
         self.backtests += source == "computed"
         self.cache_hits += source == "cache"
@@ -105,6 +107,7 @@ class RunState:
         self.done = self.backtests = self.cache_hits = self.memory_hits = self.failed = 0
         self.unique.clear()
         self._best, self._first = None, None
+        self._seen_errors.clear()
         self.started = time.monotonic()
 
     @property
@@ -274,6 +277,8 @@ class LiveDisplay:
     def _line(self, event: Mapping[str, Any]) -> str:
         number = event["trial"]
         if event["event"] == "failure":
+            if "same_as" in event:  # a long error once, then a pointer to it
+                return f"trial #{number} failed: the same error as trial #{event['same_as']}"
             return f"trial #{number} failed: {event.get('error')}"
         values = "/".join(f"{v:.4f}" for v in event["values"])
         metrics = event.get("metrics") or {}

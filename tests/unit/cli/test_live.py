@@ -88,7 +88,7 @@ def test_display_prints_best_and_failure_lines_and_json_events() -> None:
     assert lines == [
         "new best #0: sharpe=1.2500  trades=12 return=3.50%  fast=5",
         "trial #1 failed: no trades",
-        "trial #2 failed: no trades",
+        "trial #2 failed: the same error as trial #1",
     ]
     events = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [e["event"] for e in events] == [
