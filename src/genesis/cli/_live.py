@@ -277,7 +277,7 @@ class LiveDisplay:
     def _line(self, event: Mapping[str, Any]) -> str:
         number = event["trial"]
         if event["event"] == "failure":
-            if "same_as" in event:
+            if "same_as" in event:  # a long error once, then a pointer to it
                 return f"trial #{number} failed: the same error as trial #{event['same_as']}"
             return f"trial #{number} failed: {event.get('error')}"
         values = "/".join(f"{v:.4f}" for v in event["values"])

@@ -181,8 +181,9 @@ def _run(
 def resume_command(config: Path, study: str | None, given: dict[str, Any]) -> tuple[str, str]:
     """The command that continues this run, with every flag that shaped it; and a note.
 
-    A storage URL's password is left out of the printed command (it would land in shell
-    histories and logs); PostgreSQL's client reads it from ``PGPASSWORD`` or ``~/.pgpass``.
+    A ``--storage`` URL with a password is left out of the printed command (it would land
+    in shell histories and logs): the note says to put it in ``GENESIS_STORAGE_URL``,
+    which the config loader reads for ``storage``, and shows it with the password masked.
     """
     parts = ["genesis", "optimize", str(config), "--resume"]
     if study:
@@ -191,14 +192,9 @@ def resume_command(config: Path, study: str | None, given: dict[str, Any]) -> tu
     for flag, value in given.items():
         if value is None or (value is False and flag in ("-q", "-v", "--json")):
             continue
-        if flag == "--storage":
-            shown = _without_password(str(value))
-            if shown != value:
-                note = (
-                    " (the storage URL's password is left out: set PGPASSWORD, or put it "
-                    "in ~/.pgpass, before running it)"
-                )
-            parts += [flag, shown]
+        if flag == "--storage" and _without_password(str(value)) != value:
+            masked = _without_password(str(value)).replace("@", ":***@", 1)
+            note = f" (with GENESIS_STORAGE_URL set to {masked}: the password is not printed)"
         elif flag == "--fast-window":
             parts.append("--fast-window" if value else "--full-window")
         elif flag == "--report":
