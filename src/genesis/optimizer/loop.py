@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
@@ -113,7 +114,9 @@ def run_loop(
                 trial = study.ask()
                 current = trial._trial_id
             else:
-                reason, current, others_running = _take_slot(study, budget, unique, slot_lock)
+                reason, current, others_running = _take_slot(
+                    study, budget, unique, slot_lock, objective.worker
+                )
                 if current is None:
                     assert reason is not None
                     now = time.monotonic()
@@ -144,7 +147,11 @@ def run_loop(
 
 
 def _take_slot(
-    study: optuna.Study, budget: Budget, unique: set[str], slot_lock: SlotLock | None
+    study: optuna.Study,
+    budget: Budget,
+    unique: set[str],
+    slot_lock: SlotLock | None,
+    owner: dict[str, Any] | None = None,
 ) -> tuple[str | None, int | None, bool]:
     """Count the study and take the next trial slot, under the slot lock.
 
@@ -166,8 +173,25 @@ def _take_slot(
         study._thread_local.cached_all_trials = None
         trial_id = study._pop_waiting_trial_id()
         if trial_id is None:
-            trial_id = study._storage.create_new_trial(study._study_id)
+            trial_id = study._storage.create_new_trial(study._study_id, _owned(owner))
+        elif owner is not None:
+            study._storage.set_trial_user_attr(trial_id, WORKER_ATTR, owner)
     return None, trial_id, False
+
+
+def _owned(owner: dict[str, Any] | None) -> FrozenTrial | None:
+    """A new trial's template carrying its owner, written with the trial in one step.
+
+    A process that dies (or loses the database) right after creating a trial leaves an
+    owner behind, so that the orphan sweep can tell the trial is dead.
+    """
+    if owner is None:
+        return None
+    return FrozenTrial(
+        number=-1, state=TrialState.RUNNING, value=None, datetime_start=datetime.now(),
+        datetime_complete=None, params={}, distributions={}, user_attrs={WORKER_ATTR: owner},
+        system_attrs={}, intermediate_values={}, trial_id=-1,
+    )  # fmt: skip
 
 
 def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None:
