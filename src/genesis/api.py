@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from genesis.config import GenesisConfig, load_config
 from genesis.data import Candles
 from genesis.errors import ConfigError
-from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
-from genesis.optimizer import OptimizationResult, TrialOutcome, build_problem
+from genesis.evaluate import BacktestSpec, Evaluation
+from genesis.optimizer import OptimizationResult, Problem, TrialOutcome, build_problem
 from genesis.optimizer import run_optimizer as _run_optimizer
 
 if TYPE_CHECKING:
@@ -117,24 +117,44 @@ def run_backtest(
     params: Mapping[str, Any] | None = None,
     *,
     overrides: Mapping[str, Any] | None = None,
+    trade_from: str | None = None,
 ) -> BacktestReport:
     """One backtest of the config's strategy on its data, with ``params`` over the defaults.
 
     Params not given take the config's fixed values, then the strategy's defaults (the
-    search space is not sampled). The same function scores every optimizer trial.
+    search space is not sampled). The same function scores every optimizer trial. With
+    ``trade_from`` (an ISO date) the account trades from that bar on, flat, and the bars
+    before it only warm the indicators up: how a validation tests out of sample.
+
+    Raises:
+        ConfigError, DataError: the config, the data or ``trade_from`` is wrong.
     """
     from genesis.cache import cache_key
 
     if not isinstance(config, GenesisConfig):
         config = load_config(config, overrides=overrides)
     problem = build_problem(config)
-    merged = {**problem.space.fixed, **(params or {})}
-    spec = make_spec(
-        problem.strategy, merged, problem.data_fingerprint, problem.settings,
-        problem.score_spec, window=problem.window,
-    )  # fmt: skip
-    evaluation = evaluate(spec, problem.strategy, problem.features)
-    return BacktestReport(spec, evaluation, cache_key(spec), problem.features.candles)
+    if trade_from is not None:
+        problem = _trading_from(problem, trade_from)
+    spec = problem.spec({**problem.space.fixed, **(params or {})})
+    evaluation = problem.evaluate(spec)
+    traded = problem.candles.slice(problem.trade_from, len(problem.candles))
+    return BacktestReport(spec, evaluation, cache_key(spec), traded)
+
+
+def _trading_from(problem: Problem, date: str) -> Problem:
+    """``problem`` trading from the first bar at or after ``date`` (the earlier ones warm up)."""
+    import dataclasses
+
+    import numpy as np
+
+    from genesis.data import format_ts, parse_date_ms
+
+    first = int(np.searchsorted(problem.candles.ts_ms, parse_date_ms(date), side="left"))
+    if first >= len(problem.candles):
+        raise ConfigError(f"--trade-from {date} is after the last bar of the data")
+    label = f"{problem.window}|trade_from:{format_ts(int(problem.candles.ts_ms[first]))}"
+    return dataclasses.replace(problem, trade_from=first, window=label)
 
 
 def read_params(text: str) -> dict[str, Any]:

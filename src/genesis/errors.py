@@ -86,8 +86,20 @@ class ArtifactError(GenesisError):
     """A run directory or one of its files cannot be read or written."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the run directory is made consistent, then exit 143."""
+
+
+class ArtifactsIncomplete(KeyboardInterrupt):
+    """A second interrupt came while the run's artifacts were being written.
+
+    The study storage holds every finished trial; ``--resume`` rewrites the artifacts.
+    """
+
+
 __all__ = [
     "ArtifactError",
+    "ArtifactsIncomplete",
     "BacktestError",
     "CacheError",
     "ConfigError",
@@ -97,5 +109,6 @@ __all__ = [
     "GenesisError",
     "StorageError",
     "StrategyError",
+    "Terminated",
     "UsageError",
 ]

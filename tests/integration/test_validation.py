@@ -279,3 +279,24 @@ def test_a_walk_forward_name_reused_without_resume_is_refused_by_its_own_name(
     run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 4})
     with pytest.raises(ConfigError, match="study 'wf' exists already"):
         run(tmp_path, validation=wf, study_name="wf", **{"optimizer.n_trials": 4})
+
+
+def test_the_out_of_sample_result_is_reproduced_by_its_backtest_command(tmp_path: Path) -> None:
+    import shlex
+
+    from genesis.api import read_params, run_backtest
+
+    result = run(tmp_path, validation=HOLDOUT)
+    oos = json.loads((result.run_dir / "best_trial.json").read_text())["validation"]
+    oos = oos["out_of_sample"]
+    words = shlex.split(oos["reproduce"])
+    assert words[:2] == ["genesis", "backtest"]
+    flags = dict(zip(words[3::2], words[4::2], strict=True))
+    report = run_backtest(
+        words[2], read_params(flags["--params"]), trade_from=flags["--trade-from"],
+        overrides={"data.start": flags["--start"], "data.end": flags["--end"]},
+    )  # fmt: skip
+    assert report.evaluation.metrics.as_dict() == oos["metrics"]
+    assert list(report.evaluation.score.values) == oos["score"]
+    out = genesis(*words[1:], cwd=Path.cwd())
+    assert out.returncode == 0, out.stderr

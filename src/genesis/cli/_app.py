@@ -1,13 +1,16 @@
 """The root typer app, its command groups and the error boundary.
 
 ``main`` is the one place where exceptions become messages and exit codes:
-GenesisError → its one-line message and ``exit_code``; Ctrl-C → 130; anything else is a
-bug and keeps its traceback.
+GenesisError → its one-line message and ``exit_code``; Ctrl-C → 130; SIGTERM is handled
+like Ctrl-C (the run directory is made consistent) → 143; anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+from typing import Any
 
 import typer
 
@@ -45,14 +48,24 @@ def main(argv: list[str] | None = None) -> None:
 
     Usage errors (unknown command or option) are typer's: a usage line and exit 2.
     """
-    from genesis.errors import GenesisError
+    from genesis.errors import GenesisError, Terminated
 
     _register()
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app(args=argv)
     except GenesisError as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        typer.secho("interrupted", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        typer.secho("terminated" if terminated else "interrupted", err=True)
+        sys.exit(143 if terminated else 130)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM → :class:`~genesis.errors.Terminated`, a KeyboardInterrupt: the same clean-up."""
+    from genesis.errors import Terminated
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough; a second must not cut it
+    raise Terminated

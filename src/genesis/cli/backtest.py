@@ -47,11 +47,20 @@ def backtest(
         str | None,
         typer.Option("--end", help="End of the bars to use (ISO date, exclusive) [data.end]."),
     ] = None,
+    trade_from: Annotated[
+        str | None,
+        typer.Option(
+            "--trade-from",
+            help="Trade from this date on; the bars before it only warm the indicators up "
+            "(how an optimization tests a period out of sample).",
+        ),
+    ] = None,
 ) -> None:
     """Run one backtest of the config's strategy; print its metrics against buy-and-hold.
 
     Params not given take the config's fixed values, then the strategy's defaults.
-    --start/--end pick the period, as data.start/data.end do in the config.
+    --start/--end pick the period, as data.start/data.end do in the config; with
+    --trade-from the account starts flat on that date and the bars before it are warm-up.
     """
     from rich.console import Console
 
@@ -61,7 +70,7 @@ def backtest(
 
     given = read_params(params) if params is not None else None
     overrides = {"data.fast_window": fast_window, "data.start": start, "data.end": end}
-    report = run_backtest(config, given, overrides=overrides)
+    report = run_backtest(config, given, overrides=overrides, trade_from=trade_from)
     console = Console()
     if not console.is_terminal:  # piped or captured: rich would assume 80 columns
         console = Console(width=120)

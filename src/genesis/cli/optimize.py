@@ -98,16 +98,24 @@ def optimize(
             "features.precompute": precompute_features,
             "optimizer.n_workers": workers,
         }, report=report)  # fmt: skip
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        from genesis.errors import ArtifactsIncomplete, Terminated
+
         display.close()
         name = display.study or study
         command, note = resume_command(config, name, given)
         display.summary({"event": "interrupted", "study": name, "resume": command})
-        console.print(
-            "interrupted: the run directory is consistent; continue with "
-            f"{command}{note}", soft_wrap=True, markup=False, highlight=False,
-        )  # fmt: skip
-        raise typer.Exit(130) from None
+        if isinstance(stop, ArtifactsIncomplete):  # a second Ctrl-C cut the artifacts short
+            text = (
+                "interrupted again while the artifacts were being written: trials.csv, "
+                "best_trial.json and cache_stats.json may be missing or stale; the study "
+                f"keeps every finished trial, rebuild them with {command}{note}"
+            )
+        else:
+            what = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            text = f"{what}: the run directory is consistent; continue with {command}{note}"
+        console.print(text, soft_wrap=True, markup=False, highlight=False)
+        raise typer.Exit(143 if isinstance(stop, Terminated) else 130) from None
     finally:
         display.close()
     if json_events:

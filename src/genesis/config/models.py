@@ -154,6 +154,12 @@ class OptimizerConfig(_Model):
     max_trials: Annotated[int, Field(ge=1)] | None = None
     n_startup_trials: Annotated[int, Field(ge=0)] = 10
     n_workers: Annotated[int, Field(ge=1, le=64)] = 1
+    heartbeat_interval_s: Annotated[int, Field(ge=1)] = 5
+    """On a database storage: how often a running trial's heartbeat is recorded."""
+    heartbeat_grace_s: Annotated[int, Field(ge=1)] = 15
+    """A trial whose heartbeat is this much older is a dead process's: failed and re-run."""
+    storage_retry_s: Annotated[float, Field(gt=0)] = 120.0
+    """How long workers wait out a database outage before they stop."""
 
 
 class CacheConfig(_Model):

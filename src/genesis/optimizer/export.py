@@ -82,8 +82,7 @@ def _write_trial_files(
     This process's results come from its memory; a missing file of an earlier session
     (killed before its export) is rewritten from the result already looked up.
     """
-    for number, payload in objective.computed.items():
-        write_json(run.trial_file(number), payload, compact=True)
+    write_trial_files(run, objective)
     for trial in trials:
         attrs = trial.user_attrs
         path = run.trial_file(trial.number)
@@ -94,6 +93,16 @@ def _write_trial_files(
         stored = payloads.get(str(attrs.get("key")))
         if stored is not None:
             write_json(path, stored, compact=True)
+
+
+def write_trial_files(run: RunDir, objective: Objective) -> None:
+    """``trials/trial_NNNN.json`` of the backtests this process ran (no storage needed).
+
+    An extra worker writes its own at its end, so that the main process's export finds
+    their metrics also without a result cache.
+    """
+    for number, payload in objective.computed.items():
+        write_json(run.trial_file(number), payload, compact=True)
 
 
 def _keys(trials: list[FrozenTrial]) -> set[str]:

@@ -181,8 +181,10 @@ class GenesisJournalBackend(JournalFileBackend):
     def __init__(self, file_path: str) -> None:
         super().__init__(file_path, lock_obj=JournalLock(file_path))
         self._size_after_write = -1
-        with get_lock_file(self._lock):
-            _check_tail(file_path)
+        # A sound tail needs no lock: a reader that never writes leaves the run dir as it is.
+        if not _check_tail(file_path, repair=False):
+            with get_lock_file(self._lock):
+                _check_tail(file_path)
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in logs).encode()
@@ -212,15 +214,17 @@ class GenesisJournalBackend(JournalFileBackend):
             raise _damaged(self._file_path, number + 1, error) from None
 
 
-def _check_tail(path: str) -> None:
-    """Cut a torn last record (a killed writer); refuse a last line that is no record.
+def _check_tail(path: str, *, repair: bool = True) -> bool:
+    """Whether the last line is a whole record; with ``repair``, make it so or raise.
 
-    Runs under the lock: nobody is writing, so a line without a newline is torn.
+    With ``repair`` (under the lock: nobody is writing, so a line without a newline is
+    torn) a torn last record of a killed writer is cut, and a last line that is no record
+    raises StorageError. Without it, nothing is changed or raised.
     """
     size = os.path.getsize(path)
     if size == 0:
-        return
-    with open(path, "rb+") as handle:
+        return True
+    with open(path, "rb+" if repair else "rb") as handle:
         for chunk in (min(size, 1 << 16), min(size, _MAX_LINE)):  # records are small
             handle.seek(size - chunk)
             tail = handle.read(chunk)
@@ -228,21 +232,24 @@ def _check_tail(path: str) -> None:
             if start > 0 or chunk == size:
                 break
         else:
+            if not repair:
+                return False
             raise _damaged(path, None, ValueError("its last line is over 1 MB long"))
-        complete = tail.endswith(b"\n")
         last = tail[start:]
         offset = size - chunk + start
-        if not complete:
-            if last.startswith(_RECORD_START) or _RECORD_START.startswith(last):
-                handle.truncate(offset)
-                return
-            raise _damaged(path, _line_at(path, offset), None)
-        try:
-            record = json.loads(last)
-        except ValueError as error:
-            raise _damaged(path, _line_at(path, offset), error) from None
-        if not isinstance(record, dict):
-            raise _damaged(path, _line_at(path, offset), None)
+        error: ValueError | None = None
+        if last.endswith(b"\n"):
+            try:
+                if isinstance(json.loads(last), dict):
+                    return True
+            except ValueError as bad:
+                error = bad
+        elif repair and (last.startswith(_RECORD_START) or _RECORD_START.startswith(last)):
+            handle.truncate(offset)
+            return False
+        if repair:
+            raise _damaged(path, _line_at(path, offset), error)
+        return False
 
 
 def _line_at(path: str, offset: int) -> int:

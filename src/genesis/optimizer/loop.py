@@ -4,28 +4,43 @@ Every asked trial is told (COMPLETE, or FAIL with the reason kept), also on Ctrl
 Optuna 5's constant liar a trial left RUNNING repels TPE from its params for good.
 
 With one local worker the loop counts trials itself. When several workers share the
-study (``--workers``, or a database storage that other machines join), the budget is
-read from the storage before each trial, so that all of them stop at the study's total.
+study (``--workers``, or a database storage that other machines join), each takes a slot
+under the study's slot lock (:mod:`genesis.optimizer.slots`): it counts the study's
+trials and creates the next one in one step, so the total is exact with any number of
+workers. A trial abandoned by a dead process and queued again does not count twice: the
+copy takes its slot. When every slot is taken a worker lingers while others still run
+trials, so that a dead one's trial, queued again, is run before the study ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
-from genesis.errors import ConfigError
+from genesis.errors import ConfigError, StorageError
 from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
-from genesis.optimizer.repeats import RepeatAvoidingSampler
+from genesis.optimizer.rdb import caused_by_interrupt
+
+if TYPE_CHECKING:
+    from genesis.optimizer.rdb import Heartbeat
 
 INTERRUPTED_ATTR = "interrupted"
 WORKER_ATTR = "worker"
+RETRY_OF_ATTR = "retry_of"
+"""On a queued copy of an orphaned trial: the number of the trial it replaces."""
+_LINGER_POLL_S = 0.2
+
+SlotLock = Callable[[], AbstractContextManager[None]]
 
 
 @dataclass
@@ -38,6 +53,13 @@ class Budget:
     timeout_s: float | None
     space_size: int | None
     started: float
+    linger_s: float = 0.0
+    """With every slot taken, how long to wait for other workers' trials (a dead one's
+    trial is failed and queued again within this time)."""
+
+    def waits_for_others(self, finished: int, asked: int) -> bool:
+        """Every trial slot is taken, but not every trial has finished."""
+        return self.max_unique is None and asked >= self.n_trials > finished
 
     def stop_reason(self, finished: int, asked: int, unique: int) -> str | None:
         """Why to stop now, or ``None`` to ask another trial."""
@@ -66,35 +88,85 @@ def run_loop(
     *,
     shared: bool,
     between_trials: Callable[[], None] | None = None,
+    slot_lock: SlotLock | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> str:
     """Ask, score and tell trials until the budget says stop; returns why it stopped.
 
     ``between_trials`` runs after each trial (the main process watches its workers there).
+    ``heartbeat`` (on a database storage) is told which trial runs.
     """
     trials = study.get_trials(deepcopy=False)
     finished, asked = _counts(trials)
     unique = objective.unique_keys
     unique.update(_complete_keys(trials))
     first_new = len(trials)
-    trial: optuna.Trial | None = None
+    current: int | None = None  # the trial id this loop runs, as soon as it exists
+    lingering_since: float | None = None
     try:
-        while (reason := _stop_reason(study, budget, finished, asked, len(unique))) is None:
-            trial = None
-            trial = study.ask()
+        while True:
+            current = None
+            if not shared:
+                if (reason := budget.stop_reason(finished, asked, len(unique))) is not None:
+                    return reason
+                trial = study.ask()
+                current = trial._trial_id
+            else:
+                reason, current, others_running = _take_slot(study, budget, unique, slot_lock)
+                if current is None:
+                    assert reason is not None
+                    now = time.monotonic()
+                    lingering_since = lingering_since or now
+                    if not others_running or now - lingering_since >= budget.linger_s:
+                        return reason
+                    time.sleep(_LINGER_POLL_S)
+                    if between_trials is not None:
+                        between_trials()
+                    continue
+                lingering_since = None
+                if heartbeat is not None:
+                    heartbeat.beat(current)
+                trial = optuna.Trial(study, current)  # samples: outside the slot lock
             run_trial(study, trial, objective)
+            if heartbeat is not None:
+                heartbeat.beat(None)
             if between_trials is not None:
                 between_trials()
-            if shared:
-                trials = study.get_trials(deepcopy=False)
-                finished, asked = _counts(trials)
-                unique.update(_complete_keys(trials))
-            else:
+            if not shared:
                 finished += 1
                 asked += 1
     except KeyboardInterrupt:
-        fail_interrupted(study, trial, first_new, shared=shared)
+        if heartbeat is not None:
+            heartbeat.beat(None)
+        fail_interrupted(study, current, first_new, shared=shared)
         raise
-    return reason
+
+
+def _take_slot(
+    study: optuna.Study, budget: Budget, unique: set[str], slot_lock: SlotLock | None
+) -> tuple[str | None, int | None, bool]:
+    """Count the study and take the next trial slot, under the slot lock.
+
+    Returns (why not, the new trial's id, whether others still run trials). The slot is a
+    queued trial if there is one (Optuna's own queue), else a new trial row; the sampling
+    happens after the lock is released.
+    """
+    with slot_lock() if slot_lock is not None else contextlib.nullcontext():
+        trials = study.get_trials(deepcopy=False)
+        finished, asked = _counts(trials)
+        unique.update(_complete_keys(trials))
+        reason = budget.stop_reason(finished, asked, len(unique))
+        if reason is not None:
+            waiting = any(t.state == TrialState.WAITING for t in trials)
+            if not (waiting and budget.waits_for_others(finished, asked)):
+                running = any(t.state == TrialState.RUNNING for t in trials)
+                return reason, None, running and budget.waits_for_others(finished, asked)
+        # Optuna's Study.ask, split: the slot is taken here, the sampling in optuna.Trial.
+        study._thread_local.cached_all_trials = None
+        trial_id = study._pop_waiting_trial_id()
+        if trial_id is None:
+            trial_id = study._storage.create_new_trial(study._study_id)
+    return None, trial_id, False
 
 
 def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None:
@@ -105,28 +177,39 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) ->
     """
     try:
         values = objective(trial)
-    except TrialFailed:
-        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-    except UpdateFinishedTrialError:
-        log.logger.warning("[Runner] trial %d was ended by another process", trial.number)
-    except ConfigError:  # the study and the config disagree: no later trial can do better
-        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-        raise
-    except Exception as error:  # the trial boundary: a bug must not kill the study
-        try:
-            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-        except UpdateFinishedTrialError:
-            pass
-        log.logger.exception("[Runner] trial %d failed unexpectedly", trial.number)
+    except Exception as error:
+        if caused_by_interrupt(error):  # Ctrl-C inside a numba kernel surfaces as SystemError
+            raise KeyboardInterrupt from error
+        _fail(study, trial, error)
     else:
         study.tell(trial, list(values) if len(values) > 1 else values[0], skip_if_finished=True)
 
 
+def _fail(study: optuna.Study, trial: optuna.Trial, error: Exception) -> None:
+    """Tell a trial FAIL for ``error``, with the message kept; a lost database stops the run."""
+    if isinstance(error, StorageError):
+        raise error
+    if isinstance(
+        error, ConfigError
+    ):  # the study and the config disagree: no later trial can do better
+        with contextlib.suppress(UpdateFinishedTrialError):
+            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        raise error
+    if isinstance(error, UpdateFinishedTrialError):
+        log.logger.warning("[Runner] trial %d was ended by another process", trial.number)
+        return
+    if not isinstance(error, TrialFailed):  # the trial boundary: a bug must not kill the study
+        log.logger.error("[Runner] trial %d failed unexpectedly", trial.number, exc_info=error)
+        with contextlib.suppress(UpdateFinishedTrialError):
+            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+    with contextlib.suppress(UpdateFinishedTrialError):
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+
+
 def fail_interrupted(
-    study: optuna.Study, current: optuna.Trial | None, first_new: int, *, shared: bool
+    study: optuna.Study, current: int | None, first_new: int, *, shared: bool
 ) -> None:
-    """Fail what Ctrl-C abandoned: the trial in flight, never another worker's.
+    """Fail what Ctrl-C abandoned: the trial in flight (``current``, its id), never another's.
 
     Ctrl-C may land inside ``ask`` (a trial exists that this loop never saw). A lone
     worker on a local journal fails every RUNNING trial asked since it started; a worker
@@ -134,7 +217,7 @@ def fail_interrupted(
     """
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     if shared:
-        mine = [t for t in running if current is not None and t.number == current.number]
+        mine = [t for t in running if t._trial_id == current]
     else:
         mine = [t for t in running if t.number >= first_new]
     for frozen in mine:
@@ -146,47 +229,65 @@ def fail_interrupted(
             continue
 
 
-def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool) -> int:
+def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool, requeue: bool = True) -> int:
     """Fail trials left RUNNING by dead processes and queue their params again.
 
     A trial whose ``worker`` attribute names a process that is surely dead is an orphan;
     one whose owner is alive (or on another host) is left alone. A trial without an owner
     (a lone local worker records none) is an orphan only when
     ``unknown_are_orphans``: a local journal before its workers start or after they end.
+    The queued copy takes the orphan's place in the budget. Without ``requeue`` (a run
+    that was interrupted) an orphan is marked interrupted instead, for ``--resume``.
     """
     orphans = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner = Owner.from_attr(trial.user_attrs.get(WORKER_ATTR))
         if (owner is None and unknown_are_orphans) or (owner is not None and not owner.alive()):
             orphans.append(trial)
+    freed = 0
     for trial in orphans:
-        study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-        if trial.params:  # killed before its params were suggested: nothing to re-queue
-            study.enqueue_trial(trial.params)
+        again = requeue and bool(trial.params)  # killed before its params were suggested
+        if not requeue:
+            study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
+        # Only the process that changes the state queues a copy: a heartbeat judge on
+        # another process may fail the same trial at the same moment (and queue its own).
+        try:
+            if not study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+                continue
+        except UpdateFinishedTrialError:
+            continue
+        freed += 1
+        if again:
+            study.enqueue_trial(trial.params, user_attrs={RETRY_OF_ATTR: trial.number})
         log.logger.warning(
             "[Runner] trial %d was left running by a dead worker: failed%s",
-            trial.number, " and re-queued" if trial.params else "",
+            trial.number, " and re-queued" if again else "",
         )  # fmt: skip
-    return len(orphans)
-
-
-def _stop_reason(
-    study: optuna.Study, budget: Budget, finished: int, asked: int, unique: int
-) -> str | None:
-    reason = budget.stop_reason(finished, asked, unique)
-    sampler = study.sampler
-    if reason is None and isinstance(sampler, RepeatAvoidingSampler) and sampler.exhausted():
-        size = budget.space_size
-        reason = f"search space exhausted: all {size} combinations evaluated or failed"
-    return reason
+    return freed
 
 
 def _counts(trials: list[FrozenTrial]) -> tuple[int, int]:
-    """(finished, asked) trials, not counting those abandoned by an interruption."""
-    live = [t for t in trials if not t.user_attrs.get(INTERRUPTED_ATTR)]
+    """(finished, asked) trials, not counting those abandoned by an interruption or by a
+    dead process (their queued copy counts instead)."""
+    replaced = _replaced(trials)
+    live = [
+        t for t in trials if not t.user_attrs.get(INTERRUPTED_ATTR) and t.number not in replaced
+    ]
     finished = sum(t.state.is_finished() for t in live)
     asked = sum(t.state != TrialState.WAITING for t in live)
     return finished, asked
+
+
+def _replaced(trials: list[FrozenTrial]) -> set[int]:
+    """Numbers of the trials that a queued copy replaces (a sweep's, or Optuna's retry)."""
+    numbers = set()
+    for t in trials:
+        if (of := t.user_attrs.get(RETRY_OF_ATTR)) is not None:
+            numbers.add(int(of))
+        history = t.system_attrs.get("retry_history")  # RetryHeartbeatStaleTrialCallback's
+        if isinstance(history, list) and history:
+            numbers.add(int(history[-1]))
+    return numbers
 
 
 def _complete_keys(trials: list[FrozenTrial]) -> set[str]:

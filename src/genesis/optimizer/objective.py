@@ -30,7 +30,7 @@ from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
 from genesis.features import Features
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import log
-from genesis.optimizer.claims import DedupGuard
+from genesis.optimizer.claims import Claims
 from genesis.optimizer.space import SearchSpace
 from genesis.strategy import Strategy
 
@@ -73,7 +73,7 @@ class Objective:
     window: str
     cache: ResultCache | None
     run_dir: RunDir
-    guard: DedupGuard
+    guard: Claims
     on_outcome: Callable[[TrialOutcome], None] | None = None
     shared: bool = False
     """Other workers use the study: results must be stored before a claim is released."""

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from genesis.artifacts import RunDir, TrialRecord, write_json, write_trials_csv
 from genesis.config import GenesisConfig
+from genesis.data import format_ts
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
@@ -49,6 +51,20 @@ class WindowCheck:
         self.traded = p.candles.slice(p.trade_from, len(p.candles))
         self._hold = buy_and_hold(self.traded, p.settings.initial_capital)
         self.buy_and_hold = compute_metrics(self._hold).as_dict()
+
+    def reproduce(self, run: RunDir) -> str:
+        """The ``genesis backtest`` command that gives the champion's out-of-sample result.
+
+        Its metrics and score are the ones recorded; its key differs when ``min_trades``
+        was scaled to the window (the run's config.yaml has the in-sample value).
+        """
+        p = self.tester.problem
+        first, stop = int(p.candles.ts_ms[0]), int(p.candles.ts_ms[-1]) + 1000
+        return " ".join([
+            "genesis backtest", shlex.quote(str(run.config)), "--params",
+            shlex.quote(str(run.best_trial)), "--start", format_ts(first), "--end",
+            format_ts(stop), "--trade-from", format_ts(int(p.candles.ts_ms[p.trade_from])),
+        ])  # fmt: skip
 
     def of(self, trial: int | None) -> Tested | None:
         return next((t for t in self.tested if t.trial == trial), None)
@@ -156,6 +172,8 @@ def finish(
     run = RunDir(search.result.run_dir)
     names = list(search.problem.score_spec.objectives)
     best = search.result.best
+    if check is not None and entry.get("out_of_sample"):
+        entry["out_of_sample"]["reproduce"] = check.reproduce(run)
     if champion is not None:
         best = describe_trial(champion, search.export.payloads, run, names)
         if search.result.best and "pareto_front" in search.result.best:

@@ -18,13 +18,14 @@ import optuna
 
 from genesis.artifacts import RunCacheStats, RunDir, latest_run, unique_run_name, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
+from genesis.errors import ArtifactsIncomplete, StorageError, Terminated
 from genesis.optimizer import log
-from genesis.optimizer.export import Export, write_artifacts
+from genesis.optimizer.export import Export, write_artifacts, write_trial_files
 from genesis.optimizer.fingerprint import check_study
 from genesis.optimizer.loop import run_loop, sweep_orphans
 from genesis.optimizer.objective import TrialOutcome
 from genesis.optimizer.problem import Problem
-from genesis.optimizer.session import is_shared, make_budget, open_session, precompute
+from genesis.optimizer.session import Session, is_shared, make_budget, open_session, precompute
 from genesis.optimizer.workers import Workers, join_workers, start_workers
 
 
@@ -104,20 +105,17 @@ def run_search(
         reason = run_loop(
             session.study, session.objective, make_budget(config, problem),
             shared=is_shared(config), between_trials=watch if workers else None,
+            slot_lock=session.slot_lock, heartbeat=session.heartbeat,
         )  # fmt: skip
-    except KeyboardInterrupt:
-        reason, interrupted = "interrupted (Ctrl-C)", True
+    except KeyboardInterrupt as stop:
+        interrupted = True
+        reason = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted (Ctrl-C)"
         raise
     finally:
-        for problem_line in join_workers(workers, interrupted=interrupted):
-            log.logger.warning("[Runner] %s", problem_line)
-        if workers and local:  # every worker has ended: what is still RUNNING is orphaned
-            sweep_orphans(session.study, unknown_are_orphans=True)
-        session.close()
-        export = write_artifacts(
-            session.study, run, problem, session.cache, session.objective, stop_reason=reason
-        )
-        log.log_cache_stats(export.stats)
+        try:
+            export = _finish(session, workers, run, problem, reason, interrupted, local)
+        except KeyboardInterrupt:
+            raise ArtifactsIncomplete from None  # a second Ctrl-C: say so, not "consistent"
     log.logger.info("[Runner] stopped: %s", reason)
     stats = export.stats
     result = OptimizationResult(run.root, run.name, export.best, stats, stats.total_trials, reason)
@@ -142,6 +140,38 @@ class _WorkerWatch:
             for name in sorted(dead):
                 log.logger.warning("[Runner] %s died; freeing its running trial", name)
             sweep_orphans(self._study, unknown_are_orphans=False)
+
+
+def _finish(
+    session: Session,
+    workers: Workers,
+    run: RunDir,
+    problem: Problem,
+    reason: str,
+    interrupted: bool,
+    local: bool,
+) -> Export:
+    """Join the workers, free what they left RUNNING, close the session, write the artifacts.
+
+    Without the database (an outage past its limit) this process's trial files are still
+    written; the rest comes back with ``--resume``.
+    """
+    for problem_line in join_workers(workers, interrupted=interrupted):
+        log.logger.warning("[Runner] %s", problem_line)
+    try:
+        try:
+            if workers:  # every worker has ended: what they left RUNNING is orphaned
+                sweep_orphans(session.study, unknown_are_orphans=local, requeue=not interrupted)
+        finally:
+            session.close()
+        export = write_artifacts(
+            session.study, run, problem, session.cache, session.objective, stop_reason=reason
+        )
+    except StorageError:
+        write_trial_files(run, session.objective)
+        raise
+    log.log_cache_stats(export.stats)
+    return export
 
 
 def _worker_config(config: GenesisConfig, run: RunDir) -> dict[str, Any]:

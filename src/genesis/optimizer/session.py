@@ -18,17 +18,20 @@ from optuna.storages import BaseStorage
 
 from genesis.artifacts import RunDir
 from genesis.cache import DirectoryCache, WriteBehindCache, open_cache
+from genesis.cache.sql import mask_url
 from genesis.config import GenesisConfig
 from genesis.errors import ConfigError, StorageError
 from genesis.metrics import objective_direction
 from genesis.optimizer import log
-from genesis.optimizer.claims import DedupGuard
+from genesis.optimizer.claims import AdvisoryClaims, Claims, DedupGuard
 from genesis.optimizer.fingerprint import remember_fingerprint, study_fingerprint
-from genesis.optimizer.loop import Budget
+from genesis.optimizer.loop import Budget, SlotLock
 from genesis.optimizer.objective import Objective, TrialOutcome
 from genesis.optimizer.owner import Owner
 from genesis.optimizer.problem import Problem, precompute_features
+from genesis.optimizer.rdb import Heartbeat, ResilientRDBStorage
 from genesis.optimizer.sampler import make_sampler
+from genesis.optimizer.slots import AdvisorySlotLock, FileSlotLock
 from genesis.optimizer.storage import open_storage, refuse_masked
 
 
@@ -38,12 +41,18 @@ class Session:
 
     storage: BaseStorage
     cache: WriteBehindCache | None
-    guard: DedupGuard
+    guard: Claims
     study: optuna.Study
     objective: Objective
     seed_session: int
+    slot_lock: SlotLock | None = None
+    """Taken around each new trial of a shared study (:mod:`genesis.optimizer.slots`)."""
+    heartbeat: Heartbeat | None = None
+    """On a database storage: beats for the running trial, fails dead processes' trials."""
 
     def close(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.close()
         self.guard.close()
         if self.cache is not None:
             self.cache.close()
@@ -63,9 +72,13 @@ def open_session(
     ``seed_session`` is given to extra workers (the main process's); otherwise it is the
     number of trials the study has when this session starts (see :func:`make_sampler`).
     """
-    storage = open_storage(config.storage, run.root)
+    opt = config.optimizer
+    storage = open_storage(
+        config.storage, run.root, retry_s=opt.storage_retry_s,
+        heartbeat_interval_s=opt.heartbeat_interval_s, grace_s=opt.heartbeat_grace_s,
+    )  # fmt: skip
     cache = open_run_cache(config)
-    guard = DedupGuard(run.dedup_db)
+    guard = open_claims(config, run)
     study, seed_session = _study(config, problem, storage, run.name, worker_index, seed_session)
     objective = Objective(
         strategy=problem.strategy, features=problem.features, space=problem.space,
@@ -75,7 +88,27 @@ def open_session(
         worker=Owner.current().as_attr() if is_shared(config) else None,
         shared=is_shared(config),
     )  # fmt: skip
-    return Session(storage, cache, guard, study, objective, seed_session)
+    session = Session(storage, cache, guard, study, objective, seed_session)
+    if isinstance(storage, ResilientRDBStorage):
+        session.slot_lock = AdvisorySlotLock(storage, run.name)
+        session.heartbeat = Heartbeat(storage, study)
+    elif is_shared(config):
+        session.slot_lock = FileSlotLock(run.root / "_slots.lock")
+    return session
+
+
+def open_claims(config: GenesisConfig, run: RunDir) -> Claims:
+    """Claims in the PostgreSQL cache's database when there is one (many machines), else
+    in the run's ``_dedup.db`` (one machine)."""
+    location = config.cache.location or ""
+    if config.cache.enabled and location.startswith(("postgresql://", "postgres://")):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return AdvisoryClaims(location)
+        except SQLAlchemyError as error:
+            raise StorageError(f"cannot open the claims in {mask_url(location)}: {error}") from None
+    return DedupGuard(run.dedup_db)
 
 
 def is_shared(config: GenesisConfig) -> bool:
@@ -97,6 +130,7 @@ def make_budget(config: GenesisConfig, problem: Problem) -> Budget:
     return Budget(
         n_trials=opt.n_trials, max_unique=opt.max_unique_backtests, max_trials=max_trials,
         timeout_s=opt.timeout_s, space_size=problem.space.size, started=time.monotonic(),
+        linger_s=opt.heartbeat_grace_s + 2 * opt.heartbeat_interval_s,
     )  # fmt: skip
 
 

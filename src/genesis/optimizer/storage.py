@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import optuna
 from optuna.storages import BaseStorage, JournalStorage
 
 from genesis.config import has_masked_password, mask_password
@@ -20,8 +19,18 @@ from genesis.optimizer.journal import GenesisJournalBackend
 JOURNAL_NAME = "study.journal"
 
 
-def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
+def open_storage(
+    url: str | None,
+    run_dir: Path,
+    *,
+    retry_s: float = 120.0,
+    heartbeat_interval_s: int = 5,
+    grace_s: int = 15,
+) -> BaseStorage:
     """The storage for a run: ``url`` if given, else the journal file in ``run_dir``.
+
+    A database storage waits out outages for ``retry_s`` and records heartbeats
+    (:mod:`genesis.optimizer.rdb`).
 
     Raises:
         ConfigError: the URL's password is masked (a run directory's ``config.yaml``).
@@ -39,11 +48,16 @@ def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
     for plain in ("postgresql://", "postgres://"):  # the installed driver is psycopg 3
         if url.startswith(plain):
             url = "postgresql+psycopg://" + url.removeprefix(plain)
+    from genesis.optimizer.rdb import describe_error, open_rdb
+
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        return open_rdb(
+            url, mask_password(url), retry_s=retry_s,
+            heartbeat_interval_s=heartbeat_interval_s, grace_s=grace_s,
+        )  # fmt: skip
     except (SQLAlchemyError, ImportError, ValueError) as error:  # translate where they enter
         raise StorageError(
-            f"cannot open storage {mask_password(url)}: {type(error).__name__}: {error}"
+            f"cannot open storage {mask_password(url)}: {describe_error(error)}"
         ) from error
 
 

@@ -16,6 +16,7 @@ from genesis.artifacts import RunDir
 from genesis.config import GenesisConfig
 from genesis.errors import GenesisError
 from genesis.optimizer import log
+from genesis.optimizer.export import write_trial_files
 from genesis.optimizer.loop import run_loop
 from genesis.optimizer.problem import build_problem
 from genesis.optimizer.session import make_budget, open_session, precompute
@@ -44,9 +45,11 @@ def run_worker(
         return run_loop(
             session.study, session.objective, make_budget(config, problem),
             shared=True, between_trials=check_stop,
+            slot_lock=session.slot_lock, heartbeat=session.heartbeat,
         )  # fmt: skip
     finally:
         session.close()
+        write_trial_files(run, session.objective)  # their metrics, also without a cache
 
 
 def worker_process(config: dict[str, Any], index: int, level: int, session: int, stop: Any) -> None:

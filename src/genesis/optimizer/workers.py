@@ -8,10 +8,15 @@ sweeps orphans before the others start and writes the artifacts after they end.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing
+import os
 import signal
 import sys
+import threading
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -64,10 +69,19 @@ def start_workers(
 
 
 def join_workers(workers: Workers, *, interrupted: bool) -> list[str]:
-    """Wait for the workers to end; returns a line for each that did not end cleanly."""
+    """Wait for the workers to end; returns a line for each that did not end cleanly.
+
+    On an interruption each worker is also sent SIGINT, so that it stops inside its trial
+    (a SIGTERM or an API caller's KeyboardInterrupt reaches this process only).
+    """
     problems = []
     if interrupted and workers.stop is not None:
         workers.stop.set()  # reaches a worker that was still starting when Ctrl-C came
+    if interrupted:
+        for process in workers.processes:
+            if process.is_alive() and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGINT)
     for process in workers.processes:
         process.join(_INTERRUPTED_JOIN_S if interrupted else _JOIN_TIMEOUT_S)
         if process.is_alive():
@@ -80,8 +94,14 @@ def join_workers(workers: Workers, *, interrupted: bool) -> list[str]:
 
 
 def worker_main(config: dict[str, Any], index: int, level: int, session: int, stop: Any) -> None:
-    """Entry point of a worker process: one loop on the shared study, then exit."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    """Entry point of a worker process: one loop on the shared study, then exit.
+
+    It stops like on Ctrl-C when its main process dies (even by SIGKILL), or on SIGTERM.
+    """
+    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
+    _watch_parent()
+    code = 0
     try:
         if stop.is_set():
             raise KeyboardInterrupt
@@ -89,4 +109,40 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
 
         worker_process(config, index, level, session, stop)
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = 130
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    # The session is closed and its files written: skip the interpreter's teardown, which
+    # took seconds with numba loaded (a killed coordinator's workers must stop within 2 s).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _interrupt_once(signum: int, frame: Any) -> None:
+    """The first SIGINT/SIGTERM interrupts; later ones are ignored, so that the worker's own
+    clean-up (telling its trial FAIL) is not cut short by the terminal's Ctrl-C arriving
+    together with the main process's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _watch_parent() -> None:
+    """A thread that interrupts this worker's main thread the moment its parent dies.
+
+    ``parent_process().sentinel`` becomes readable when the parent ends, however it ends;
+    without this the workers of a killed coordinator ran on to the study's budget.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        signal.pthread_kill(main, signal.SIGINT)  # to the main thread: wakes a blocked sleep
+
+    threading.Thread(target=watch, name="genesis-parent-watch", daemon=True).start()

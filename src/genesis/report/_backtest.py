@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from genesis.artifacts.backtest import buy_hold_curve, drawdown_curve, exit_reason_name
 from genesis.cache import cache_key
 from genesis.config import config_from_dict
 from genesis.data import Candles, DataReport, format_ts, validate_candles
-from genesis.engine.types import ExitReason
 from genesis.errors import GenesisError
 from genesis.evaluate import Evaluation, evaluate, make_spec
 from genesis.optimizer import build_problem
@@ -54,10 +54,8 @@ class Replay:
 
     @property
     def buy_and_hold(self) -> npt.NDArray[np.float64]:
-        """Capital put in at the first bar's close and held to the end, without costs."""
-        close = np.asarray(self.candles.close, dtype=np.float64)
-        held: npt.NDArray[np.float64] = self.initial_capital * close / close[0]
-        return held
+        """The capital held from the first open, at every close, without costs (the metric's)."""
+        return buy_hold_curve(self.evaluation.result)
 
 
 def replay_best(data: RunData) -> Replay | str:
@@ -83,10 +81,13 @@ def replay_best(data: RunData) -> Replay | str:
     )  # fmt: skip
 
 
-def drawdown_pct(curve: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Percent below the running peak (0 at a new high, negative below it)."""
-    peak = np.maximum.accumulate(curve)
-    return 100.0 * (curve / peak - 1.0)
+def underwater_pct(curve: npt.NDArray[np.float64], capital: float) -> npt.NDArray[np.float64]:
+    """The drawdown as the chart shows it: 0 at a new high, negative below the peak.
+
+    ``genesis.artifacts.backtest.drawdown_curve`` (the metrics' rule: the initial capital
+    counts as a peak), with the sign a chart under the equity curve reads best with.
+    """
+    return -drawdown_curve(curve, capital)
 
 
 def thin(
@@ -138,8 +139,8 @@ def equity_rows(replay: Replay) -> list[tuple[str, Any]]:
     return [
         ("strategy return", f"{fmt(100 * (equity[-1] / capital - 1))}%"),
         ("buy-and-hold return", f"{fmt(100 * (hold[-1] / capital - 1))}%"),
-        ("strategy max drawdown", f"{fmt(-float(drawdown_pct(equity).min()))}%"),
-        ("buy-and-hold max drawdown", f"{fmt(-float(drawdown_pct(hold).min()))}%"),
+        ("strategy max drawdown", f"{fmt(float(drawdown_curve(equity, capital).max()))}%"),
+        ("buy-and-hold max drawdown", f"{fmt(float(drawdown_curve(hold, capital).max()))}%"),
         ("trades", metrics.get("n_trades")),
         ("exposure", f"{fmt(metrics.get('exposure_pct'))}%"),
         ("final equity", equity[-1]),
@@ -170,7 +171,7 @@ def trades_section(replay: Replay | str) -> str:
             _when(int(ts[trades.entry_idx[i]])), float(trades.entry_price[i]),
             _when(int(ts[trades.exit_idx[i]])), float(trades.exit_price[i]),
             float(trades.return_pct[i]), float(trades.pnl[i]),
-            ExitReason(int(trades.exit_reason[i])).name.lower().replace("_", " "),
+            exit_reason_name(int(trades.exit_reason[i])).replace("_", " "),
         )
         for i in range(first, n)
     ]  # fmt: skip

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from genesis.artifacts import CacheSource
-from genesis.report._backtest import Replay, drawdown_pct, thin
+from genesis.report._backtest import Replay, thin, underwater_pct
 from genesis.report._load import ReportTrial, RunData
 from genesis.report._sections import fmt
 
@@ -217,7 +217,7 @@ def equity_figure(replay: Replay) -> go.Figure:
     curves = (("buy and hold", replay.buy_and_hold, "#a8a8a8"),
               ("best trial", replay.equity, "#1f77b4"))  # fmt: skip  # the strategy on top
     for name, curve, color in curves:
-        for row, values in ((1, curve), (2, drawdown_pct(curve))):
+        for row, values in ((1, curve), (2, underwater_pct(curve, replay.initial_capital))):
             keep = thin(values)
             fig.add_trace(
                 go.Scatter(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genesis.report._backtest import drawdown_pct, thin
+from genesis.report._backtest import thin, underwater_pct
 from genesis.report._sections import cache_section
 
 
@@ -15,12 +15,14 @@ def test_thin_keeps_the_ends_and_every_buckets_extremes_in_order() -> None:
     assert len(keep) <= 1_002 and keep[0] == 0 and keep[-1] == len(curve) - 1
     assert np.all(np.diff(keep) > 0)
     assert curve[keep].min() == curve.min() and curve[keep].max() == curve.max()
-    assert drawdown_pct(curve[keep]).min() <= drawdown_pct(curve).min() + 1.0
+    under = underwater_pct(curve, 1e4)  # the chart thins the drawdown series itself
+    assert under[thin(under, 1_000)].min() == under.min()
     assert list(thin(curve[:10])) == list(range(10))
 
 
-def test_drawdown_is_percent_below_the_running_peak() -> None:
-    assert drawdown_pct(np.array([100.0, 120.0, 90.0, 130.0])).tolist() == [0.0, 0.0, -25.0, 0.0]
+def test_underwater_is_minus_the_percent_below_the_running_peak_capital_included() -> None:
+    curve = np.array([90.0, 120.0, 90.0, 130.0])
+    assert np.allclose(underwater_pct(curve, 100.0), [-10.0, 0.0, -25.0, 0.0])
 
 
 def test_the_seeds_warning_is_for_repeats_and_a_warm_cache_gets_a_note() -> None:

@@ -1,0 +1,260 @@
+"""Faults injected for real: a PostgreSQL restart and stop, a second host that is killed,
+single flight across hosts.
+
+A restart needs a server of the test's own (``pg_server.PrivateServer``); the two-host
+tests use the shared one at ``GENESIS_TEST_POSTGRES_URL``, each in a study of its own. A
+second host is a process with its own hostname (``unshare --uts``, which needs root, as CI
+has).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import optuna
+import pytest
+import sqlalchemy as sa
+from pg_server import PrivateServer, postgres_bin
+
+pytestmark = pytest.mark.slow
+
+GENESIS = [sys.executable, "-m", "genesis"]
+
+
+def slow_config(tmp_path: Path, sleep_s: float, *, space: str = "", extra: str = "") -> Path:
+    """A config whose backtests take ``sleep_s`` longer, so that faults land inside trials."""
+    (tmp_path / "slow.py").write_text(
+        "import time\n"
+        "from genesis.strategy.builtin import EmaCross\n"
+        "class Slow(EmaCross):\n"
+        "    name = 'slow'\n"
+        "    def signals(self, features, params):\n"
+        f"        time.sleep({sleep_s})\n"
+        "        return super().signals(features, params)\n"
+    )
+    space = space or (
+        "  fast: {type: int, low: 2, high: 40}\n  slow: {type: int, low: 50, high: 300}\n"
+    )
+    path = tmp_path / "cfg.yaml"
+    path.write_text(
+        "data: {source: 'synthetic:tBTCUSD:1h:3:2000'}\n"
+        f"strategy: {{name: '{tmp_path / 'slow.py'}:Slow'}}\n"
+        f"search_space:\n{space}"
+        "score: {objectives: [total_return_pct]}\n"
+        "optimizer: {heartbeat_interval_s: 1, heartbeat_grace_s: 3" + extra + "}\n"
+    )
+    return path
+
+
+def states(url: str, study: str) -> Counter[str]:
+    """The study's trials by state, read with plain SQL (cheap enough to poll)."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT t.state FROM trials t JOIN studies s USING (study_id) "
+                    "WHERE s.study_name = :s"
+                ),
+                {"s": study},
+            ).all()
+    except sa.exc.SQLAlchemyError:
+        return Counter()
+    finally:
+        engine.dispose()
+    return Counter(str(r[0]).split(".")[-1] for r in rows)
+
+
+def wait_for(condition: object, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def load(url: str, study: str) -> optuna.Study:
+    driver_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return optuna.load_study(study_name=study, storage=driver_url)
+
+
+def counted(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
+    """The trials a budget counts: not those replaced by a queued copy."""
+    replaced = set()
+    for t in trials:
+        history = t.system_attrs.get("retry_history")
+        if history:
+            replaced.add(history[-1])
+        if "retry_of" in t.user_attrs:
+            replaced.add(t.user_attrs["retry_of"])
+    return [t for t in trials if t.number not in replaced]
+
+
+@pytest.fixture(scope="module")
+def private_pg() -> Iterator[PrivateServer]:
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but no PostgreSQL initdb/pg_ctl is installed")
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) installed")
+    server = PrivateServer(bin_dir)
+    server.start()
+    yield server
+    server.destroy()
+
+
+def test_a_database_restart_and_a_stop_are_survived(
+    tmp_path: Path, private_pg: PrivateServer
+) -> None:
+    config = slow_config(tmp_path, 0.1)
+    study = f"restart_{uuid.uuid4().hex[:6]}"
+    args = ["optimize", str(config), "--storage", private_pg.url, "--study", study,
+            "--trials", "50", "--workers", "2", "--out", "o", "-q"]  # fmt: skip
+    proc = subprocess.Popen([*GENESIS, *args], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: states(private_pg.url, study)["COMPLETE"] >= 8)
+    private_pg.restart()
+    wait_for(lambda: states(private_pg.url, study)["COMPLETE"] >= 20)
+    private_pg.stop()
+    time.sleep(4)
+    private_pg.start()
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    lost = [line for line in stderr.splitlines() if "[Storage] lost the database" in line]
+    assert 1 <= len(lost) <= 4, stderr  # one line per outage and process (2 outages, 2 processes)
+    assert states(private_pg.url, study) == Counter({"COMPLETE": 50})
+    rows = (tmp_path / "o" / study / "trials.csv").read_text().splitlines()
+    assert len(rows) == 51
+
+
+def test_an_outage_past_the_limit_stops_in_one_line_and_resume_loses_nothing(
+    tmp_path: Path, private_pg: PrivateServer
+) -> None:
+    config = slow_config(tmp_path, 0.1, extra=", storage_retry_s: 2")
+    study = f"limit_{uuid.uuid4().hex[:6]}"
+    args = ["optimize", str(config), "--storage", private_pg.url, "--study", study,
+            "--trials", "30", "--out", "o", "-q"]  # fmt: skip
+    proc = subprocess.Popen([*GENESIS, *args], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: states(private_pg.url, study)["COMPLETE"] >= 5)
+    private_pg.stop()
+    try:
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        private_pg.start()
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "unreachable for 2s" in errors[0], stderr
+    assert len(stderr.strip().splitlines()) <= 3, stderr  # lost, gave up: no wall of text
+    before = {t.number: t.values for t in load(private_pg.url, study).get_trials()
+              if t.state.name == "COMPLETE"}  # fmt: skip
+    files = list((tmp_path / "o" / study / "trials").glob("trial_*.json"))
+    assert len(files) >= len(before) > 0, "the trial files of the backtests that ran are written"
+    resumed = subprocess.run([*GENESIS, *args, "--resume"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=300)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    trials = load(private_pg.url, study).get_trials()
+    after = {t.number: t.values for t in trials if t.state.name == "COMPLETE"}
+    assert all(after[n] == v for n, v in before.items()), "a finished trial was lost"
+    assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
+    assert len([t for t in counted(trials) if t.state.is_finished()]) == 30
+
+
+needs_unshare = pytest.mark.skipif(
+    shutil.which("unshare") is None or os.geteuid() != 0,
+    reason="a second host needs unshare --uts, which needs root (CI runs as root)",
+)
+
+
+def on_host(host: str, args: list[str]) -> list[str]:
+    """``args`` run as a process whose hostname is ``host``."""
+    command = " ".join(f"'{a}'" for a in [*GENESIS, *args])
+    return ["unshare", "--uts", "--fork", "sh", "-c", f"hostname {host} && exec {command}"]
+
+
+@needs_unshare
+def test_a_killed_host_s_trial_is_failed_in_bounded_time_and_run_again(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    config = slow_config(tmp_path, 0.4)
+    study = f"hosts_{uuid.uuid4().hex[:6]}"
+    common = ["--storage", postgres_url, "--study", study, "--trials", "16", "-q"]
+    host_a = subprocess.Popen([*GENESIS, "optimize", str(config), *common, "--out", "a"],
+                              cwd=tmp_path, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    host_b = subprocess.Popen(
+        on_host("hostB", ["worker", str(config), *common, "--index", "1", "--out", "b"]),
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: _running_on(postgres_url, study, "hostB"))
+        os.killpg(host_b.pid, signal.SIGKILL)  # mid-trial, the whole "machine"
+        killed_at = time.monotonic()
+        victim = _running_on(postgres_url, study, "hostB")
+        host_b.wait(timeout=30)
+        assert victim
+        wait_for(lambda: load(postgres_url, study).trials[victim[0]].state.name == "FAIL", 60)
+        freed_after_s = time.monotonic() - killed_at
+        _, stderr = host_a.communicate(timeout=300)
+    finally:
+        for proc in (host_a, host_b):
+            if proc.poll() is None:
+                proc.kill()
+    assert host_a.returncode == 0, stderr
+    assert freed_after_s < 1 + 3 + 1 + 5, "heartbeat interval + grace (+ a poll and slack)"
+    trials = load(postgres_url, study).get_trials()
+    assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
+    assert len([t for t in counted(trials) if t.state.is_finished()]) == 16
+    rerun = [t for t in trials if t.system_attrs.get("retry_history") == [victim[0]]]
+    assert len(rerun) == 1 and rerun[0].state.name == "COMPLETE"
+    assert rerun[0].params == trials[victim[0]].params
+    optuna.delete_study(study_name=study, storage=postgres_url)
+
+
+def _running_on(url: str, study: str, host: str) -> list[int]:
+    try:
+        trials = load(url, study).get_trials(states=(optuna.trial.TrialState.RUNNING,))
+    except KeyError:
+        return []
+    return [t.number for t in trials if (t.user_attrs.get("worker") or {}).get("host") == host]
+
+
+@needs_unshare
+def test_two_hosts_with_four_workers_backtest_each_key_exactly_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    space = (
+        "  fast: {type: int, low: 5, high: 20, step: 5}\n"
+        "  slow: {type: int, low: 50, high: 150, step: 50}\n"
+    )  # 12 points
+    config = slow_config(tmp_path, 0.3, space=space, extra=", sampler: random")
+    text = config.read_text() + f"cache: {{location: '{postgres_url}'}}\n"
+    config.write_text(text.replace("3:2000", f"{uuid.uuid4().int % 10_000}:2000"))  # fresh keys
+    study = f"flight_{uuid.uuid4().hex[:6]}"
+    common = ["--storage", postgres_url, "--study", study, "--trials", "40", "--workers", "2", "-q"]
+    host_a = subprocess.Popen([*GENESIS, "optimize", str(config), *common, "--out", "a"],
+                              cwd=tmp_path, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    host_b = subprocess.run(
+        on_host("hostB", ["worker", str(config), *common, "--index", "2", "--out", "b"]),
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    _, stderr = host_a.communicate(timeout=300)
+    assert host_a.returncode == 0, stderr
+    assert host_b.returncode == 0, host_b.stderr
+    trials = load(postgres_url, study).get_trials()
+    computed = [
+        t.user_attrs["key"] for t in trials if t.user_attrs.get("cache_source") == "computed"
+    ]
+    assert len(computed) == 12 == len(set(computed)), Counter(computed).most_common(3)
+    hosts = {(t.user_attrs.get("worker") or {}).get("host") for t in trials}
+    assert "hostB" in hosts and len(hosts) == 2
+    optuna.delete_study(study_name=study, storage=postgres_url)
