@@ -30,6 +30,7 @@ from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
 from genesis.optimizer.rdb import caused_by_interrupt
+from genesis.optimizer.repeats import RepeatAvoidingSampler
 
 if TYPE_CHECKING:
     from genesis.optimizer.rdb import Heartbeat
@@ -107,7 +108,7 @@ def run_loop(
         while True:
             current = None
             if not shared:
-                if (reason := budget.stop_reason(finished, asked, len(unique))) is not None:
+                if reason := _stop_reason(study, budget, finished, asked, len(unique)):
                     return reason
                 trial = study.ask()
                 current = trial._trial_id
@@ -155,7 +156,7 @@ def _take_slot(
         trials = study.get_trials(deepcopy=False)
         finished, asked = _counts(trials)
         unique.update(_complete_keys(trials))
-        reason = budget.stop_reason(finished, asked, len(unique))
+        reason = _stop_reason(study, budget, finished, asked, len(unique))
         if reason is not None:
             waiting = any(t.state == TrialState.WAITING for t in trials)
             if not (waiting and budget.waits_for_others(finished, asked)):
