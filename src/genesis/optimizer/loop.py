@@ -267,6 +267,17 @@ def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool, requeue: bo
     return freed
 
 
+def _stop_reason(
+    study: optuna.Study, budget: Budget, finished: int, asked: int, unique: int
+) -> str | None:
+    reason = budget.stop_reason(finished, asked, unique)
+    sampler = study.sampler
+    if reason is None and isinstance(sampler, RepeatAvoidingSampler) and sampler.exhausted():
+        size = budget.space_size
+        reason = f"search space exhausted: all {size} combinations evaluated or failed"
+    return reason
+
+
 def _counts(trials: list[FrozenTrial]) -> tuple[int, int]:
     """(finished, asked) trials, not counting those abandoned by an interruption or by a
     dead process (their queued copy counts instead)."""
