@@ -59,7 +59,10 @@ def open_rdb(
 ) -> ResilientRDBStorage:
     """An RDB storage on ``url`` with retries and heartbeats (a dead trial is re-run once).
 
-    Opening it waits out an outage like any call does.
+    Opening it waits out a short outage (a server restarting as the run starts), at most
+    :data:`OPEN_RETRY_S`: a database that never answered is more often a wrong URL than
+    an outage, and the user should hear so at once. Once open, every call waits up to
+    ``retry_s``.
     """
     _quiet_optuna_fallbacks()
     kwargs: dict[str, Any] = {
@@ -67,6 +70,29 @@ def open_rdb(
         "connect_args": {"connect_timeout": 5},
     }
     outage = Outage(masked, retry_s, lambda: _reachable_url(url))
+    opening = Outage(masked, min(retry_s, OPEN_RETRY_S), outage._probe)
+    try:
+        return _open(url, kwargs, heartbeat_interval_s, grace_s, outage, opening)
+    except StorageError:
+        raise StorageError(
+            f"cannot open storage {masked}: the database did not answer for "
+            f"{opening.retry_s:g}s",
+            hint="check the URL; once it answers, run the same command again",
+        ) from None
+
+
+OPEN_RETRY_S = 10.0
+"""How long opening the storage waits for a database that has not answered yet."""
+
+
+def _open(
+    url: str,
+    kwargs: dict[str, Any],
+    heartbeat_interval_s: int,
+    grace_s: int,
+    outage: Outage,
+    opening: Outage,
+) -> ResilientRDBStorage:
     for attempt in range(1, _REACHABLE_RETRIES + 1):
         try:
             with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5.0
@@ -80,7 +106,7 @@ def open_rdb(
         except Exception as error:
             if not _is_connection_error(error) or attempt == _REACHABLE_RETRIES:
                 raise
-            outage.wait(error)
+            opening.wait(error)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
