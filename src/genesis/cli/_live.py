@@ -55,6 +55,8 @@ class RunState:
     objective: str
     unit: str = "trials"
     timeout_s: float | None = None
+    local_only: bool = False
+    """Other worker processes share the study: the best and the counts are this one's."""
     started: float = field(default_factory=time.monotonic)
     done: int = 0
     backtests: int = 0
@@ -148,12 +150,13 @@ class RunState:
         """
         budget = f"{self.progress}/{self.total}" if self.total is not None else f"{self.progress}"
         eta = self.eta_s(now)
+        here = " in this process" if self.local_only else ""
         parts = [
             f"{budget} {self.unit}",
             f"ETA {_fmt_duration(eta)}" if eta is not None else "ETA –",
-            self.best_text(),
-            f"{self.backtests} backtests",
-            f"{self.cache_hits + self.memory_hits} cache hits",
+            self.best_text() + (" (this process)" if self.local_only else ""),
+            f"{self.backtests} backtests{here}",
+            f"{self.cache_hits + self.memory_hits} cache hits{here}",
         ]
         rate = self.rate(now)
         if rate is not None:

@@ -171,6 +171,7 @@ def _run(
     state.objective = cfg.score.objectives[0]
     state.directions = tuple(objective_direction(o) for o in cfg.score.objectives)
     state.timeout_s = opt.timeout_s
+    state.local_only = opt.n_workers > 1 or cfg.storage is not None  # others share the study
     if opt.max_unique_backtests is None:
         state.total = opt.n_trials
     else:

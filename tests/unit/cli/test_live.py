@@ -130,3 +130,11 @@ def test_resume_command_keeps_every_flag_and_leaves_out_a_password() -> None:
     assert "GENESIS_STORAGE_URL set to postgresql://bob:***@db:5432/optuna" in note
     plain, no_note = resume_command(Path("c.yaml"), "s", {"--storage": "postgresql://u@h/d"})
     assert plain.endswith("--storage postgresql://u@h/d") and no_note == ""
+
+
+def test_with_other_workers_the_status_says_its_counts_are_this_process_s() -> None:
+    state = RunState(total=10, directions=("maximize",), objective="sharpe", local_only=True)
+    state.observe(outcome(0, 0.5), now=0.0)
+    status = state.status(now=1.0)
+    assert "best 0.5 #0 (this process)" in status
+    assert "1 backtests in this process · 0 cache hits in this process" in status
