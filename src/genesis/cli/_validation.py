@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from genesis.artifacts.validation import comparison_columns
 from genesis.validation.overfitting import PBO_LIMIT, SIGNIFICANCE
 
 _ROWS = (
@@ -34,7 +35,7 @@ def validation_lines(validation: Mapping[str, Any]) -> list[str]:
     windows = validation.get("windows") or {}
     if windows:
         lines.append("  " + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in windows.items()))
-    columns = _columns(validation)
+    columns = comparison_columns(validation)
     if columns:
         lines.extend(_table(columns))
     lines.extend(_choice(validation))
@@ -52,21 +53,6 @@ def print_validation(validation: Mapping[str, Any] | None) -> None:
     if validation:
         for line in validation_lines(validation):
             typer.echo(line)
-
-
-def _columns(v: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    columns = []
-    last = " (last fold)" if v.get("method") == "walk_forward" else ""
-    if v.get("in_sample"):
-        columns.append((f"in sample{last}", v["in_sample"].get("metrics") or {}))
-    if v.get("out_of_sample"):
-        columns.append((f"out of sample{last}", v["out_of_sample"].get("metrics") or {}))
-    expected = v.get("expected") or {}
-    if expected.get("metrics") and v.get("method") == "walk_forward":
-        columns.append(("stitched OOS", expected["metrics"]))
-    if v.get("buy_and_hold") and len(columns) > 1:
-        columns.append(("buy & hold OOS", v["buy_and_hold"]))
-    return columns
 
 
 def _table(columns: list[tuple[str, Mapping[str, Any]]]) -> list[str]:

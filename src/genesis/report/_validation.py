@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from genesis.artifacts import RunDir
+from genesis.artifacts.validation import comparison_columns
 from genesis.errors import ArtifactError
 from genesis.report._assets import plotly_script
 from genesis.report._sections import esc, fmt
@@ -69,23 +70,8 @@ def validation_section(v: Mapping[str, Any], *, include_plotlyjs: bool) -> str:
     return "".join(parts)
 
 
-def _columns(v: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    columns = []
-    last = " (last fold)" if v.get("method") == "walk_forward" else ""
-    if v.get("in_sample"):
-        columns.append((f"in sample{last}", v["in_sample"].get("metrics") or {}))
-    if v.get("out_of_sample"):
-        columns.append((f"out of sample{last}", v["out_of_sample"].get("metrics") or {}))
-    expected = v.get("expected") or {}
-    if expected.get("metrics"):
-        columns.append(("what to expect", expected["metrics"]))
-    if v.get("buy_and_hold"):
-        columns.append(("buy & hold, same bars", v["buy_and_hold"]))
-    return columns
-
-
 def _table(v: Mapping[str, Any]) -> str:
-    columns = _columns(v)
+    columns = comparison_columns(v)
     if not columns:
         return ""
     head = "".join(f"<th>{esc(name)}</th>" for name, _ in columns)
