@@ -215,21 +215,10 @@ class Objective:
 
     def _payload(self, number: int, spec: BacktestSpec, key: str, ev: Evaluation) -> Payload:
         run = self.run_dir.name
-        return {
-            "key": key,
-            "spec": spec.canonical(),
-            "score": {
-                "values": list(ev.score.values),
-                "names": list(ev.score.names),
-                "directions": list(ev.score.directions),
-                "constraints": dict(ev.score.constraints),
-                "feasible": ev.score.feasible,
-            },
-            "metrics": ev.metrics.as_dict(),
-            "elapsed_s": ev.elapsed_s,
-            "backtest_path": f"{run}/trials/trial_{number:04d}.json",
-            "computed_by": {"run": run, "trial": number},
-        }
+        return result_payload(
+            key, spec, ev, backtest_path=f"{run}/trials/trial_{number:04d}.json",
+            computed_by={"run": run, "trial": number},
+        )  # fmt: skip
 
     def _record(
         self,
@@ -298,9 +287,35 @@ def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def result_payload(
+    key: str,
+    spec: BacktestSpec,
+    ev: Evaluation,
+    *,
+    backtest_path: str | None,
+    computed_by: dict[str, Any],
+) -> Payload:
+    """What the result cache stores for one real backtest (trials and validation alike)."""
+    return {
+        "key": key,
+        "spec": spec.canonical(),
+        "score": {
+            "values": list(ev.score.values),
+            "names": list(ev.score.names),
+            "directions": list(ev.score.directions),
+            "constraints": dict(ev.score.constraints),
+            "feasible": ev.score.feasible,
+        },
+        "metrics": ev.metrics.as_dict(),
+        "elapsed_s": ev.elapsed_s,
+        "backtest_path": backtest_path,
+        "computed_by": computed_by,
+    }
+
+
 def _set_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:
     for name, value in attrs.items():
         trial.set_user_attr(name, value)
 
 
-__all__ = ["Objective", "TrialFailed", "TrialOutcome"]
+__all__ = ["Objective", "TrialFailed", "TrialOutcome", "result_payload"]

@@ -28,11 +28,12 @@ from genesis.config import GenesisConfig
 from genesis.data import Candles, fingerprint
 from genesis.engine import BacktestResult
 from genesis.errors import BacktestError, CacheError, GenesisError, StrategyError
-from genesis.evaluate import Evaluation
+from genesis.evaluate import BacktestSpec, Evaluation
 from genesis.features import Features, FeatureStore
 from genesis.metrics import compute_metrics, objective_direction
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import log
+from genesis.optimizer.objective import result_payload
 from genesis.optimizer.problem import Problem
 from genesis.validation.overfitting import Tried, overfitting_statistics
 from genesis.validation.splits import Window
@@ -150,7 +151,7 @@ class WindowTester:
             metrics = self._metrics(params)
             return Tested(trial, dict(spec.params), key, (), False, metrics, "failed", str(error))
         self._results[key] = ev.result
-        self._put(key, spec.canonical(), ev)
+        self._put(key, spec, ev)
         return Tested(
             trial, dict(spec.params), key, ev.score.values, ev.score.feasible,
             ev.metrics.as_dict(), "computed",
@@ -183,22 +184,12 @@ class WindowTester:
         except CacheError:
             return None
 
-    def _put(self, key: str, spec: Mapping[str, Any], ev: Evaluation) -> None:
+    def _put(self, key: str, spec: BacktestSpec, ev: Evaluation) -> None:
         if self.cache is None:
             return
-        payload: Payload = {
-            "key": key,
-            "spec": dict(spec),
-            "score": {
-                "values": list(ev.score.values), "names": list(ev.score.names),
-                "directions": list(ev.score.directions),
-                "constraints": dict(ev.score.constraints), "feasible": ev.score.feasible,
-            },
-            "metrics": ev.metrics.as_dict(),
-            "elapsed_s": ev.elapsed_s,
-            "backtest_path": None,
-            "computed_by": {"validation": self.problem.window},
-        }  # fmt: skip
+        payload = result_payload(
+            key, spec, ev, backtest_path=None, computed_by={"validation": self.problem.window}
+        )
         try:
             self.cache.put(key, payload)
         except CacheError as error:
