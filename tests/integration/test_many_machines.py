@@ -24,6 +24,7 @@ import optuna
 import pytest
 import sqlalchemy as sa
 from pg_server import PrivateServer, postgres_bin
+from slow_strategy import slow_config as shared_slow_config
 
 pytestmark = pytest.mark.slow
 
@@ -31,28 +32,9 @@ GENESIS = [sys.executable, "-m", "genesis"]
 
 
 def slow_config(tmp_path: Path, sleep_s: float, *, space: str = "", extra: str = "") -> Path:
-    """A config whose backtests take ``sleep_s`` longer, so that faults land inside trials."""
-    (tmp_path / "slow.py").write_text(
-        "import time\n"
-        "from genesis.strategy.builtin import EmaCross\n"
-        "class Slow(EmaCross):\n"
-        "    name = 'slow'\n"
-        "    def signals(self, features, params):\n"
-        f"        time.sleep({sleep_s})\n"
-        "        return super().signals(features, params)\n"
-    )
-    space = space or (
-        "  fast: {type: int, low: 2, high: 40}\n  slow: {type: int, low: 50, high: 300}\n"
-    )
-    path = tmp_path / "cfg.yaml"
-    path.write_text(
-        "data: {source: 'synthetic:tBTCUSD:1h:3:2000'}\n"
-        f"strategy: {{name: '{tmp_path / 'slow.py'}:Slow'}}\n"
-        f"search_space:\n{space}"
-        "score: {objectives: [total_return_pct]}\n"
-        "optimizer: {heartbeat_interval_s: 1, heartbeat_grace_s: 3" + extra + "}\n"
-    )
-    return path
+    """A slow config with fast heartbeats (1 s interval, 3 s grace), ``extra`` appended."""
+    beats = "heartbeat_interval_s: 1, heartbeat_grace_s: 3" + extra
+    return shared_slow_config(tmp_path, sleep_s, space=space, optimizer=beats)
 
 
 def states(url: str, study: str) -> Counter[str]:

@@ -13,32 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from slow_strategy import slow_config  # type: ignore[import-not-found]
 
 from genesis.config import config_from_dict
 from genesis.optimizer import run_optimizer
 
 GENESIS = [sys.executable, "-m", "genesis"]
-
-
-def slow_config(tmp_path: Path, sleep_s: float) -> Path:
-    (tmp_path / "slow.py").write_text(
-        "import time\n"
-        "from genesis.strategy.builtin import EmaCross\n"
-        "class Slow(EmaCross):\n"
-        "    name = 'slow'\n"
-        "    def signals(self, features, params):\n"
-        f"        time.sleep({sleep_s})\n"
-        "        return super().signals(features, params)\n"
-    )
-    path = tmp_path / "cfg.yaml"
-    path.write_text(
-        "data: {source: 'synthetic:tBTCUSD:1h:3:2000'}\n"
-        f"strategy: {{name: '{tmp_path / 'slow.py'}:Slow'}}\n"
-        "search_space:\n  fast: {type: int, low: 2, high: 40}\n"
-        "  slow: {type: int, low: 50, high: 300}\n"
-        "score: {objectives: [total_return_pct]}\n"
-    )
-    return path
 
 
 def worker_pids(parent: int) -> list[int]:
