@@ -254,20 +254,29 @@ def fail_interrupted(
             continue
 
 
-def sweep_orphans(study: optuna.Study, *, unknown_are_orphans: bool, requeue: bool = True) -> int:
+def sweep_orphans(
+    study: optuna.Study,
+    *,
+    unknown_are_orphans: bool,
+    requeue: bool = True,
+    mine_are_orphans: bool = False,
+) -> int:
     """Fail trials left RUNNING by dead processes and queue their params again.
 
     A trial whose ``worker`` attribute names a process that is surely dead is an orphan;
     one whose owner is alive (or on another host) is left alone. A trial without an owner
     (a lone local worker records none) is an orphan only when
     ``unknown_are_orphans``: a local journal before its workers start or after they end.
+    With ``mine_are_orphans`` (this process's loop has ended) a trial this process
+    created and never ran, say because Ctrl-C came just after it, is an orphan too.
     The queued copy takes the orphan's place in the budget. Without ``requeue`` (a run
     that was interrupted) an orphan is marked interrupted instead, for ``--resume``.
     """
     orphans = []
+    me = Owner.current() if mine_are_orphans else None
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner = Owner.from_attr(trial.user_attrs.get(WORKER_ATTR))
-        if (owner is None and unknown_are_orphans) or (owner is not None and not owner.alive()):
+        if unknown_are_orphans if owner is None else owner == me or not owner.alive():
             orphans.append(trial)
     freed = 0
     for trial in orphans:

@@ -161,7 +161,10 @@ def _finish(
     try:
         try:
             if workers:  # every worker has ended: what they left RUNNING is orphaned
-                sweep_orphans(session.study, unknown_are_orphans=local, requeue=not interrupted)
+                sweep_orphans(
+                    session.study, unknown_are_orphans=local, requeue=not interrupted,
+                    mine_are_orphans=True,
+                )  # fmt: skip
         finally:
             session.close()
         export = write_artifacts(

@@ -61,6 +61,15 @@ def test_sweep_frees_only_trials_of_dead_owners(tmp_path: Path) -> None:
         live.kill()
 
 
+def test_after_its_loop_a_process_frees_a_trial_it_created_and_never_ran(tmp_path: Path) -> None:
+    storage = open_storage(None, tmp_path)
+    study = optuna.create_study(storage=storage, study_name="s")
+    mine = _running_trial(study, storage, Owner.current())  # Ctrl-C came right after ask
+    assert sweep_orphans(study, unknown_are_orphans=True) == 0  # its owner is alive: us
+    assert sweep_orphans(study, unknown_are_orphans=True, mine_are_orphans=True) == 1
+    assert study.get_trials()[mine].state == TrialState.FAIL
+
+
 def test_the_main_process_frees_a_dead_workers_trial_at_once(tmp_path: Path) -> None:
     @dataclass
     class FakeProcess:
