@@ -15,10 +15,14 @@ from typing import Any
 
 import optuna.testing.storages as storages
 import pytest
-from optuna.storages import JournalStorage
 from optuna.testing.tempfile_pool import NamedTemporaryFilePool
 
-from genesis.optimizer.journal import FLOCK_SUFFIX, GenesisJournalBackend
+from genesis.optimizer.journal import (
+    FLOCK_SUFFIX,
+    SYMLINK_SUFFIX,
+    GenesisJournalBackend,
+    GenesisJournalStorage,
+)
 
 MODE = "genesis_journal"
 STOCK = "journal"
@@ -33,14 +37,15 @@ def _enter(self: storages.StorageSupplier) -> Any:
         return _stock_enter(self)
     self.tempfile = self.extra_args.get("file", NamedTemporaryFilePool().tempfile())
     assert self.tempfile is not None
-    self.storage = JournalStorage(GenesisJournalBackend(self.tempfile.name))
+    self.storage = GenesisJournalStorage(GenesisJournalBackend(self.tempfile.name))
     return self.storage
 
 
 def _exit(self: storages.StorageSupplier, *exc: Any) -> None:
     if self.storage_specifier == MODE and self.tempfile is not None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.tempfile.name + FLOCK_SUFFIX)
+        for suffix in (FLOCK_SUFFIX, SYMLINK_SUFFIX):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.tempfile.name + suffix)
     _stock_exit(self, *exc)
 
 

@@ -53,6 +53,11 @@ class WriteBehindCache:
             self._pending[key] = payload
         self._queue.put(key)
 
+    def queued(self, key: str) -> bool:
+        """Whether ``key``'s entry is still waiting to be written."""
+        with self._lock:
+            return key in self._pending
+
     def flush(self) -> None:
         """Wait until every queued entry has been written (or has failed, and was logged).
 

@@ -83,10 +83,13 @@ class EliteSampler(BaseSampler):
         self._parents: dict[int, tuple[float, float]] = {}
         self._n_candidates = max(1, n_candidates)
         self._bandwidth = bandwidth
-        self._units: list[np.ndarray] = []
         self._counts = [_count(d) for d in self._dims]
         self._seen: set[tuple[float, ...]] = set()
-        self._keys: list[tuple[float, float]] = []
+        # The complete trials' unit points and (violation, loss) keys, in arrays of twice
+        # the model's window: the last _MODEL_POINTS rows are the window, without copies.
+        self._units = np.empty((2 * _MODEL_POINTS, len(self._dims)))
+        self._keys = np.empty((2 * _MODEL_POINTS, 2))
+        self._n_points = 0
 
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
@@ -158,9 +161,9 @@ class EliteSampler(BaseSampler):
         TPE's density ratio (Bergstra et al. 2011) over the last ``_MODEL_POINTS``
         trials, with the best ``_GOOD`` fraction (feasible first) as the good set.
         """
-        units = np.array(self._units[-_MODEL_POINTS:])
-        keys = self._keys[-_MODEL_POINTS:]
-        order = np.lexsort((np.array([k[1] for k in keys]), np.array([k[0] for k in keys])))
+        window = slice(max(0, self._n_points - _MODEL_POINTS), self._n_points)
+        units, keys = self._units[window], self._keys[window]
+        order = np.lexsort((keys[:, 1], keys[:, 0]))
         n_good = min(len(order) - 1, max(1, math.ceil(_GOOD * len(order))))
         if n_good < 1:
             return 0
@@ -224,10 +227,13 @@ class EliteSampler(BaseSampler):
             [_unit(d, trial.params[n]) for n, d in zip(self._names, self._dims, strict=True)]
         )
         self._seen.add(self._cell(unit))
-        self._units.append(unit)
-        self._keys.append(key)
-        if len(self._units) > 2 * _MODEL_POINTS:  # keep the window's memory bounded too
-            del self._units[:-_MODEL_POINTS], self._keys[:-_MODEL_POINTS]
+        if self._n_points == len(self._units):  # full: keep the window, drop the rest
+            self._units[:_MODEL_POINTS] = self._units[-_MODEL_POINTS:]
+            self._keys[:_MODEL_POINTS] = self._keys[-_MODEL_POINTS:]
+            self._n_points = _MODEL_POINTS
+        self._units[self._n_points] = unit
+        self._keys[self._n_points] = key
+        self._n_points += 1
         entry = (key, trial.number, unit)
         keys = [e[0] for e in self._ranked]
         at = bisect.bisect_right(keys, key)

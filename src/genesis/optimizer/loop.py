@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
+from optuna.study._tell import _tell_with_warning
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import ConfigError, StorageError
@@ -99,9 +100,10 @@ def run_loop(
     ``heartbeat`` (on a database storage) is told which trial runs.
     """
     trials = study.get_trials(deepcopy=False)
-    finished, asked = _counts(trials)
+    tally = Tally()
+    finished, asked = tally.update(trials)
     unique = objective.unique_keys
-    unique.update(_complete_keys(trials))
+    unique.update(tally.keys)
     first_new = len(trials)
     current: int | None = None  # the trial id this loop runs, as soon as it exists
     lingering_since: float | None = None
@@ -115,7 +117,7 @@ def run_loop(
                 current = trial._trial_id
             else:
                 reason, current, others_running = _take_slot(
-                    study, budget, unique, slot_lock, objective.worker
+                    study, budget, unique, slot_lock, tally, objective.worker
                 )
                 if current is None:
                     assert reason is not None
@@ -151,6 +153,7 @@ def _take_slot(
     budget: Budget,
     unique: set[str],
     slot_lock: SlotLock | None,
+    tally: Tally,
     owner: dict[str, Any] | None = None,
 ) -> tuple[str | None, int | None, bool]:
     """Count the study and take the next trial slot, under the slot lock.
@@ -160,14 +163,13 @@ def _take_slot(
     happens after the lock is released.
     """
     with slot_lock() if slot_lock is not None else contextlib.nullcontext():
-        trials = study.get_trials(deepcopy=False)
-        finished, asked = _counts(trials)
-        unique.update(_complete_keys(trials))
+        finished, asked = tally.update(study.get_trials(deepcopy=False))
+        unique.update(tally.keys)
         reason = _stop_reason(study, budget, finished, asked, len(unique))
         if reason is not None:
-            waiting = any(t.state == TrialState.WAITING for t in trials)
+            waiting = any(t.state == TrialState.WAITING for t in tally.unfinished)
             if not (waiting and budget.waits_for_others(finished, asked)):
-                running = any(t.state == TrialState.RUNNING for t in trials)
+                running = any(t.state == TrialState.RUNNING for t in tally.unfinished)
                 return reason, None, running and budget.waits_for_others(finished, asked)
         # Optuna's Study.ask, split: the slot is taken here, the sampling in optuna.Trial.
         study._thread_local.cached_all_trials = None
@@ -207,7 +209,10 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) ->
             raise KeyboardInterrupt from error
         _fail(study, trial, error)
     else:
-        study.tell(trial, list(values) if len(values) > 1 else values[0], skip_if_finished=True)
+        # Study.tell, without the deep copy of the trial it returns (5 % of a trial's time).
+        _tell_with_warning(
+            study, trial, list(values) if len(values) > 1 else values[0], skip_if_finished=True
+        )
 
 
 def _fail(study: optuna.Study, trial: optuna.Trial, error: Exception) -> None:
@@ -311,33 +316,66 @@ def _stop_reason(
     return reason
 
 
-def _counts(trials: list[FrozenTrial]) -> tuple[int, int]:
-    """(finished, asked) trials, not counting those abandoned by an interruption or by a
-    dead process (their queued copy counts instead)."""
-    replaced = _replaced(trials)
-    live = [
-        t for t in trials if not t.user_attrs.get(INTERRUPTED_ATTR) and t.number not in replaced
-    ]
-    finished = sum(t.state.is_finished() for t in live)
-    asked = sum(t.state != TrialState.WAITING for t in live)
-    return finished, asked
+class Tally:
+    """A study's (finished, asked) trials and complete keys, counted incrementally.
+
+    Trials abandoned by an interruption or by a dead process do not count (their queued
+    copy counts instead). A finished trial never changes (Optuna refuses to update it),
+    so the trials before the first unfinished one are looked at once; only the rest, a
+    trial or two per worker, is looked at on every update. Without this, counting the
+    study under the slot lock cost O(trials) per trial, and serialized the workers.
+    """
+
+    def __init__(self) -> None:
+        self._settled = 0
+        """``trials[:_settled]`` are finished and have been looked at."""
+        self._counted: set[int] = set()
+        """Numbers of the settled trials that count."""
+        self._replaced: set[int] = set()
+        """Numbers replaced by a queued copy among the settled trials."""
+        self.keys: set[str] = set()
+        """Keys of the complete trials."""
+        self.unfinished: list[FrozenTrial] = []
+        """The trials from the first unfinished one on, as of the last update."""
+
+    def update(self, trials: list[FrozenTrial]) -> tuple[int, int]:
+        """(finished, asked) of ``trials``, the study's trials in number order."""
+        i = self._settled
+        while i < len(trials) and trials[i].state.is_finished():
+            trial = trials[i]
+            self._replaced |= _replaces(trial)
+            if not trial.user_attrs.get(INTERRUPTED_ATTR):
+                self._counted.add(trial.number)
+            self._add_key(trial)
+            i += 1
+        if i > self._settled:
+            self._counted -= self._replaced
+        self._settled = i
+        self.unfinished = trials[i:]
+        replaced = set().union(*map(_replaces, self.unfinished)) - self._replaced
+        settled = len(self._counted) - sum(n in self._counted for n in replaced)
+        finished = asked = settled
+        for trial in self.unfinished:
+            gone = trial.number in replaced or trial.number in self._replaced
+            if gone or trial.user_attrs.get(INTERRUPTED_ATTR):
+                continue
+            finished += trial.state.is_finished()
+            asked += trial.state != TrialState.WAITING
+            self._add_key(trial)
+        return finished, asked
+
+    def _add_key(self, trial: FrozenTrial) -> None:
+        if trial.state == TrialState.COMPLETE and "key" in trial.user_attrs:
+            self.keys.add(str(trial.user_attrs["key"]))
 
 
-def _replaced(trials: list[FrozenTrial]) -> set[int]:
-    """Numbers of the trials that a queued copy replaces (a sweep's, or Optuna's retry)."""
+def _replaces(trial: FrozenTrial) -> set[int]:
+    """Numbers of the trials that ``trial``, a queued copy, replaces (a sweep's, or Optuna's
+    retry)."""
     numbers = set()
-    for t in trials:
-        if (of := t.user_attrs.get(RETRY_OF_ATTR)) is not None:
-            numbers.add(int(of))
-        history = t.system_attrs.get("retry_history")  # RetryHeartbeatStaleTrialCallback's
-        if isinstance(history, list) and history:
-            numbers.add(int(history[-1]))
+    if (of := trial.user_attrs.get(RETRY_OF_ATTR)) is not None:
+        numbers.add(int(of))
+    history = trial.system_attrs.get("retry_history")  # RetryHeartbeatStaleTrialCallback's
+    if isinstance(history, list) and history:
+        numbers.add(int(history[-1]))
     return numbers
-
-
-def _complete_keys(trials: list[FrozenTrial]) -> set[str]:
-    return {
-        str(t.user_attrs["key"])
-        for t in trials
-        if t.state == TrialState.COMPLETE and "key" in t.user_attrs
-    }

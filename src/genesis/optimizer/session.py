@@ -53,7 +53,10 @@ class Session:
     def close(self) -> None:
         if self.heartbeat is not None:
             self.heartbeat.close()
-        self.guard.close()
+        try:
+            self.objective.release_claims()
+        finally:
+            self.guard.close()
         if self.cache is not None:
             self.cache.close()
 

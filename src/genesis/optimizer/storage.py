@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optuna.storages import BaseStorage, JournalStorage
+from optuna.storages import BaseStorage
 
 from genesis.config import has_masked_password, mask_password
 from genesis.errors import ConfigError, StorageError
-from genesis.optimizer.journal import GenesisJournalBackend
+from genesis.optimizer.journal import GenesisJournalBackend, GenesisJournalStorage
 
 JOURNAL_NAME = "study.journal"
 
@@ -39,7 +39,7 @@ def open_storage(
     if url is None or url.startswith("journal:"):
         path = run_dir / JOURNAL_NAME if url is None else Path(url.removeprefix("journal:"))
         try:
-            return JournalStorage(GenesisJournalBackend(str(path)))
+            return GenesisJournalStorage(GenesisJournalBackend(str(path)))
         except OSError as error:
             raise StorageError(f"cannot open journal: {error.strerror}", where=str(path)) from None
     refuse_masked(url, "storage", "--storage or GENESIS_STORAGE_URL")

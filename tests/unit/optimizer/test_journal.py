@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import random
 import signal
+import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -22,7 +23,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 from optuna.trial import TrialState
 
-from genesis.optimizer.journal import GenesisJournalBackend, JournalLock
+from genesis.optimizer.journal import SYMLINK_SUFFIX, GenesisJournalBackend, JournalLock
 from genesis.optimizer.storage import JOURNAL_NAME, open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -212,3 +213,20 @@ def test_a_torn_record_longer_than_the_first_look_is_cut_whole(tmp_path: Path) -
     GenesisJournalBackend(str(journal))
     assert journal.stat().st_size == size
     assert _records(journal) == 100
+
+
+def test_each_hold_links_one_symlink_instead_of_making_a_new_inode(tmp_path: Path) -> None:
+    journal = tmp_path / JOURNAL_NAME
+    journal.touch()
+    lock_path, symlink = f"{journal}.lock", f"{journal}{SYMLINK_SUFFIX}"
+    lock = JournalLock(str(journal))
+    inodes = set()
+    for _ in range(3):
+        lock.acquire()
+        held = os.lstat(lock_path)
+        assert stat.S_ISLNK(held.st_mode) and os.readlink(lock_path) == "././" + JOURNAL_NAME
+        assert os.path.samefile(lock_path, journal)  # what Optuna's waiting writers stat
+        inodes.add(held.st_ino)
+        lock.release()
+        assert not os.path.lexists(lock_path)
+    assert inodes == {os.lstat(symlink).st_ino}

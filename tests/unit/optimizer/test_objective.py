@@ -157,3 +157,45 @@ def test_a_lost_result_is_recomputed_into_the_cache_and_the_memory(
     assert cache.get(key) == payload and objective.memory[key] == payload
     with pytest.raises(TrialFailed, match="no longer give its key"):
         objective.recompute(3, {"fast": 12, "slow": 50}, key)
+
+
+def test_a_claim_is_held_until_the_write_behind_cache_has_stored_its_result(
+    problem: Problem, tmp_path: Path
+) -> None:
+    class SlowDisk(MemoryCache):
+        def __init__(self) -> None:
+            super().__init__()
+            self.go = threading.Event()
+
+        def put(self, key: str, payload: Payload) -> None:
+            assert self.go.wait(30)
+            super().put(key, payload)
+
+    from genesis.cache import WriteBehindCache
+
+    inner = SlowDisk()
+    cache = WriteBehindCache(inner)
+    objective = _objective(problem, tmp_path, cache, [])
+    key, _ = _real_payload(problem)
+    objective(_trial_with(PARAMS))
+    guard = objective.guard
+    assert isinstance(guard, DedupGuard)
+    holder = guard.holder(key)  # not yet in the cache: others must wait, not compute it
+    assert holder is not None and holder.trial == 0
+    assert objective.unreleased == [(key, 0)]
+    inner.go.set()
+    cache.flush()
+    objective(_trial_with({"fast": 12, "slow": 75}))  # the next backtest releases it
+    assert guard.holder(key) is None
+    assert inner.get(key) is not None
+    objective.release_claims()  # at close: the second one, once stored
+    assert objective.unreleased == [] and guard.holder(cache_key_of(problem, 12, 75)) is None
+    cache.close()
+
+
+def cache_key_of(problem: Problem, fast: int, slow: int) -> str:
+    spec = make_spec(
+        problem.strategy, {"fast": fast, "slow": slow}, problem.data_fingerprint,
+        problem.settings, problem.score_spec, window=problem.window,
+    )  # fmt: skip
+    return cache_key(spec)

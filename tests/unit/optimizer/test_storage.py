@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import optuna
 import pytest
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from genesis.errors import StorageError
+from genesis.optimizer.journal import grouped_writes
 from genesis.optimizer.storage import JOURNAL_NAME, mask_password, open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -110,3 +113,89 @@ def test_a_binary_file_is_not_taken_for_a_torn_record(tmp_path: Path) -> None:
 def test_mask_password() -> None:
     assert mask_password("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
     assert mask_password("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def _count_appends(study: optuna.Study, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    backend = study._storage._backend  # type: ignore[attr-defined]
+    calls: list[int] = []
+    append = backend.append_logs
+
+    def counted(logs: list[dict[str, object]]) -> None:
+        calls.append(len(logs))
+        append(logs)
+
+    monkeypatch.setattr(backend, "append_logs", counted)
+    return calls
+
+
+def test_a_group_of_writes_is_one_append_visible_to_others_when_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = _study(tmp_path)
+    other = _stock(tmp_path)
+    trial = study.ask()
+    appends = _count_appends(study, monkeypatch)
+    with grouped_writes(study._storage):
+        a = trial.suggest_int("a", 0, 3)
+        b = trial.suggest_float("b", 0.0, 1.0)
+        trial.set_user_attr("key", "abc")
+        assert other.get_trials()[0].params == {}  # held back until the group ends
+    assert appends == [3]
+    [running] = other.get_trials()
+    assert running.params == {"a": a, "b": b} and running.user_attrs == {"key": "abc"}
+    assert study.get_trials()[0].params == {"a": a, "b": b}  # and this process reads them too
+    study.tell(trial, 1.0)
+    assert other.get_trials()[0].state == TrialState.COMPLETE
+
+
+def test_in_a_group_a_changed_distribution_is_still_refused_at_suggest(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    study.optimize(lambda t: t.suggest_int("x", 0, 3), n_trials=1)
+    trial = study.ask()
+    with grouped_writes(study._storage):
+        y = trial.suggest_float("y", 0.0, 1.0)
+        with pytest.raises(ValueError, match="different distribution kind"):
+            trial.suggest_float("x", 0.0, 1.0)
+    assert _stock(tmp_path).get_trials()[1].params == {"y": y}
+
+
+def test_in_a_group_a_finished_trial_is_refused_at_the_call(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    with grouped_writes(study._storage), pytest.raises(UpdateFinishedTrialError):
+        trial.set_user_attr("late", True)
+
+
+def test_a_state_change_in_a_group_writes_what_it_holds_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = _study(tmp_path)
+    trial = study.ask()
+    appends = _count_appends(study, monkeypatch)
+    with grouped_writes(study._storage):
+        trial.set_user_attr("key", "abc")
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, [2.0])
+        assert appends == [2]
+    [told] = _stock(tmp_path).get_trials()
+    assert told.state == TrialState.COMPLETE and told.user_attrs == {"key": "abc"}
+
+
+def test_only_records_that_finish_queue_or_add_a_trial_are_fsynced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = _study(tmp_path)
+    synced: list[int] = []
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), fsync(fd)))
+    trial = study.ask()
+    trial.suggest_int("x", 0, 3)
+    trial.set_user_attr("key", "abc")
+    trial.set_constraint("min_trades", 0.0)
+    assert synced == []  # a running trial: page cache (a kill loses nothing)
+    study.tell(trial, 1.0)
+    assert len(synced) == 1
+    study.enqueue_trial({"x": 1})
+    assert len(synced) == 2
+    queued = study.ask()  # WAITING -> RUNNING
+    assert queued.suggest_int("x", 0, 3) == 1 and len(synced) == 2
