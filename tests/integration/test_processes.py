@@ -84,6 +84,49 @@ def test_killing_the_coordinator_stops_its_workers_within_two_seconds(tmp_path: 
     assert journal.stat().st_size == size, "someone still adds trials"
 
 
+_SLOW_NUMBA_IMPORT = """
+import importlib.abc, sys, time
+
+class SlowNumba(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "numba":
+            time.sleep(5.0)  # a loaded machine: the heavy imports take seconds
+        return None
+
+if "--multiprocessing-fork" in sys.argv:  # the workers only
+    sys.meta_path.insert(0, SlowNumba())
+"""
+
+
+@pytest.mark.slow
+def test_killing_the_coordinator_while_its_workers_import_stops_them_within_two_seconds(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_SLOW_NUMBA_IMPORT)
+    env = {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    config = slow_config(tmp_path, 0.2)
+    args = ["optimize", str(config), "--trials", "2000", "--workers", "3",
+            "--out", "o", "--study", "c", "-q"]  # fmt: skip
+    proc = subprocess.Popen(
+        [*GENESIS, *args], cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=env
+    )
+    deadline = time.monotonic() + 120
+    while len(pids := worker_pids(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(pids) == 2, "the workers did not start"
+    time.sleep(1.0)  # they are importing numba now (5 s)
+    proc.kill()
+    killed = time.monotonic()
+    while any(alive(p) for p in pids) and time.monotonic() - killed < 10:
+        time.sleep(0.02)
+    stopped_after_s = time.monotonic() - killed
+    proc.communicate(timeout=30)
+    assert not any(alive(p) for p in pids)
+    assert stopped_after_s < 2.0, f"the workers ran on for {stopped_after_s:.1f}s"
+
+
 @pytest.mark.slow
 def test_sigterm_is_like_ctrl_c_artifacts_written_nothing_running_exit_143(tmp_path: Path) -> None:
     proc, pids = start_and_wait_for_workers(tmp_path, 2)

@@ -1,10 +1,41 @@
-"""The optimizer: Optuna over cached, real backtests (objective, storage, runner)."""
+"""The optimizer: Optuna over cached, real backtests (objective, storage, runner).
 
-from genesis.optimizer.objective import Objective, TrialFailed, TrialOutcome
-from genesis.optimizer.optimize import run_optimizer
-from genesis.optimizer.problem import Problem, build_problem
-from genesis.optimizer.runner import OptimizationResult
-from genesis.optimizer.space import SearchSpace
+The names below load on first use, so that a worker process started by
+:mod:`genesis.optimizer.workers` imports only that module (and the standard library)
+before it watches its parent: the heavy imports (numba, optuna) follow, and a
+coordinator killed meanwhile still stops it at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from genesis.optimizer.objective import Objective, TrialFailed, TrialOutcome
+    from genesis.optimizer.optimize import run_optimizer
+    from genesis.optimizer.problem import Problem, build_problem
+    from genesis.optimizer.runner import OptimizationResult
+    from genesis.optimizer.space import SearchSpace
+
+_LAZY = {
+    "Objective": "genesis.optimizer.objective",
+    "TrialFailed": "genesis.optimizer.objective",
+    "TrialOutcome": "genesis.optimizer.objective",
+    "run_optimizer": "genesis.optimizer.optimize",
+    "Problem": "genesis.optimizer.problem",
+    "build_problem": "genesis.optimizer.problem",
+    "OptimizationResult": "genesis.optimizer.runner",
+    "SearchSpace": "genesis.optimizer.space",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genesis.optimizer' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "Objective",
