@@ -29,6 +29,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import ConfigError, StorageError
 from genesis.optimizer import log
+from genesis.optimizer.journal import trials_since
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
 from genesis.optimizer.rdb import caused_by_interrupt
@@ -163,7 +164,7 @@ def _take_slot(
     happens after the lock is released.
     """
     with slot_lock() if slot_lock is not None else contextlib.nullcontext():
-        finished, asked = tally.update(study.get_trials(deepcopy=False))
+        finished, asked = tally.read(study)
         unique.update(tally.keys)
         reason = _stop_reason(study, budget, finished, asked, len(unique))
         if reason is not None:
@@ -173,7 +174,9 @@ def _take_slot(
                 return reason, None, running and budget.waits_for_others(finished, asked)
         # Optuna's Study.ask, split: the slot is taken here, the sampling in optuna.Trial.
         study._thread_local.cached_all_trials = None
-        trial_id = study._pop_waiting_trial_id()
+        trial_id = None
+        if any(t.state == TrialState.WAITING for t in tally.unfinished):  # Optuna scans all
+            trial_id = study._pop_waiting_trial_id()
         if trial_id is None:
             trial_id = study._storage.create_new_trial(study._study_id, _owned(owner))
         elif owner is not None:
@@ -338,9 +341,14 @@ class Tally:
         self.unfinished: list[FrozenTrial] = []
         """The trials from the first unfinished one on, as of the last update."""
 
-    def update(self, trials: list[FrozenTrial]) -> tuple[int, int]:
-        """(finished, asked) of ``trials``, the study's trials in number order."""
-        i = self._settled
+    def read(self, study: optuna.Study) -> tuple[int, int]:
+        """(finished, asked) of ``study`` now, reading only its unsettled trials."""
+        return self.update(trials_since(study, self._settled), first=self._settled)
+
+    def update(self, trials: list[FrozenTrial], first: int = 0) -> tuple[int, int]:
+        """(finished, asked) of the study whose trials from number ``first`` on are
+        ``trials`` (in number order; ``first`` at most the trials settled so far)."""
+        i = self._settled - first
         while i < len(trials) and trials[i].state.is_finished():
             trial = trials[i]
             self._replaced |= _replaces(trial)
@@ -348,9 +356,9 @@ class Tally:
                 self._counted.add(trial.number)
             self._add_key(trial)
             i += 1
-        if i > self._settled:
+        if first + i > self._settled:
             self._counted -= self._replaced
-        self._settled = i
+        self._settled = first + i
         self.unfinished = trials[i:]
         replaced = set().union(*map(_replaces, self.unfinished)) - self._replaced
         settled = len(self._counted) - sum(n in self._counted for n in replaced)

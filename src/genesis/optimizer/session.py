@@ -25,6 +25,7 @@ from genesis.metrics import objective_direction
 from genesis.optimizer import log
 from genesis.optimizer.claims import AdvisoryClaims, Claims, DedupGuard
 from genesis.optimizer.fingerprint import remember_fingerprint, study_fingerprint
+from genesis.optimizer.journal import sync_storage
 from genesis.optimizer.loop import Budget, SlotLock
 from genesis.optimizer.objective import Objective, TrialOutcome
 from genesis.optimizer.owner import Owner
@@ -57,6 +58,9 @@ class Session:
             self.objective.release_claims()
         finally:
             self.guard.close()
+            if isinstance(self.slot_lock, FileSlotLock):
+                self.slot_lock.close()
+            sync_storage(self.storage)  # the journal's last records on disk
         if self.cache is not None:
             self.cache.close()
 

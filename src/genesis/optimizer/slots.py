@@ -25,19 +25,30 @@ from genesis.optimizer.rdb import ResilientRDBStorage
 
 
 class FileSlotLock:
-    """An exclusive ``flock`` on ``path`` for as long as the ``with`` block runs."""
+    """An exclusive ``flock`` on ``path`` for as long as the ``with`` block runs.
+
+    The file is opened once per process (an open with O_CREAT per slot takes the run
+    directory's lock, which other workers' journal appends hold too).
+    """
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self._fd: int | None = None
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            os.close(fd)  # closing frees the flock
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class AdvisorySlotLock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import optuna
@@ -13,7 +14,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from genesis.errors import StorageError
-from genesis.optimizer.journal import grouped_writes
+from genesis.optimizer.journal import grouped_writes, sync_storage
 from genesis.optimizer.storage import JOURNAL_NAME, mask_password, open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -185,17 +186,44 @@ def test_only_records_that_finish_queue_or_add_a_trial_are_fsynced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     study = _study(tmp_path)
+    sync_storage(study._storage)
     synced: list[int] = []
     fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), fsync(fd)))
+
+    def fsyncs() -> int:
+        sync_storage(study._storage)  # what was asked is done: the count is exact
+        return len(synced)
+
     trial = study.ask()
     trial.suggest_int("x", 0, 3)
     trial.set_user_attr("key", "abc")
     trial.set_constraint("min_trades", 0.0)
-    assert synced == []  # a running trial: page cache (a kill loses nothing)
+    assert fsyncs() == 0  # a running trial: page cache (a kill loses nothing)
     study.tell(trial, 1.0)
-    assert len(synced) == 1
+    assert fsyncs() == 1
     study.enqueue_trial({"x": 1})
-    assert len(synced) == 2
+    assert fsyncs() == 2
     queued = study.ask()  # WAITING -> RUNNING
-    assert queued.suggest_int("x", 0, 3) == 1 and len(synced) == 2
+    assert queued.suggest_int("x", 0, 3) == 1 and fsyncs() == 2
+
+
+def test_the_trial_loop_does_not_wait_for_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = _study(tmp_path)
+    sync_storage(study._storage)
+    disk = threading.Event()
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (disk.wait(30), fsync(fd)))
+    for value in range(3):  # each tell asks for an fsync; none returns until the disk does
+        trial = study.ask()
+        study.tell(trial, float(value))
+    assert [t.value for t in _stock(tmp_path).get_trials()] == [0.0, 1.0, 2.0]
+    waited = threading.Thread(target=sync_storage, args=(study._storage,))
+    waited.start()
+    waited.join(0.3)
+    assert waited.is_alive()  # a session's close waits for its fsyncs
+    disk.set()
+    waited.join(30)
+    assert not waited.is_alive()
