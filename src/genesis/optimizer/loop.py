@@ -163,6 +163,8 @@ def _take_slot(
     queued trial if there is one (Optuna's own queue), else a new trial row; the sampling
     happens after the lock is released.
     """
+    if slot_lock is not None:
+        tally.read(study)  # read the others' records before the lock: less to do inside it
     with slot_lock() if slot_lock is not None else contextlib.nullcontext():
         finished, asked = tally.read(study)
         unique.update(tally.keys)
