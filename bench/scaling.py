@@ -1,8 +1,9 @@
 """Scaling with workers: trials and real backtests per second, 1 vs 2 workers, journal and PG.
 
 Runs ``run_optimizer`` on the full genesis_trend search (``tBTCUSD_1h_optuna.yaml``, its
-default sampler, 11 dims: duplicates are rare, so nearly every trial is a real backtest) over ``--bars``
-(50,000) synthetic tBTCUSD 1h candles, with ``--workers`` 1 and 2 worker processes, on
+default sampler, 11 dims: duplicates are rare, so nearly every trial is a real backtest)
+over ``--bars`` (50,000) synthetic tBTCUSD 1h candles, with ``--workers`` 1 and 2 worker
+processes, on
 
 * ``journal``: the default local storage and a directory cache (one machine);
 * ``postgresql``: the study, the result cache and the claims in PostgreSQL (as many
