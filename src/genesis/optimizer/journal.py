@@ -361,6 +361,8 @@ class _Syncer:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
+            except FileNotFoundError:
+                pass  # the journal was removed (its run directory deleted): nothing to keep
             except OSError as error:  # the records are still in the page cache
                 if not self._warned:
                     self._warned = True
