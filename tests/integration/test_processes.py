@@ -180,3 +180,35 @@ def test_without_a_cache_extra_workers_keep_their_metrics_and_trial_files(tmp_pa
         assert (result.run_dir / "trials" / f"trial_{int(row['number']):04d}.json").exists()
     workers = {os.path.basename(r["backtest_path"]) for r in computed}
     assert len(workers) == len(computed)
+
+
+def test_a_running_trial_shows_its_params_to_other_readers_during_its_backtest(
+    tmp_path: Path,
+) -> None:
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+    from optuna.trial import TrialState
+
+    config = slow_config(tmp_path, 1.0)
+    args = ["optimize", str(config), "--trials", "3", "--out", "o", "--study", "v", "-q"]
+    proc = subprocess.Popen([*GENESIS, *args], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    journal = tmp_path / "o" / "v" / "study.journal"
+    seen: list[dict[str, object]] = []
+    deadline = time.monotonic() + 120
+    try:
+        while not seen and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            if not journal.exists():
+                continue
+            try:  # a stock reader, as optuna-dashboard is
+                storage = JournalStorage(JournalFileBackend(str(journal)))
+                reader = optuna.load_study(study_name="v", storage=storage)
+            except KeyError:  # the study is not created yet
+                continue
+            running = reader.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            seen = [dict(t.params) for t in running if t.params]
+    finally:
+        proc.wait(timeout=120)
+    assert seen, "no running trial showed its params"
+    assert set(seen[0]) == {"fast", "slow"}  # every param, while its backtest sleeps
