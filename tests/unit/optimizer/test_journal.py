@@ -230,3 +230,20 @@ def test_each_hold_links_one_symlink_instead_of_making_a_new_inode(tmp_path: Pat
         lock.release()
         assert not os.path.lexists(lock_path)
     assert inodes == {os.lstat(symlink).st_ino}
+
+
+def test_without_hard_links_each_hold_makes_a_symlink(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")  # as on file systems without them
+
+    monkeypatch.setattr(os, "link", no_links)
+    journal = tmp_path / JOURNAL_NAME
+    journal.touch()
+    lock = JournalLock(str(journal))
+    for _ in range(2):
+        lock.acquire()
+        assert os.readlink(f"{journal}.lock") == "././" + JOURNAL_NAME
+        lock.release()
+        assert not os.path.lexists(f"{journal}.lock")
