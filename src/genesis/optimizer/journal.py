@@ -437,7 +437,7 @@ class GenesisJournalStorage(JournalStorage):
     record back (a param whose distribution changed, a finished trial) is refused at
     the call that makes it, as without a group; a refusal that only shows when the
     group is read back (another process finished the trial meanwhile) raises when the
-    block ends.
+    block ends, or at a state change inside it, which reads the held records back.
     """
 
     def __init__(self, backend: GenesisJournalBackend) -> None:
@@ -488,6 +488,9 @@ class GenesisJournalStorage(JournalStorage):
             held = list(group)
             group.clear()
             self._backend.append_logs(held)
+            # Read past every refused record now (the first is raised here): left unread,
+            # each would be raised by a later, unrelated call of this thread.
+            self._apply(len(held), raise_refused=True)
 
     def trials_since(self, study_id: int, number: int) -> list[FrozenTrial]:
         """The study's trials numbered ``number`` on, after one read of the journal."""
@@ -501,6 +504,9 @@ class GenesisJournalStorage(JournalStorage):
         replay = self._replay_result
         trial_id = fields["trial_id"]
         trial = replay._trials.get(trial_id)
+        if trial is None:  # created since this thread last read? (Optuna writes, then reads)
+            super()._sync_with_backend()
+            trial = replay._trials.get(trial_id)
         if trial is None:
             raise KeyError(NOT_FOUND_MSG)
         if trial.state.is_finished():
