@@ -50,6 +50,7 @@ import json
 import os
 import threading
 import time
+import weakref
 from collections.abc import Generator, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -80,6 +81,25 @@ _RECORD_START = b'{"op_code":'
 """How every journal record begins (Optuna's and genesis's writers dump ``op_code`` first)."""
 
 
+_FORKABLE: weakref.WeakSet[JournalLock | GenesisJournalBackend] = weakref.WeakSet()
+"""Objects whose descriptors a forked child must close (see :func:`_after_fork_in_child`)."""
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: close the descriptors inherited from the parent, forget its locks.
+
+    A child shares its parent's open file descriptions. Had it kept the flock's, the
+    flock of a parent killed while holding it would stay held for as long as the child
+    lives (every writer waits); a thread lock that another of the parent's threads held
+    at the fork would never be released in the child (that thread does not exist there).
+    """
+    for forkable in list(_FORKABLE):
+        forkable._forget_parent()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class JournalLock(BaseJournalFileLock):
     """Optuna's ``<journal>.lock`` symlink lock, taken under a flock that a kill frees.
 
@@ -100,6 +120,7 @@ class JournalLock(BaseJournalFileLock):
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
         self._fd_pid = 0
+        _FORKABLE.add(self)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -108,6 +129,15 @@ class JournalLock(BaseJournalFileLock):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._thread_lock = threading.Lock()
+        _FORKABLE.add(self)
+
+    def _forget_parent(self) -> None:
+        """In a forked child: close the parent's flock descriptor; a fresh thread lock."""
+        if self._fd is not None and self._fd_pid != os.getpid():
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
         self._thread_lock = threading.Lock()
 
     def __del__(self) -> None:
@@ -242,6 +272,7 @@ class GenesisJournalBackend(JournalFileBackend):
         self._syncer = _Syncer(file_path)
         self._fd: int | None = None
         self._fd_pid = 0
+        _FORKABLE.add(self)
         # A sound tail needs no lock: a reader that never writes leaves the run dir as it is.
         if not _check_tail(file_path, repair=False):
             with get_lock_file(self._lock):
@@ -287,6 +318,14 @@ class GenesisJournalBackend(JournalFileBackend):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._syncer = _Syncer(self._file_path)
+        _FORKABLE.add(self)
+
+    def _forget_parent(self) -> None:
+        """In a forked child: close the parent's journal descriptor."""
+        if self._fd is not None and self._fd_pid != os.getpid():
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
     def read_logs(self, log_number_from: int) -> Generator[dict[str, Any], None, None]:
         number = log_number_from
@@ -400,7 +439,7 @@ class GenesisJournalStorage(JournalStorage):
     record back (a param whose distribution changed, a finished trial) is refused at
     the call that makes it, as without a group; a refusal that only shows when the
     group is read back (another process finished the trial meanwhile) raises when the
-    block ends.
+    block ends, or at a state change inside it, which reads the held records back.
     """
 
     def __init__(self, backend: GenesisJournalBackend) -> None:
@@ -451,6 +490,9 @@ class GenesisJournalStorage(JournalStorage):
             held = list(group)
             group.clear()
             self._backend.append_logs(held)
+            # Read past every refused record now (the first is raised here): left unread,
+            # each would be raised by a later, unrelated call of this thread.
+            self._apply(len(held), raise_refused=True)
 
     def trials_since(self, study_id: int, number: int) -> list[FrozenTrial]:
         """The study's trials numbered ``number`` on, after one read of the journal."""
@@ -464,6 +506,9 @@ class GenesisJournalStorage(JournalStorage):
         replay = self._replay_result
         trial_id = fields["trial_id"]
         trial = replay._trials.get(trial_id)
+        if trial is None:  # created since this thread last read? (Optuna writes, then reads)
+            super()._sync_with_backend()
+            trial = replay._trials.get(trial_id)
         if trial is None:
             raise KeyError(NOT_FOUND_MSG)
         if trial.state.is_finished():

@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,17 +29,22 @@ class FileSlotLock:
     """An exclusive ``flock`` on ``path`` for as long as the ``with`` block runs.
 
     The file is opened once per process (an open with O_CREAT per slot takes the run
-    directory's lock, which other workers' journal appends hold too).
+    directory's lock, which other workers' journal appends hold too). A forked child
+    closes the descriptor it inherited and opens its own: a flock belongs to an open file
+    description, and one shared with the parent would not exclude the parent.
     """
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._fd: int | None = None
+        self._fd_pid = 0
+        _FORKABLE.add(self)
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:
-        if self._fd is None:
+        if self._fd is None or self._fd_pid != os.getpid():
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._fd_pid = os.getpid()
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
             yield
@@ -46,9 +52,27 @@ class FileSlotLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        if self._fd is not None:
+        if self._fd is not None and self._fd_pid == os.getpid():
             os.close(self._fd)
+        self._fd = None
+
+    def _forget_parent(self) -> None:
+        """In a forked child: close the parent's descriptor (its flock is the parent's)."""
+        if self._fd is not None and self._fd_pid != os.getpid():
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
             self._fd = None
+
+
+_FORKABLE: weakref.WeakSet[FileSlotLock] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for lock in list(_FORKABLE):
+        lock._forget_parent()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class AdvisorySlotLock:

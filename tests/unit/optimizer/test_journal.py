@@ -247,3 +247,56 @@ def test_without_hard_links_each_hold_makes_a_symlink(
         assert os.readlink(f"{journal}.lock") == "././" + JOURNAL_NAME
         lock.release()
         assert not os.path.lexists(f"{journal}.lock")
+
+
+def _fork_idle_child_then_hold(journal: str, held: Event, child_pid: Any) -> None:
+    """Use the backend, fork a child that idles, then take the lock and hold it."""
+    backend = GenesisJournalBackend(journal)
+    backend.append_logs([{"op_code": 8, "n": 0}])  # this process's flock descriptor exists
+    pid = os.fork()
+    if pid == 0:  # a forked helper that outlives its parent
+        time.sleep(30)
+        os._exit(0)
+    child_pid.value = pid
+    backend._lock.acquire()
+    held.set()
+    time.sleep(60)
+
+
+def test_a_holder_killed_frees_others_at_once_even_if_it_forked_a_child(tmp_path: Path) -> None:
+    journal = tmp_path / JOURNAL_NAME
+    held, child_pid = _FORK.Event(), _FORK.Value("i", 0)
+    holder = _FORK.Process(target=_fork_idle_child_then_hold, args=(str(journal), held, child_pid))
+    holder.start()
+    assert held.wait(timeout=30)
+    try:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.join()
+        with ProcessPoolExecutor(1, mp_context=_FORK) as pool:  # a writer that may hang
+            appended = pool.submit(_append_one, GenesisJournalBackend(str(journal)), 1)
+            appended.result(timeout=5)  # the child must not keep the dead holder's flock
+    finally:
+        os.kill(child_pid.value, signal.SIGKILL)
+    assert _records(journal) == 2
+
+
+def test_a_child_forked_while_a_thread_holds_the_lock_can_write(tmp_path: Path) -> None:
+    backend = GenesisJournalBackend(str(tmp_path / JOURNAL_NAME))
+    backend.append_logs([{"op_code": 8, "n": 0}])
+    backend._lock.acquire()  # as another thread of this process holds it at the fork
+    try:
+        pid = os.fork()
+        if pid == 0:  # never returns into pytest
+            code = 1
+            try:
+                signal.alarm(10)  # a child that deadlocks dies of SIGALRM
+                backend.append_logs([{"op_code": 8, "n": 1}])
+                code = 0
+            finally:
+                os._exit(code)
+        time.sleep(0.2)
+    finally:
+        backend._lock.release()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child inherited a held thread lock"
+    assert _records(tmp_path / JOURNAL_NAME) == 2

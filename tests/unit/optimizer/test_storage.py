@@ -182,6 +182,33 @@ def test_a_state_change_in_a_group_writes_what_it_holds_with_it(
     assert told.state == TrialState.COMPLETE and told.user_attrs == {"key": "abc"}
 
 
+def test_in_a_group_a_trial_created_by_another_writer_can_be_written(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    storage = study._storage
+    created = _stock(tmp_path)._storage.create_new_trial(study._study_id)  # unseen here
+    with grouped_writes(storage):  # Optuna's own storage writes first and reads after
+        storage.set_trial_user_attr(created, "seen", True)
+    assert _stock(tmp_path).get_trials()[0].user_attrs == {"seen": True}
+
+
+def test_refusals_in_a_group_are_raised_at_its_state_change_and_never_again(
+    tmp_path: Path,
+) -> None:
+    study = _study(tmp_path)
+    storage = study._storage
+    trial = study.ask()
+    with grouped_writes(storage):
+        for name in "abc":
+            trial.set_user_attr(name, 1)  # checked against this process's view: accepted
+        _stock(tmp_path).tell(trial.number, state=TrialState.FAIL)  # another process ends it
+        with pytest.raises(UpdateFinishedTrialError):
+            storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, [1.0])
+    for i in range(4):  # the other refused records are not raised by unrelated calls
+        storage.set_study_user_attr(study._study_id, f"k{i}", i)
+        assert len(study.get_trials()) == 1
+    assert study.get_trials()[0].state == TrialState.FAIL
+
+
 def test_only_records_that_finish_queue_or_add_a_trial_are_fsynced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
