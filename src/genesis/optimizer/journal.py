@@ -174,11 +174,20 @@ class JournalLock(BaseJournalFileLock):
         return True
 
     def release(self) -> None:
-        """Remove the symlink and let the next writer in (unlock the flock)."""
+        """Remove the symlink and let the next writer in (unlock the flock).
+
+        A holder stalled past Optuna's grace period (a stopped process) may find its lock
+        broken by a stock writer, and that writer's own lock in its place: that one is
+        left alone.
+        """
         try:
             try:
+                ours = os.readlink(self._lock_path) == self._target
+            except OSError:  # gone, or an open-lock file: not ours
+                ours = False
+            if ours:
                 os.unlink(self._lock_path)
-            except FileNotFoundError:  # a stock writer broke it after its grace period
+            else:  # a stock writer broke it after its grace period
                 log.logger.warning("[Storage] journal lock %s was removed by another writer",
                                    self._lock_path)  # fmt: skip
             if self._fd is not None:

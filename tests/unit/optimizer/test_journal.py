@@ -300,3 +300,16 @@ def test_a_child_forked_while_a_thread_holds_the_lock_can_write(tmp_path: Path) 
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, "the child inherited a held thread lock"
     assert _records(tmp_path / JOURNAL_NAME) == 2
+
+
+def test_a_holder_whose_lock_a_stock_writer_broke_leaves_the_stock_lock_alone(
+    tmp_path: Path,
+) -> None:
+    journal = tmp_path / JOURNAL_NAME
+    journal.touch()
+    lock = JournalLock(str(journal))
+    lock.acquire()
+    os.unlink(f"{journal}.lock")  # a stock writer broke it after its grace period...
+    os.symlink(str(journal), f"{journal}.lock")  # ...and holds its own now
+    lock.release()
+    assert os.readlink(f"{journal}.lock") == str(journal), "the stock writer's lock was removed"
