@@ -1,28 +1,15 @@
 """genesis's local study storage: Optuna's journal file, with a lock that survives kills.
 
 The file is an ordinary Optuna journal (``optuna-dashboard`` and ``JournalFileBackend``
-read and write it). Every operation is appended at once, as Optuna's own backend does:
-a RUNNING trial's params and attributes are visible to every reader as soon as they are
-set, and Optuna's checks (a param whose distribution changed) fail the call that made
-them. Three things differ from Optuna's backend:
+read and write it). Every operation is appended at once, as Optuna's own backend does
+(or, in a group, when the group ends): a RUNNING trial's params and attributes are
+visible to every reader as soon as they are set, and Optuna's checks (a param whose
+distribution changed) fail the call that made them. Four things differ from Optuna's
+backend:
 
-* **The lock** (:class:`JournalLock`) is Optuna's own protocol on ``<journal>.lock`` (a
-  symlink, as ``JournalFileSymlinkLock`` makes; Optuna's ``JournalFileOpenLock`` file
-  excludes it too), taken while holding an ``fcntl.flock`` on ``<journal>.genesis-lock``.
-  The flock orders genesis writers among themselves and is freed by the kernel when its
-  holder dies. genesis's symlink points to the journal as ``././<name>``, a form no stock
-  writer uses: a genesis writer that holds the flock and finds such a symlink knows its
-  maker died holding it and removes it at once, not after Optuna's 30 s grace period.
-  A stock Optuna writer sees an ordinary symlink lock, held for microseconds; one it
-  left behind is broken after the same grace period Optuna uses. One lock object serves
-  any number of threads.
-
-  The symlink is made once, as ``<journal>.genesis-symlink``; each hold creates
-  ``<journal>.lock`` as a hard link to it (``link`` fails if the name exists, as
-  ``symlink`` does). A new symlink per hold allocated an inode and freed it again, and
-  ext4 scans the inodes it freed recently before it reuses one: with thousands of holds
-  a minute each ``symlink`` took 0.5 ms and most of a trial's time went to the kernel.
-  Where hard links are not supported a symlink is made per hold.
+* **The lock** (:class:`~genesis.optimizer.journal_lock.JournalLock`) is Optuna's own
+  protocol on ``<journal>.lock``, taken under a flock that a killed holder frees at once
+  and made as a hard link to one symlink (see :mod:`genesis.optimizer.journal_lock`).
 * **Durability**: only the records that end a trial (or create a study, or queue or add
   a trial) are fsynced, and by a background thread right after they are written
   (:class:`_Syncer`, a group commit); the file is append-only, so that fsync also makes
@@ -36,21 +23,18 @@ them. Three things differ from Optuna's backend:
   are appended in one locked write instead of one each (4 appends a trial instead of
   21). They are visible to every reader the moment the group ends, which is still
   before the backtest runs and before the trial is told.
-* **Damage**: a torn last line (half a record from a killed writer) is cut under the
-  lock before the next append; any other line that is not a journal record is a
-  :class:`~genesis.errors.StorageError` naming the file and line, and the file is left
-  as it is.
+* **Damage**: a torn last line (half a record from a killed writer; the last byte is not
+  a newline) is cut under the lock before the next append; any other line that is not a
+  journal record is a :class:`~genesis.errors.StorageError` naming the file and line,
+  and the file is left as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import threading
-import time
-import weakref
 from collections.abc import Generator, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -60,18 +44,15 @@ from optuna.distributions import check_distribution_compatibility, json_to_distr
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
-from optuna.storages.journal._file import LOCK_FILE_SUFFIX, BaseJournalFileLock, get_lock_file
+from optuna.storages.journal._file import get_lock_file
 from optuna.storages.journal._storage import NOT_FOUND_MSG, UNUPDATABLE_MSG
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import StorageError
 from genesis.optimizer import log
+from genesis.optimizer.forks import ProcessFd
+from genesis.optimizer.journal_lock import FLOCK_SUFFIX, SYMLINK_SUFFIX, JournalLock
 
-FLOCK_SUFFIX = ".genesis-lock"
-SYMLINK_SUFFIX = ".genesis-symlink"
-GRACE_PERIOD_S = 30.0
-"""Optuna's grace period: a lock of another writer this old is taken for abandoned."""
-_POLL_MAX_S = 0.005
 _MAX_LINE = 1 << 20
 _CREATE_TRIAL, _SET_TRIAL_PARAM, _SET_TRIAL_STATE_VALUES = 4, 5, 6
 _GROUPED_OPS = frozenset({5, 7, 8, 9})
@@ -79,193 +60,6 @@ _GROUPED_OPS = frozenset({5, 7, 8, 9})
 records that change no state, are not fsynced and may be grouped."""
 _RECORD_START = b'{"op_code":'
 """How every journal record begins (Optuna's and genesis's writers dump ``op_code`` first)."""
-
-
-_FORKABLE: weakref.WeakSet[JournalLock | GenesisJournalBackend] = weakref.WeakSet()
-"""Objects whose descriptors a forked child must close (see :func:`_after_fork_in_child`)."""
-
-
-def _after_fork_in_child() -> None:
-    """In a forked child: close the descriptors inherited from the parent, forget its locks.
-
-    A child shares its parent's open file descriptions. Had it kept the flock's, the
-    flock of a parent killed while holding it would stay held for as long as the child
-    lives (every writer waits); a thread lock that another of the parent's threads held
-    at the fork would never be released in the child (that thread does not exist there).
-    """
-    for forkable in list(_FORKABLE):
-        forkable._forget_parent()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-class JournalLock(BaseJournalFileLock):
-    """Optuna's ``<journal>.lock`` symlink lock, taken under a flock that a kill frees.
-
-    Thread-safe: a thread lock serializes this process's threads around the flock.
-    Picklable (a copy is a fresh, unheld lock).
-    """
-
-    def __init__(self, journal_path: str, grace_period_s: float = GRACE_PERIOD_S) -> None:
-        self._journal = journal_path
-        self._lock_path = journal_path + LOCK_FILE_SUFFIX
-        self._flock_path = journal_path + FLOCK_SUFFIX
-        self._symlink_path = journal_path + SYMLINK_SUFFIX
-        self._hard_links = True
-        # Resolves to the journal (Optuna's waiting writers stat it) in a form no stock
-        # writer uses: a flock holder that finds it knows its maker died holding it.
-        self._target = "././" + os.path.basename(journal_path)
-        self._grace_s = grace_period_s
-        self._thread_lock = threading.Lock()
-        self._fd: int | None = None
-        self._fd_pid = 0
-        _FORKABLE.add(self)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.update(_thread_lock=None, _fd=None, _fd_pid=0)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._thread_lock = threading.Lock()
-        _FORKABLE.add(self)
-
-    def _forget_parent(self) -> None:
-        """In a forked child: close the parent's flock descriptor; a fresh thread lock."""
-        if self._fd is not None and self._fd_pid != os.getpid():
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
-        self._thread_lock = threading.Lock()
-
-    def __del__(self) -> None:
-        if self._fd is not None and self._fd_pid == os.getpid():
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-
-    def _flock_fd(self) -> int:
-        """This process's descriptor of the flock file, opened once.
-
-        A flock belongs to an open file description: a forked child, which shares its
-        parent's, opens its own. (Opening with O_CREAT per hold took the directory's lock
-        and cost 70 us a call with two writers.)
-        """
-        if self._fd is None or self._fd_pid != os.getpid():
-            self._fd = os.open(self._flock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._fd_pid = os.getpid()
-        return self._fd
-
-    def acquire(self) -> bool:
-        """Block until this process holds the journal (the flock, then the symlink)."""
-        self._thread_lock.acquire()
-        try:
-            fd = self._flock_fd()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                self._take_symlink()
-            except BaseException:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                raise
-        except BaseException:
-            self._thread_lock.release()
-            raise
-        return True
-
-    def release(self) -> None:
-        """Remove the symlink and let the next writer in (unlock the flock).
-
-        A holder stalled past Optuna's grace period (a stopped process) may find its lock
-        broken by a stock writer, and that writer's own lock in its place: that one is
-        left alone.
-        """
-        try:
-            try:
-                ours = os.readlink(self._lock_path) == self._target
-            except OSError:  # gone, or an open-lock file: not ours
-                ours = False
-            if ours:
-                os.unlink(self._lock_path)
-            else:  # a stock writer broke it after its grace period
-                log.logger.warning("[Storage] journal lock %s was removed by another writer",
-                                   self._lock_path)  # fmt: skip
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
-
-    def _take_symlink(self) -> None:
-        """Create ``<journal>.lock``; wait while a stock Optuna writer holds it."""
-        seen: tuple[int, int] | None = None
-        seen_at = time.monotonic()
-        sleep_s = 0.0005
-        while True:
-            try:
-                self._make_lock()
-                return
-            except FileExistsError:
-                pass
-            try:
-                ours = os.readlink(self._lock_path) == self._target
-            except FileNotFoundError:
-                continue  # released between our two calls
-            except OSError:  # not a symlink: Optuna's JournalFileOpenLock file
-                ours = False
-            if ours:  # made by a genesis writer that died holding it: we hold the flock now
-                _remove(self._lock_path)
-                continue
-            held = _identity(self._lock_path)
-            if held != seen:
-                seen, seen_at = held, time.monotonic()
-            if (
-                time.monotonic() - seen_at > self._grace_s
-                or _age_s(self._lock_path) > self._grace_s
-            ):
-                log.logger.warning("[Storage] breaking journal lock %s, held for over %.0fs",
-                                   self._lock_path, self._grace_s)  # fmt: skip
-                _remove(self._lock_path)
-                continue
-            time.sleep(sleep_s)
-            sleep_s = min(2 * sleep_s, _POLL_MAX_S)
-
-    def _make_lock(self) -> None:
-        """Create ``<journal>.lock`` (FileExistsError if it exists): a hard link to our symlink."""
-        if not self._hard_links:
-            os.symlink(self._target, self._lock_path)
-            return
-        try:
-            os.link(self._symlink_path, self._lock_path, follow_symlinks=False)
-        except FileNotFoundError:  # the first hold: make the symlink every hold links to
-            with contextlib.suppress(FileExistsError):
-                os.symlink(self._target, self._symlink_path)
-            os.link(self._symlink_path, self._lock_path, follow_symlinks=False)
-        except FileExistsError:
-            raise
-        except OSError:  # no hard links here (EPERM, ENOTSUP, EMLINK): a symlink per hold
-            self._hard_links = False
-            os.symlink(self._target, self._lock_path)
-
-
-def _identity(path: str) -> tuple[int, int] | None:
-    """(inode, ctime) of the lock file itself, or ``None`` if it is gone."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    return st.st_ino, st.st_ctime_ns
-
-
-def _age_s(path: str) -> float:
-    try:
-        return time.time() - os.lstat(path).st_mtime
-    except FileNotFoundError:
-        return 0.0
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 class GenesisJournalBackend(JournalFileBackend):
@@ -279,9 +73,7 @@ class GenesisJournalBackend(JournalFileBackend):
         super().__init__(file_path, lock_obj=JournalLock(file_path))
         self._size_after_write = -1
         self._syncer = _Syncer(file_path)
-        self._fd: int | None = None
-        self._fd_pid = 0
-        _FORKABLE.add(self)
+        self._journal = ProcessFd(file_path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
         # A sound tail needs no lock: a reader that never writes leaves the run dir as it is.
         if not _check_tail(file_path, repair=False):
             with get_lock_file(self._lock):
@@ -291,7 +83,7 @@ class GenesisJournalBackend(JournalFileBackend):
         data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in logs).encode()
         durable = any(map(_durable, logs))
         with get_lock_file(self._lock):
-            fd = self._journal_fd()
+            fd = self._journal.get()  # opened once per process
             size = os.fstat(fd).st_size
             if size and size != self._size_after_write and os.pread(fd, 1, size - 1) != b"\n":
                 _check_tail(self._file_path)  # someone else wrote since, and left a torn tail?
@@ -302,18 +94,6 @@ class GenesisJournalBackend(JournalFileBackend):
         if durable:
             self._syncer.request()
 
-    def _journal_fd(self) -> int:
-        """This process's append descriptor of the journal, opened once (per fork)."""
-        if self._fd is None or self._fd_pid != os.getpid():
-            self._fd = os.open(self._file_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            self._fd_pid = os.getpid()
-        return self._fd
-
-    def __del__(self) -> None:
-        if getattr(self, "_fd", None) is not None and self._fd_pid == os.getpid():
-            with contextlib.suppress(OSError):
-                os.close(self._fd)  # type: ignore[arg-type]
-
     def sync(self) -> None:
         """Wait until every record this process wrote is on disk (see :class:`_Syncer`)."""
         self._syncer.wait()
@@ -321,20 +101,11 @@ class GenesisJournalBackend(JournalFileBackend):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_syncer"]
-        state.update(_fd=None, _fd_pid=0)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._syncer = _Syncer(self._file_path)
-        _FORKABLE.add(self)
-
-    def _forget_parent(self) -> None:
-        """In a forked child: close the parent's journal descriptor."""
-        if self._fd is not None and self._fd_pid != os.getpid():
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
 
     def read_logs(self, log_number_from: int) -> Generator[dict[str, Any], None, None]:
         number = log_number_from

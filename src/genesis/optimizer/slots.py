@@ -17,11 +17,11 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from genesis.optimizer.forks import ProcessFd
 from genesis.optimizer.rdb import ResilientRDBStorage
 
 
@@ -35,44 +35,19 @@ class FileSlotLock:
     """
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._fd: int | None = None
-        self._fd_pid = 0
-        _FORKABLE.add(self)
+        self._fd = ProcessFd(str(path), os.O_RDWR | os.O_CREAT)
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:
-        if self._fd is None or self._fd_pid != os.getpid():
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._fd_pid = os.getpid()
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        fd = self._fd.get()
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        if self._fd is not None and self._fd_pid == os.getpid():
-            os.close(self._fd)
-        self._fd = None
-
-    def _forget_parent(self) -> None:
-        """In a forked child: close the parent's descriptor (its flock is the parent's)."""
-        if self._fd is not None and self._fd_pid != os.getpid():
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
-
-
-_FORKABLE: weakref.WeakSet[FileSlotLock] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for lock in list(_FORKABLE):
-        lock._forget_parent()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
+        self._fd.close()
 
 
 class AdvisorySlotLock:
