@@ -8,8 +8,9 @@ coordinator killed meanwhile still stops it at once.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from genesis._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from genesis.optimizer.objective import Objective, TrialFailed, TrialOutcome
@@ -30,11 +31,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'genesis.optimizer' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

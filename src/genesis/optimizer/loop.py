@@ -101,10 +101,9 @@ def run_loop(
     ``heartbeat`` (on a database storage) is told which trial runs.
     """
     trials = study.get_trials(deepcopy=False)
-    tally = Tally()
+    tally = Tally(keys=objective.unique_keys)  # the study's complete keys join the objective's
     finished, asked = tally.update(trials)
-    unique = objective.unique_keys
-    unique.update(tally.keys)
+    unique = tally.keys
     first_new = len(trials)
     current: int | None = None  # the trial id this loop runs, as soon as it exists
     lingering_since: float | None = None
@@ -118,7 +117,7 @@ def run_loop(
                 current = trial._trial_id
             else:
                 reason, current, others_running = _take_slot(
-                    study, budget, unique, slot_lock, tally, objective.worker
+                    study, budget, slot_lock, tally, objective.worker
                 )
                 if current is None:
                     assert reason is not None
@@ -152,7 +151,6 @@ def run_loop(
 def _take_slot(
     study: optuna.Study,
     budget: Budget,
-    unique: set[str],
     slot_lock: SlotLock | None,
     tally: Tally,
     owner: dict[str, Any] | None = None,
@@ -167,8 +165,7 @@ def _take_slot(
         tally.read(study)  # read the others' records before the lock: less to do inside it
     with slot_lock() if slot_lock is not None else contextlib.nullcontext():
         finished, asked = tally.read(study)
-        unique.update(tally.keys)
-        reason = _stop_reason(study, budget, finished, asked, len(unique))
+        reason = _stop_reason(study, budget, finished, asked, len(tally.keys))
         if reason is not None:
             waiting = any(t.state == TrialState.WAITING for t in tally.unfinished)
             if not (waiting and budget.waits_for_others(finished, asked)):
@@ -331,15 +328,15 @@ class Tally:
     study under the slot lock cost O(trials) per trial, and serialized the workers.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keys: set[str] | None = None) -> None:
         self._settled = 0
         """``trials[:_settled]`` are finished and have been looked at."""
         self._counted: set[int] = set()
         """Numbers of the settled trials that count."""
         self._replaced: set[int] = set()
         """Numbers replaced by a queued copy among the settled trials."""
-        self.keys: set[str] = set()
-        """Keys of the complete trials."""
+        self.keys: set[str] = set() if keys is None else keys
+        """Keys of the complete trials (added to ``keys``, if given: the objective's)."""
         self.unfinished: list[FrozenTrial] = []
         """The trials from the first unfinished one on, as of the last update."""
 

@@ -80,7 +80,8 @@ class Objective:
     shared: bool = False
     """Other workers use the study: results must be stored before a claim is released."""
     worker: dict[str, Any] | None = None
-    """This process as an owner (``Owner.as_attr``), recorded on each trial it runs."""
+    """This process as an owner (``Owner.as_attr``): the loop records it on each trial it
+    takes (with a new trial, or on a queued one)."""
     memory: dict[str, Payload] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     corrupt_entries: int = 0
@@ -93,8 +94,6 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
         with grouped_writes(trial.storage):  # the params in one append, visible at once
-            if self.worker is not None:
-                trial.set_user_attr("worker", self.worker)
             params = self.space.suggest(trial)
         key: str | None = None
         try:
