@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from genesis_cli import ROOT, SMOKE  # type: ignore[import-not-found]
 
 from genesis.api import run_backtest
 from genesis.engine import ExitReason
 
-ROOT = Path(__file__).resolve().parents[2]
-SMOKE = ROOT / "config" / "optimizer" / "tBTCUSD_1h_optuna_smoke_loose.yaml"
 REASONS = {reason.name.lower() for reason in ExitReason}
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

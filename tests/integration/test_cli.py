@@ -8,16 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SMOKE = ROOT / "config" / "optimizer" / "tBTCUSD_1h_optuna_smoke_loose.yaml"
-
-
-def genesis(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genesis", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+from genesis_cli import ROOT, SMOKE, genesis  # type: ignore[import-not-found]
+from slow_strategy import slow_config  # type: ignore[import-not-found]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -208,23 +200,7 @@ def test_ctrl_c_with_two_workers_exits_130_and_leaves_a_consistent_run(tmp_path:
     import signal
     import time
 
-    (tmp_path / "slow.py").write_text(
-        "import time\n"
-        "from genesis.strategy.builtin import EmaCross\n"
-        "class Slow(EmaCross):\n"
-        "    name = 'slow'\n"
-        "    def signals(self, features, params):\n"
-        "        time.sleep(0.3)\n"
-        "        return super().signals(features, params)\n"
-    )
-    config = write(
-        tmp_path,
-        "data: {source: 'synthetic:tBTCUSD:1h:3:2000'}\n"
-        f"strategy: {{name: '{tmp_path / 'slow.py'}:Slow'}}\n"
-        "search_space:\n  fast: {type: int, low: 2, high: 40}\n"
-        "  slow: {type: int, low: 50, high: 300}\n"
-        "score: {objectives: [total_return_pct]}\n",
-    )
+    config = slow_config(tmp_path, 0.3)
     args = [
         "optimize",
         str(config),

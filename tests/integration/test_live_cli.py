@@ -11,16 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SMOKE = ROOT / "config" / "optimizer" / "tBTCUSD_1h_optuna_smoke_loose.yaml"
-
-
-def genesis(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genesis", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+from genesis_cli import SMOKE, genesis  # type: ignore[import-not-found]
 
 
 def test_default_shows_bests_not_per_trial_lines_and_v_shows_them(tmp_path: Path) -> None:

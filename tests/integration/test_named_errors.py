@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from genesis_cli import genesis  # type: ignore[import-not-found]
 
 from genesis.cache._codec import checksum_of, encode_entry
 from genesis.cache.key import canonical_json
@@ -24,13 +24,6 @@ SPACE = (
     "  slow: {type: int, low: 50, high: 300}\n"
     "score: {objectives: [total_return_pct]}\n"
 )
-
-
-def genesis(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genesis", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
 
 
 def _config(tmp_path: Path, strategy: str = "ema_cross") -> Path:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from genesis_cli import SMOKE, genesis  # type: ignore[import-not-found]
 
 from genesis import list_runs, read_params, run_backtest, run_optimizer, show_run
 from genesis.errors import ArtifactError
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-SMOKE = ROOT / "config" / "optimizer" / "tBTCUSD_1h_optuna_smoke_loose.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +24,6 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     unfinished.mkdir()
     shutil.copyfile(out / "first" / "config.yaml", unfinished / "config.yaml")
     return out
-
-
-def genesis(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genesis", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 def test_runs_list_shows_every_run_with_its_counts_and_state(out: Path) -> None:

@@ -7,12 +7,10 @@ with the password masked; ``--resume`` on that file asks for the real URL, which
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from genesis_cli import genesis as run_genesis  # type: ignore[import-not-found]
 
 SECRET = "S3cretPw4genesis"
 CONFIG = (
@@ -25,11 +23,7 @@ CONFIG = (
 
 
 def genesis(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "genesis", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    done = run_genesis(*args, cwd=cwd, env=env)
     return done.returncode, done.stdout + done.stderr
 
 
