@@ -152,8 +152,8 @@ def test_an_outage_past_the_limit_stops_in_one_line_and_resume_loses_nothing(
     assert len([t for t in counted(trials) if t.state.is_finished()]) == 30
 
 
-needs_unshare = pytest.mark.skipif(
-    shutil.which("unshare") is None or os.geteuid() != 0,
+needs_unshare = pytest.mark.skipif(  # never in CI: there a missing unshare fails the test
+    not os.environ.get("CI") and (shutil.which("unshare") is None or os.geteuid() != 0),
     reason="a second host needs unshare --uts, which needs root (CI runs as root)",
 )
 
