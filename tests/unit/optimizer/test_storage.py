@@ -14,7 +14,8 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from genesis.errors import StorageError
-from genesis.optimizer.journal import grouped_writes, sync_storage
+from genesis.optimizer import journal as journal_module
+from genesis.optimizer.journal import _Syncer, grouped_writes, sync_storage
 from genesis.optimizer.storage import JOURNAL_NAME, mask_password, open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -109,6 +110,41 @@ def test_a_binary_file_is_not_taken_for_a_torn_record(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match=rf"{JOURNAL_NAME}:1: not an Optuna journal record"):
         open_storage(None, tmp_path)
     assert len(journal.read_bytes()) == 255
+
+
+def test_records_are_read_as_they_come_in_blocks_and_a_record_being_written_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "_READ_BLOCK", 100)  # records are 100-300 bytes
+    study = _study(tmp_path)
+    stock = _stock(tmp_path)
+    stock.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 0, 9), n_trials=5)
+    assert [t.params for t in study.get_trials()] == [t.params for t in stock.get_trials()]
+    running = stock.ask()
+    journal = tmp_path / JOURNAL_NAME
+    record = (
+        b'{"op_code":8,"worker_id":"w","trial_id":%d,"user_attr":{"a":1}}\n' % running._trial_id
+    )
+    with journal.open("ab") as handle:
+        handle.write(record[:20])  # half written: not a record yet
+        handle.flush()
+        assert study.get_trials()[-1].user_attrs == {}
+        handle.write(record[20:])
+    assert study.get_trials()[-1].user_attrs == {"a": 1}
+
+
+def test_a_read_with_nothing_new_opens_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = _study(tmp_path)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    opened: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda *a, **k: (opened.append(a[0]), real_open(*a, **k))[1])
+    monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(a[0]))
+    for _ in range(10):
+        assert study._storage.get_trial(0).state == TrialState.COMPLETE
+    assert opened == []
 
 
 def test_mask_password() -> None:
@@ -233,6 +269,25 @@ def test_only_records_that_finish_queue_or_add_a_trial_are_fsynced(
     assert fsyncs() == 2
     queued = study.ask()  # WAITING -> RUNNING
     assert queued.suggest_int("x", 0, 3) == 1 and fsyncs() == 2
+
+
+def test_fsyncs_within_an_interval_are_one_and_a_closing_session_does_not_wait_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = _study(tmp_path)
+    sync_storage(study._storage)
+    monkeypatch.setattr(_Syncer, "INTERVAL_S", 600.0)
+    synced: list[int] = []
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), fsync(fd)))
+    for value in range(20):
+        study.tell(study.ask(), float(value))
+    closing = threading.Thread(target=sync_storage, args=(study._storage,))
+    closing.start()
+    closing.join(60)  # far less than the interval: a session that closes fsyncs at once
+    assert not closing.is_alive()
+    assert 1 <= len(synced) <= 2  # the first tell's fsync, then one for the other 19
+    assert len(_stock(tmp_path).get_trials()) == 20
 
 
 def test_the_trial_loop_does_not_wait_for_the_disk(
