@@ -113,8 +113,9 @@ def run_loop(
             if not shared:
                 if reason := _stop_reason(study, budget, finished, asked, len(unique)):
                     return reason
-                trial = study.ask()
-                current = trial._trial_id
+                tally.read(study)  # its unfinished trials: a queued one is run first
+                current = _new_trial(study, tally, None)
+                trial = optuna.Trial(study, current)
             else:
                 reason, current, others_running = _take_slot(
                     study, budget, slot_lock, tally, objective.worker
@@ -171,16 +172,26 @@ def _take_slot(
             if not (waiting and budget.waits_for_others(finished, asked)):
                 running = any(t.state == TrialState.RUNNING for t in tally.unfinished)
                 return reason, None, running and budget.waits_for_others(finished, asked)
-        # Optuna's Study.ask, split: the slot is taken here, the sampling in optuna.Trial.
-        study._thread_local.cached_all_trials = None
-        trial_id = None
-        if any(t.state == TrialState.WAITING for t in tally.unfinished):  # Optuna scans all
-            trial_id = study._pop_waiting_trial_id()
-        if trial_id is None:
-            trial_id = study._storage.create_new_trial(study._study_id, _owned(owner))
-        elif owner is not None:
-            study._storage.set_trial_user_attr(trial_id, WORKER_ATTR, owner)
+        trial_id = _new_trial(study, tally, owner)
     return None, trial_id, False
+
+
+def _new_trial(study: optuna.Study, tally: Tally, owner: dict[str, Any] | None) -> int:
+    """Optuna's ``Study.ask`` up to the sampling: a queued trial if there is one, else a new
+    one; returns its id. ``tally`` is read just before.
+
+    Optuna's ask lists every trial to find a queued one (O(trials) a trial); the tally
+    knows the unfinished ones.
+    """
+    study._thread_local.cached_all_trials = None
+    trial_id = None
+    if any(t.state == TrialState.WAITING for t in tally.unfinished):
+        trial_id = study._pop_waiting_trial_id()
+    if trial_id is None:
+        return study._storage.create_new_trial(study._study_id, _owned(owner))
+    if owner is not None:
+        study._storage.set_trial_user_attr(trial_id, WORKER_ATTR, owner)
+    return trial_id
 
 
 def _owned(owner: dict[str, Any] | None) -> FrozenTrial | None:

@@ -170,3 +170,38 @@ def test_real_ctrl_c_at_random_moments_of_backtests_always_interrupts() -> None:
         timer.join()
     assert interrupts == 40
     assert not [t for t in study.trials if t.state == TrialState.FAIL], "a Ctrl-C became a FAIL"
+
+
+class _Square:
+    """A stand-in objective: the loop needs a callable with ``unique_keys`` and ``worker``."""
+
+    def __init__(self) -> None:
+        self.unique_keys: set[str] = set()
+        self.worker = None
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        return (float(trial.suggest_int("x", 0, 100) ** 2),)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_queued_trials_run_first_also_one_queued_during_the_run(
+    tmp_path: Path, shared: bool
+) -> None:
+    from genesis.optimizer.loop import Budget, run_loop
+    from genesis.optimizer.storage import open_storage
+
+    study = optuna.create_study(storage=open_storage(None, tmp_path), study_name="q")
+    study.enqueue_trial({"x": 7})
+    study.enqueue_trial({"x": 8})
+
+    def between_trials() -> None:
+        if len(study.trials) == 4:  # what a dashboard note or a sweep does mid-run
+            study.enqueue_trial({"x": 9})
+
+    budget = Budget(n_trials=8, max_unique=None, max_trials=8, timeout_s=None,
+                    space_size=None, started=time.monotonic())  # fmt: skip
+    run_loop(study, _Square(), budget, shared=shared, between_trials=between_trials)  # type: ignore[arg-type]
+    trials = study.get_trials()
+    assert [t.params["x"] for t in trials[:2]] == [7, 8]
+    assert trials[4].params["x"] == 9  # popped before a new trial was made
+    assert len(trials) == 8 and all(t.state == TrialState.COMPLETE for t in trials)
