@@ -137,7 +137,7 @@ class GenesisJournalBackend(JournalFileBackend):
                 try:
                     record = json.loads(line)
                 except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
-                    if not rest and line is lines[-1] and offset + len(line) + 1 >= size:
+                    if offset + len(line) + 1 == size:  # nothing after it in the file
                         return  # the last line: Optuna leaves it for the next read
                     raise _damaged(self._file_path, number + 1, error) from None
                 offset += len(line) + 1

@@ -133,6 +133,21 @@ def test_records_are_read_as_they_come_in_blocks_and_a_record_being_written_wait
     assert study.get_trials()[-1].user_attrs == {"a": 1}
 
 
+def test_a_last_line_that_is_no_record_waits_and_is_named_once_a_record_follows(
+    tmp_path: Path,
+) -> None:
+    study = _study(tmp_path)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # lines 1-4
+    journal = tmp_path / JOURNAL_NAME
+    with journal.open("ab") as handle:
+        handle.write(b"not a record\n")
+    assert len(study.get_trials()) == 1  # maybe a record being written: left for later
+    with journal.open("ab") as handle:
+        handle.write(b'{"op_code":4,"worker_id":"w","study_id":0,"datetime_start":null}\n')
+    with pytest.raises(StorageError, match=rf"{JOURNAL_NAME}:5: not an Optuna journal record"):
+        study.get_trials()
+
+
 def test_a_read_with_nothing_new_opens_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
