@@ -96,6 +96,8 @@ class GenesisJournalBackend(JournalFileBackend):
             self._size_after_write = os.fstat(fd).st_size
         if durable:
             self._syncer.request()
+        else:
+            self._syncer.unsynced = True  # for sync(): records no fsync has covered yet
 
     def sync(self) -> None:
         """Wait until every record this process wrote is on disk (see :class:`_Syncer`)."""
@@ -118,6 +120,11 @@ class GenesisJournalBackend(JournalFileBackend):
         returns at once when the file has not grown; otherwise it reads the new bytes in
         blocks. As in Optuna's: a last line without its newline (a record being written)
         is left for the next read, and so is a last line that is not JSON.
+
+        A line is always taken from one read: a torn tail that another writer cuts and
+        writes over between two reads would otherwise join old bytes to new ones. A bad
+        line with more after it is read once more before it is called damaged, for the
+        same reason.
         """
         start = self._log_number_offset.get(log_number_from)
         if start is None:  # a record number never read here: Optuna's way
@@ -125,20 +132,25 @@ class GenesisJournalBackend(JournalFileBackend):
             return
         fd = self._reader.get()
         size = os.fstat(fd).st_size
-        number, offset, rest = log_number_from, start, b""
-        while offset + len(rest) < size:
-            block = rest + os.pread(fd, min(_READ_BLOCK, size - offset - len(rest)),
-                                    offset + len(rest))  # fmt: skip
-            if len(block) == len(rest):  # the file was cut meanwhile (a torn tail repaired)
-                return
-            lines = block.split(b"\n")
-            rest = lines.pop()  # the part after the last newline: not a whole record yet
-            for line in lines:
+        number, offset, want, again = log_number_from, start, _READ_BLOCK, True
+        while offset < size:
+            block = os.pread(fd, min(want, size - offset), offset)
+            whole = block.rfind(b"\n") + 1  # the bytes of whole lines
+            if not whole:  # no whole line: the last one is being written, or is long
+                if len(block) < min(want, size - offset) or offset + len(block) >= size:
+                    return
+                want *= 2
+                continue
+            want = _READ_BLOCK
+            for line in block[: whole - 1].split(b"\n"):
                 try:
                     record = json.loads(line)
                 except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
                     if offset + len(line) + 1 == size:  # nothing after it in the file
                         return  # the last line: Optuna leaves it for the next read
+                    if again:  # read it once more: a repair may have raced this read
+                        again, size = False, os.fstat(fd).st_size
+                        break
                     raise _damaged(self._file_path, number + 1, error) from None
                 offset += len(line) + 1
                 number += 1
@@ -185,6 +197,8 @@ class _Syncer:
         self._asked = 0
         self._done = 0
         self._waiting = 0
+        self.unsynced = False
+        """Records were written since the last request (ones that need no fsync of their own)."""
         self._thread: threading.Thread | None = None
         self._warned = False
 
@@ -192,6 +206,7 @@ class _Syncer:
         """Have the file fsynced soon, covering everything written so far."""
         if self._pid != os.getpid():
             self._reset()
+        self.unsynced = False  # the fsync that serves this request comes after those writes
         with self._cond:
             self._asked += 1
             if self._thread is None:
@@ -202,9 +217,11 @@ class _Syncer:
             self._cond.notify_all()
 
     def wait(self) -> None:
-        """Block until every request made so far has been served."""
+        """Block until everything written so far is on disk."""
         if self._pid != os.getpid():
             return  # a forked child's parent's requests are the parent's to wait for
+        if self.unsynced:
+            self.request()
         with self._cond:
             target = self._asked
             self._waiting += 1
