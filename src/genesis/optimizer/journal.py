@@ -75,8 +75,9 @@ class GenesisJournalBackend(JournalFileBackend):
         super().__init__(file_path, lock_obj=JournalLock(file_path))
         self._size_after_write = -1
         self._syncer = _Syncer(file_path)
+        # One descriptor per process for appends and reads (Optuna's backend has already
+        # opened the file for writing: a reader needs write access anyway).
         self._journal = ProcessFd(file_path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
-        self._reader = ProcessFd(file_path, os.O_RDONLY)
         # A sound tail needs no lock: a reader that never writes leaves the run dir as it is.
         if not _check_tail(file_path, repair=False):
             with get_lock_file(self._lock):
@@ -94,10 +95,7 @@ class GenesisJournalBackend(JournalFileBackend):
             while view:
                 view = view[os.write(fd, view) :]
             self._size_after_write = os.fstat(fd).st_size
-        if durable:
-            self._syncer.request()
-        else:
-            self._syncer.unsynced = True  # for sync(): records no fsync has covered yet
+        self._syncer.written(durable=durable)
 
     def sync(self) -> None:
         """Wait until every record this process wrote is on disk (see :class:`_Syncer`)."""
@@ -130,7 +128,7 @@ class GenesisJournalBackend(JournalFileBackend):
         if start is None:  # a record number never read here: Optuna's way
             yield from self._read_logs_from_start(log_number_from)
             return
-        fd = self._reader.get()
+        fd = self._journal.get()
         size = os.fstat(fd).st_size
         number, offset, want, again = log_number_from, start, _READ_BLOCK, True
         while offset < size:
@@ -197,16 +195,23 @@ class _Syncer:
         self._asked = 0
         self._done = 0
         self._waiting = 0
-        self.unsynced = False
+        self._unsynced = False
         """Records were written since the last request (ones that need no fsync of their own)."""
         self._thread: threading.Thread | None = None
         self._warned = False
+
+    def written(self, *, durable: bool) -> None:
+        """Records were written: fsync soon if they are ``durable``, else when :meth:`wait`."""
+        if durable:
+            self.request()
+        else:
+            self._unsynced = True
 
     def request(self) -> None:
         """Have the file fsynced soon, covering everything written so far."""
         if self._pid != os.getpid():
             self._reset()
-        self.unsynced = False  # the fsync that serves this request comes after those writes
+        self._unsynced = False  # the fsync that serves this request comes after those writes
         with self._cond:
             self._asked += 1
             if self._thread is None:
@@ -220,7 +225,7 @@ class _Syncer:
         """Block until everything written so far is on disk."""
         if self._pid != os.getpid():
             return  # a forked child's parent's requests are the parent's to wait for
-        if self.unsynced:
+        if self._unsynced:
             self.request()
         with self._cond:
             target = self._asked

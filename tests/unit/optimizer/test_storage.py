@@ -173,7 +173,7 @@ def test_a_torn_tail_cut_and_written_over_during_a_read_is_not_taken_for_damage(
     with journal.open("ab") as handle:  # the torn record crosses byte 4096 of the read
         handle.write(b'{"op_code":8,"worker_id":"dead","trial_id":0,"user_attr":{"t":"')
         handle.write(b"t" * 3000)
-    reader_fd = reader._backend._reader.get()
+    reader_fd = reader._backend._journal.get()
     real_pread = os.pread
     reads: list[int] = []
 
