@@ -34,17 +34,15 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+import talib  # backtesting and ta-lib are dev dependencies: a missing one fails, never skips
+from backtesting import Backtest, Strategy
+from backtesting.test import EURUSD, GOOG
 
 from genesis.data import Candles
 from genesis.engine import BacktestSettings, Signals, run_backtest
 from genesis.features import Features
 from genesis.metrics import compute_metrics
 from genesis.strategy import get_strategy, resolve_params
-
-backtesting = pytest.importorskip("backtesting")
-talib = pytest.importorskip("talib")
-from backtesting import Backtest, Strategy  # noqa: E402
-from backtesting.test import EURUSD, GOOG  # noqa: E402
 
 CASH = 1e9
 FRACTION = 0.9999
