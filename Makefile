@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/optimizer/tBTCUSD_1h_optuna_smoke_loose.yaml
 
-.PHONY: run test lint bench setup clean
+.PHONY: run test lint bench docs setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,5 +44,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/overfit.py
 
+docs: $(VENV)/.installed-dev
+	$(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site

@@ -47,7 +47,7 @@ def optimize(
     ] = False,
     verbose: Annotated[
         bool,
-        typer.Option("--verbose", "-v", help="Also a line per trial (the seed's [Runner] lines)."),
+        typer.Option("--verbose", "-v", help="Also a line per trial ([Runner] and [CACHE] lines)."),
     ] = False,
     json_events: Annotated[
         bool,
