@@ -24,6 +24,7 @@ from pydantic_core import PydanticUndefined
 
 CONFIG_MARKER = "<!-- generated:config -->"
 CLI_MARKER = "<!-- generated:cli -->"
+ERRORS_MARKER = "<!-- generated:errors -->"
 _BOUNDS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "min_length": "length ≥"}
 
 
@@ -33,7 +34,24 @@ def on_page_markdown(markdown: str, **_: Any) -> str:
         markdown = markdown.replace(CONFIG_MARKER, render_config(_example_comments(markdown)))
     if CLI_MARKER in markdown:
         markdown = markdown.replace(CLI_MARKER, render_cli())
+    if ERRORS_MARKER in markdown:
+        markdown = markdown.replace(ERRORS_MARKER, render_errors())
     return markdown
+
+
+def render_errors() -> str:
+    """The error tree of ``genesis.errors``: each class, its parent, exit code and meaning."""
+    from genesis import errors
+
+    rows = ["| error | is a | exit code | what it means |", "|---|---|---|---|"]
+    for name in errors.__all__:
+        error = getattr(errors, name)
+        if not (isinstance(error, type) and issubclass(error, errors.GenesisError)):
+            continue
+        parent = error.__mro__[1].__name__ if error is not errors.GenesisError else ""
+        summary = inspect.cleandoc(error.__doc__ or "").split("\n\n")[0]
+        rows.append(f"| `{name}` | {parent} | {error.exit_code} | {_cell(summary)} |")
+    return "\n".join(rows) + "\n"
 
 
 # --- configuration ----------------------------------------------------------------------

@@ -4,7 +4,8 @@ The convention, the way backtesting.py's ``TestDocs`` runs its examples: each pa
 fenced blocks run in order, in a fresh directory holding copies of ``config/`` and
 ``examples/``, so a page may run a search and then read its results:
 
-* ``bash`` blocks run with ``bash -euo pipefail``, ``genesis`` being this checkout's CLI;
+* ``bash`` blocks run with ``bash -euo pipefail``, ``genesis`` being this checkout's CLI
+  and ``python`` the interpreter running the tests (as in an activated ``.venv``);
 * ``python`` blocks run in a fresh interpreter;
 * a block after ``<!-- file: PATH -->`` is written to PATH (a strategy, a config);
 * a block after ``<!-- no-run -->`` is only shown (it needs the network, a database,
@@ -74,15 +75,16 @@ def _runnable_pages() -> list[Path]:
 
 
 def _workdir(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """A fresh directory with the bundled configs and examples, and ``genesis`` on PATH."""
+    """A fresh directory with the bundled configs and examples; ``genesis``, ``python`` on PATH."""
     work = tmp_path / "work"
     for folder in ("config", "examples"):
         shutil.copytree(ROOT / folder, work / folder)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    launcher = bin_dir / "genesis"
-    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m genesis "$@"\n')
-    launcher.chmod(0o755)
+    for name, command in (("genesis", "-m genesis "), ("python", "")):
+        launcher = bin_dir / name  # as in an activated .venv: genesis and its python
+        launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" {command}"$@"\n')
+        launcher.chmod(0o755)
     env = {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
@@ -216,3 +218,14 @@ def test_the_documentation_site_builds_strictly(tmp_path: Path) -> None:
     assert "storage_retry_s" in config_page and "walk_forward" in config_page
     cli_page = (tmp_path / "site" / "reference" / "cli" / "index.html").read_text()
     assert "genesis champion promote" in cli_page and "--trade-from" in cli_page
+    errors_page = (tmp_path / "site" / "troubleshooting" / "index.html").read_text()
+    assert "DataFetchError" in errors_page and "generated:errors" not in errors_page
+
+
+def test_the_readmes_links_lead_somewhere() -> None:
+    """The README is not part of the site, so mkdocs does not check its links."""
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README)
+    assert "docs/index.md" in targets
+    for target in targets:
+        if not target.startswith(("http://", "https://")):
+            assert (ROOT / target).exists(), f"README links to a missing {target}"
