@@ -6,7 +6,7 @@ stop-loss guards each position. Run it with::
 
     genesis optimize examples/bollinger_reversion.yaml
 
-The rules of a strategy (see README "Write your own strategy"):
+The rules of a strategy (see docs/tutorials/own-strategy.md):
 
 * ``name`` and ``version``: the version is part of every cache key; bump it when you
   change the logic, and old cached results stop matching by themselves.

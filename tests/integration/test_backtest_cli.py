@@ -74,13 +74,12 @@ def test_python_result_offers_trades_frame_and_timestamped_equity() -> None:
     assert report.buy_hold.iloc[-1] == pytest.approx(capital * c.close[-1] / c.open[0])
 
 
-def test_the_readme_shows_what_genesis_backtest_really_prints() -> None:
+def test_the_docs_show_what_genesis_backtest_really_prints() -> None:
     import shlex
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = next(
-        b for b in readme.split("```")[1::2] if b.lstrip().startswith("$ genesis backtest")
-    )
+    page = (ROOT / "docs" / "how-to" / "check-params.md").read_text(encoding="utf-8")
+    blocks = [b.split("\n", 1)[1] for b in page.split("```")[1::2]]  # without the language
+    block = next(b for b in blocks if b.startswith("$ genesis backtest"))
     command, *expected = block.strip().splitlines()
     result = subprocess.run(
         [sys.executable, "-m", "genesis", *shlex.split(command)[2:]],
