@@ -74,7 +74,9 @@ def render_config(comments: dict[str, str]) -> str:
     )
     for model in dims:
         kind = typing.get_args(model.model_fields["type"].annotation)[0]
-        parts.append(f"#### `type: {kind}`\n\n" + _table(model, "search_space.NAME", docs, {}))
+        doc = inspect.cleandoc(model.__doc__ or "")
+        table = _table(model, "search_space.NAME", docs, {})
+        parts.append(f"#### `type: {kind}`\n\n{doc}\n\n{table}")
     return "\n".join(parts)
 
 
@@ -97,18 +99,20 @@ def _table(
     *,
     sections_only: bool = True,
 ) -> str:
-    rows = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+    rows = []
     for name, field in model.model_fields.items():
         if not sections_only and any(True for _ in _models_in(field.annotation)):
             meaning = f"see [`{name}`](#{name.replace('_', '')})"
         else:
             dotted = f"{path}.{name}" if path else name
             meaning = docs.get(f"{model.__name__}.{name}") or comments.get(dotted, "")
-        rows.append(
-            f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | "
-            f"{_allowed(field)} | {_cell(meaning)} |"
-        )
-    return "\n".join(rows) + "\n"
+        cells = [f"`{name}`", _type_name(field.annotation), _default(field), _allowed(field)]
+        rows.append([*cells, _cell(meaning)])
+    head = ["key", "type", "default", "allowed", "meaning"]
+    if not any(row[-1] for row in rows):  # e.g. a search dimension: its docstring says it
+        head, rows = head[:-1], [row[:-1] for row in rows]
+    lines = [head, ["---"] * len(head), *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines) + "\n"
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -197,21 +201,33 @@ def _example_comments(markdown: str) -> dict[str, str]:
     comments: dict[str, str] = {}
     stack: list[tuple[int, str]] = []
     for line in (match.group(1) if match else "").splitlines():
-        key = re.match(r"^(\s*)([a-z_]+):(.*?)(?:#\s*(.*))?$", line)
+        indent, text = _key_indent(line)
+        key = re.match(r"^([a-z_]+):(.*?)(?:#\s*(.*))?$", text)
         if not key:
             continue
-        indent, name, _, comment = len(key.group(1)), key.group(2), key.group(3), key.group(4)
+        name, comment = key.group(1), key.group(3)
         while stack and stack[-1][0] >= indent:
             stack.pop()
         stack.append((indent, name))
         dotted = ".".join(n for _, n in stack)
         if comment:
             comments[dotted] = comment.strip()
-        flow = re.match(r"^\s*\{(.*)\}\s*$", key.group(3))
+        flow = re.match(r"^\s*\{(.*)\}\s*$", key.group(2))
         if flow and comment:  # `backtest: {fee_bps: 10, ...}  # comment` names the section
             for inner in re.findall(r"([a-z_]+):", flow.group(1)):
                 comments.setdefault(f"{dotted}.{inner}", "")
     return comments
+
+
+def _key_indent(line: str) -> tuple[int, str]:
+    """A line's key indentation and text; a commented-out key (``  #   folds: 4``) counts."""
+    text = line.lstrip()
+    indent = len(line) - len(text)
+    if text.startswith("# "):  # an alternative shown commented out: indented after the '#'
+        rest = text[2:]
+        text = rest.lstrip()
+        indent += len(rest) - len(text)
+    return indent, text
 
 
 def _cell(text: str) -> str:
