@@ -44,8 +44,9 @@ from genesis.optimizer.validate import (
     window_config,
     window_problem,
 )
-from genesis.validation.overfitting import verdict
+from genesis.validation.overfitting import statistics_warnings
 from genesis.validation.splits import Fold, Window, walk_forward_folds
+from genesis.validation.verdict import judge
 from genesis.validation.walk_forward import buy_and_hold, stitch, walk_forward_efficiency
 
 
@@ -182,15 +183,17 @@ def _stitch(
         document["curves"] = {
             "strategy": curve(stitched, ts), "buy_and_hold": curve(hold, candles.ts_ms),
         }  # fmt: skip
-    warnings = [f"fold {f.fold.index}: {w}" for f in done for w in verdict(f.entry)]
+    warnings = [f"fold {f.fold.index}: {w}" for f in done for w in statistics_warnings(f.entry)]
     warnings += _stitched_warnings(entry)
     entry.update(significant=not warnings, warnings=warnings)
+    entry["verdict"] = judge(entry).as_dict()
     best = None
     if last.best is not None:
         best = describe_trial(
             last.best, last.search.export.payloads, RunDir(last.search.result.run_dir),
             list(config.score.objectives),
         )  # fmt: skip
+        best["verdict"] = entry["verdict"]
         best["validation"] = entry
         fold_run = Path(last.search.result.run_dir)
         best["config"] = str(fold_run.relative_to(run.root) / "config.yaml")  # reproduces it
