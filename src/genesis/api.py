@@ -241,14 +241,18 @@ class ChampionCheck:
     differences: list[str]
 
 
-def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_DIR) -> Path:
+def promote_champion(
+    run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_DIR, force: bool = False
+) -> Path:
     """Keep a run's best trial as champion ``name``: its params, config, key and score.
 
     Writes ``root/name/champion.json`` and a copy of the run's resolved ``config.yaml``,
     so that :func:`verify_champion` can reproduce it later without the run directory.
+    A best whose verdict is "do not trade" is promoted only with ``force``.
 
     Raises:
         ArtifactError: the run has no best trial, or the champion already exists.
+        UsageError: the verdict is "do not trade" and ``force`` is not set.
     """
     import shutil
 
@@ -266,6 +270,7 @@ def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_D
     if target.exists():
         raise ArtifactError("champion exists already", where=str(target), hint="pick another name")
     best = json.loads(run.best_trial.read_text(encoding="utf-8"))
+    _refuse_do_not_trade(best, run.root, force)
     missing = [field for field in ("key", "data_fingerprint", "metrics") if not best.get(field)]
     if missing:
         raise ArtifactError(
@@ -281,6 +286,18 @@ def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_D
     champion["reproduce"] = f"genesis champion verify {name}"
     write_json(target / "champion.json", champion)
     return target
+
+
+def _refuse_do_not_trade(best: Mapping[str, Any], where: Path, force: bool) -> None:
+    from genesis.errors import UsageError
+
+    verdict = best.get("verdict") or {}
+    if verdict.get("rating") == "do not trade" and not force:
+        raise UsageError(
+            f"the best trial's verdict is do not trade: {'; '.join(verdict.get('reasons', []))}",
+            where=str(where),
+            hint="add --force to promote it anyway",
+        )
 
 
 def _spec_changes(champion: Mapping[str, Any], report: BacktestReport) -> list[str]:

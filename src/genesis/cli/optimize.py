@@ -233,7 +233,12 @@ def _violated(best: dict[str, Any]) -> str:
 
 
 def _summary(result: Any) -> None:
+    from genesis.cli._validation import verdict_line
+
     stats = result.stats
+    line = verdict_line(result.validation)
+    if line:
+        typer.echo(line)  # the answer first, before any table
     typer.echo(f"run directory: {result.run_dir}")
     if (result.run_dir / "report.html").exists():
         typer.echo(f"report: {result.run_dir / 'report.html'}")
@@ -249,7 +254,10 @@ def _summary(result: Any) -> None:
         return
     score = best["score"]
     score_text = f"{score:.4f}" if isinstance(score, float) else str(score)
-    typer.echo(f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})")
+    typer.echo(
+        f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})"
+        + _chosen(result.validation)
+    )
     if best.get("feasible") is False:
         typer.echo(f"  infeasible: violates {_violated(best)}")
     typer.echo(f"  params: {best['params']}")
@@ -259,7 +267,16 @@ def _summary(result: Any) -> None:
             f"  trades={m.get('n_trades')} return={m.get('total_return_pct'):.2f}% "
             f"max_dd={m.get('max_drawdown_pct'):.2f}% sharpe={m.get('sharpe')}"
         )
-    typer.echo(f"  reproduce: {best['reproduce']}")
-    from genesis.cli._validation import print_validation
+    from genesis.cli._validation import print_validation, reproduce_lines
 
+    for text in reproduce_lines(best):
+        typer.echo(f"  {text}")
     print_validation(result.validation)
+
+
+def _chosen(validation: dict[str, Any] | None) -> str:
+    """How the best was chosen, when not simply the best in sample."""
+    from genesis.cli._validation import chosen_how
+
+    how = chosen_how(validation)
+    return f", {how}" if how else ""
