@@ -124,19 +124,25 @@ def run_backtest(
     Params not given take the config's fixed values, then the strategy's defaults (the
     search space is not sampled). The same function scores every optimizer trial. With
     ``trade_from`` (an ISO date) the account trades from that bar on, flat, and the bars
-    before it only warm the indicators up: how a validation tests out of sample.
+    before it only warm the indicators up: how a validation tests out of sample. The
+    strategy is first checked for look-ahead with these params.
 
     Raises:
         ConfigError, DataError: the config, the data or ``trade_from`` is wrong.
+        StrategyError: the strategy looks ahead (and the config does not allow it).
     """
     from genesis.cache import cache_key
 
     if not isinstance(config, GenesisConfig):
         config = load_config(config, overrides=overrides)
+    from genesis.optimizer.lookahead import guard
+
     problem = build_problem(config)
+    given = {**problem.space.fixed, **(params or {})}
+    problem = guard(problem, allowed=config.strategy.allow_lookahead, given=given)
     if trade_from is not None:
         problem = _trading_from(problem, trade_from)
-    spec = problem.spec({**problem.space.fixed, **(params or {})})
+    spec = problem.spec(given)
     evaluation = problem.evaluate(spec)
     traded = problem.candles.slice(problem.trade_from, len(problem.candles))
     return BacktestReport(spec, evaluation, cache_key(spec), traded)

@@ -60,6 +60,14 @@ def optimize(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html at the end.")
     ] = True,
+    allow_lookahead: Annotated[
+        bool,
+        typer.Option(
+            "--allow-lookahead",
+            help="Run a strategy that fails the look-ahead check (its verdict is then never "
+            "candidate) [strategy.allow_lookahead].",
+        ),
+    ] = False,
 ) -> None:
     """Optimize a strategy's params: Optuna over cached, real backtests.
 
@@ -85,6 +93,7 @@ def optimize(
         "--workers": workers, "--fast-window": fast_window,
         "--precompute-features": precompute_features, "--report": report,
         "-q": quiet, "-v": verbose, "--json": json_events,
+        "--allow-lookahead": True if allow_lookahead else None,
     }  # fmt: skip
     try:
         result = _run(config, display, verbose=verbose, quiet=quiet, **{
@@ -97,6 +106,7 @@ def optimize(
             "data.fast_window": fast_window,
             "features.precompute": precompute_features,
             "optimizer.n_workers": workers,
+            "strategy.allow_lookahead": True if allow_lookahead else None,
         }, report=report)  # fmt: skip
     except KeyboardInterrupt as stop:
         from genesis.errors import ArtifactsIncomplete, Terminated

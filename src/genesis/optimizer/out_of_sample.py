@@ -121,11 +121,15 @@ def best_record(search: Search) -> TrialRecord | None:
 
 
 def statistics(search: Search, best: TrialRecord | None, config: GenesisConfig) -> dict[str, Any]:
-    """The search's DSR and PBO (see :mod:`genesis.validation.overfitting`)."""
-    return search_statistics(
+    """The search's DSR and PBO (see :mod:`genesis.validation.overfitting`), and the
+    look-ahead check's findings on the strategy."""
+    stats = search_statistics(
         search.problem, search.export.records, search.export.payloads, best,
         config.validation.pbo_splits,
     )  # fmt: skip
+    if search.problem.lookahead is not None:
+        stats["lookahead"] = dict(search.problem.lookahead)
+    return stats
 
 
 def validation_entry(

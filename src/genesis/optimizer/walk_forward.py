@@ -25,6 +25,7 @@ from genesis.errors import ConfigError, GenesisError
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
+from genesis.optimizer.lookahead import guard
 from genesis.optimizer.objective import TrialOutcome
 from genesis.optimizer.out_of_sample import (
     WindowCheck,
@@ -72,7 +73,7 @@ def run_walk_forward(
     wf = config.validation.walk_forward
     assert wf is not None
     log.log_stage(f"loading candles from {config.data.source}")
-    full = build_problem(config)
+    full = guard(build_problem(config), allowed=config.strategy.allow_lookahead)
     folds = walk_forward_folds(
         len(full.candles), folds=wf.folds, mode=wf.mode,
         test_bars=wf.test_bars, train_bars=wf.train_bars,
@@ -162,7 +163,8 @@ def _stitch(
         "folds": [_fold_summary(f) for f in done],
     }
     last = done[-1]
-    entry.update({k: last.entry.get(k) for k in ("in_sample", "out_of_sample", "n_trials_counted")})
+    kept = ("in_sample", "out_of_sample", "n_trials_counted", "lookahead")
+    entry.update({k: last.entry.get(k) for k in kept})
     entry.update(
         deflated_sharpe=last.entry["deflated_sharpe"], pbo=last.entry["pbo"],
         statistics_of_trial=last.entry.get("statistics_of_trial"),
