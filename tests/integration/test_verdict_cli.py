@@ -86,3 +86,15 @@ def test_champion_promote_asks_for_force_on_do_not_trade(
     assert forced.stdout.splitlines()[0] == best["verdict"]["line"]
     champion = json.loads((root / "ch" / "n" / "champion.json").read_text())
     assert champion["trial"] == best["trial"] and champion["verdict"] == best["verdict"]
+
+
+def test_the_json_summary_event_carries_the_verdict(
+    noise_run: tuple[Path, str, dict[str, Any]],
+) -> None:
+    root, _, best = noise_run
+    args = ("--trials", "30", "--json", "--no-report", "--study", "noise_json")
+    out = genesis("optimize", str(root / "config.json"), *args, cwd=root)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.splitlines()[-1])
+    assert summary["event"] == "summary"
+    assert summary["verdict"] == summary["best"]["verdict"] == best["verdict"]  # same seed

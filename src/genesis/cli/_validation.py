@@ -122,7 +122,10 @@ def _choice(v: Mapping[str, Any]) -> list[str]:
             f"({expected.get('what', '')}; choosing on the test period flatters the champion)"
         )
     elif method == "walk_forward":
-        lines.append(f"  champion: trial #{trial} of the last fold, the params to trade next")
+        lines.append(
+            f"  champion: trial #{trial}, the last fold's best in sample (the params to trade "
+            "next if the verdict allows)"
+        )
         efficiency = v.get("walk_forward_efficiency")
         lines.append(
             f"  walk-forward efficiency (Pardo): {_cell(efficiency, '{:.2f}')} "

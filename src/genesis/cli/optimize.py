@@ -230,6 +230,7 @@ def _summary_event(result: Any) -> dict[str, Any]:
         "study": result.study_name,
         "stop_reason": result.stop_reason,
         "stats": result.stats.as_dict(),
+        "verdict": (result.validation or {}).get("verdict"),
         "best": result.best,
         "report": str(result.run_dir / "report.html")
         if (result.run_dir / "report.html").exists()

@@ -25,7 +25,7 @@ from genesis.optimizer.problem import Problem
 from genesis.strategy import ParamValue, resolve_params
 from genesis.strategy.lookahead import check_lookahead
 
-N_SAMPLED = 2
+N_SAMPLED = 1
 """Params sets drawn from the search space, besides the defaults."""
 _SEED = 20_240_101
 

@@ -220,7 +220,10 @@ def _first_difference(
         if a is None or b is None or len(b) != cut:
             bar = cut - 1
         else:
-            differs = ~_same(np.asarray(a)[:cut], np.asarray(b), rtol)
+            head, b = np.asarray(a)[:cut], np.asarray(b)
+            if np.array_equal(head, b, equal_nan=head.dtype != np.bool_):
+                continue  # the usual case, and the cheap test: the same bits
+            differs = ~_same(head, b, rtol)
             if not differs.any():
                 continue
             bar = int(np.argmax(differs))
