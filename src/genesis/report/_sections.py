@@ -89,9 +89,18 @@ def header_section(data: RunData) -> str:
     return (
         f"<header><h1>genesis report · {esc(data.study)}</h1>"
         f'<p class="sub">{esc(str(data.run.root))}</p></header>'
-        f"{verdict_html(best.get('verdict') or validation.get('verdict'))}"
+        f"{verdict_html(best.get('verdict') or _judged(validation))}"
         f'<div class="cards">{cards}</div>'
     )
+
+
+def _judged(validation: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The verdict of a run made before verdicts were stored, judged now from its files."""
+    if not validation:
+        return None
+    from genesis.validation.verdict import judge
+
+    return validation.get("verdict") or judge(validation).as_dict()
 
 
 def run_section(data: RunData) -> str:
