@@ -124,19 +124,25 @@ def run_backtest(
     Params not given take the config's fixed values, then the strategy's defaults (the
     search space is not sampled). The same function scores every optimizer trial. With
     ``trade_from`` (an ISO date) the account trades from that bar on, flat, and the bars
-    before it only warm the indicators up: how a validation tests out of sample.
+    before it only warm the indicators up: how a validation tests out of sample. The
+    strategy is first checked for look-ahead with these params.
 
     Raises:
         ConfigError, DataError: the config, the data or ``trade_from`` is wrong.
+        StrategyError: the strategy looks ahead (and the config does not allow it).
     """
     from genesis.cache import cache_key
 
     if not isinstance(config, GenesisConfig):
         config = load_config(config, overrides=overrides)
+    from genesis.optimizer.lookahead import guard
+
     problem = build_problem(config)
+    given = {**problem.space.fixed, **(params or {})}
+    problem = guard(problem, allowed=config.strategy.allow_lookahead, given=given)
     if trade_from is not None:
         problem = _trading_from(problem, trade_from)
-    spec = problem.spec({**problem.space.fixed, **(params or {})})
+    spec = problem.spec(given)
     evaluation = problem.evaluate(spec)
     traded = problem.candles.slice(problem.trade_from, len(problem.candles))
     return BacktestReport(spec, evaluation, cache_key(spec), traded)
@@ -241,14 +247,18 @@ class ChampionCheck:
     differences: list[str]
 
 
-def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_DIR) -> Path:
+def promote_champion(
+    run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_DIR, force: bool = False
+) -> Path:
     """Keep a run's best trial as champion ``name``: its params, config, key and score.
 
     Writes ``root/name/champion.json`` and a copy of the run's resolved ``config.yaml``,
     so that :func:`verify_champion` can reproduce it later without the run directory.
+    A best whose verdict is "do not trade" is promoted only with ``force``.
 
     Raises:
         ArtifactError: the run has no best trial, or the champion already exists.
+        UsageError: the verdict is "do not trade" and ``force`` is not set.
     """
     import shutil
 
@@ -266,6 +276,7 @@ def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_D
     if target.exists():
         raise ArtifactError("champion exists already", where=str(target), hint="pick another name")
     best = json.loads(run.best_trial.read_text(encoding="utf-8"))
+    _refuse_do_not_trade(best, run.root, force)
     missing = [field for field in ("key", "data_fingerprint", "metrics") if not best.get(field)]
     if missing:
         raise ArtifactError(
@@ -281,6 +292,18 @@ def promote_champion(run_dir: Path | str, name: str, *, root: Path = CHAMPIONS_D
     champion["reproduce"] = f"genesis champion verify {name}"
     write_json(target / "champion.json", champion)
     return target
+
+
+def _refuse_do_not_trade(best: Mapping[str, Any], where: Path, force: bool) -> None:
+    from genesis.errors import UsageError
+
+    verdict = best.get("verdict") or {}
+    if verdict.get("rating") == "do not trade" and not force:
+        raise UsageError(
+            f"the best trial's verdict is do not trade: {'; '.join(verdict.get('reasons', []))}",
+            where=str(where),
+            hint="add --force to promote it anyway",
+        )
 
 
 def _spec_changes(champion: Mapping[str, Any], report: BacktestReport) -> list[str]:

@@ -265,7 +265,7 @@ def test_a_walk_forward_champion_is_promoted_with_its_fold_config_and_verifies(
 
     wf = {"walk_forward": {"folds": 2, "mode": "anchored"}, "top_k": 2}
     result = run(tmp_path, validation=wf, **{"optimizer.n_trials": 8})
-    promote_champion(result.run_dir, "wf", root=tmp_path / "champions")
+    promote_champion(result.run_dir, "wf", root=tmp_path / "champions", force=True)
     check = verify_champion("wf", root=tmp_path / "champions")
     assert check.reproduced, check.differences
 

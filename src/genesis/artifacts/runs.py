@@ -38,6 +38,8 @@ class RunSummary:
         best_score: The best trial's score (a list for several objectives), or None.
         state: ``finished``, ``interrupted``, ``error`` or ``unfinished``.
         stop_reason: Why the run stopped, as it recorded it.
+        verdict: The verdict on its best (``do not trade``, ``weak``, ``candidate``), or
+            None for a run without one (unfinished, or made before verdicts).
     """
 
     name: str
@@ -50,6 +52,7 @@ class RunSummary:
     best_score: float | list[float] | None
     state: str
     stop_reason: str | None
+    verdict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,13 @@ def read_run(root: Path) -> RunSummary:
         best_score=best.get("score") if best else None,
         state=_state(stats),
         stop_reason=stats.get("stop_reason") if stats else None,
+        verdict=_verdict(best),
     )
+
+
+def _verdict(best: Mapping[str, Any] | None) -> str | None:
+    verdict = (best or {}).get("verdict")
+    return str(verdict["rating"]) if isinstance(verdict, Mapping) else None
 
 
 def list_runs(out: Path) -> list[RunSummary]:
@@ -158,8 +167,12 @@ def find_run(run: str, out: Path) -> Path:
     raise ArtifactError(f"no run {run!r}", where=str(out), hint="see genesis runs list")
 
 
-def _top_trials(path: Path, n: int, maximize: bool) -> tuple[dict[str, Any], ...]:
-    """The ``n`` best scored trials of ``trials.csv``: feasible first, then by the first score."""
+def _top_trials(path: Path, n: int, maximize: bool, keep: Any = None) -> tuple[dict[str, Any], ...]:
+    """The ``n`` best scored trials of ``trials.csv``: feasible first, then by the first score.
+
+    Trial ``keep`` (the run's best, which a holdout may choose out of sample) is always
+    among them, last when it is not among the first ``n``.
+    """
     if n <= 0 or not path.is_file():
         return ()
     with path.open(encoding="utf-8", newline="") as handle:
@@ -170,7 +183,9 @@ def _top_trials(path: Path, n: int, maximize: bool) -> tuple[dict[str, Any], ...
         return ()
     sign = -1.0 if maximize else 1.0
     rows.sort(key=lambda r: (r.get("feasible") == "false", sign * float(r[column])))
-    return tuple({**r, "score": float(r[column])} for r in rows[:n])
+    top = rows[:n]
+    kept = [r for r in rows[n:] if keep is not None and r.get("number") == str(keep)]
+    return tuple({**r, "score": float(r[column])} for r in top + kept[:1])
 
 
 def run_objectives(root: Path) -> tuple[str, ...]:
@@ -195,12 +210,13 @@ def run_detail(root: Path, *, top: int = 10, maximize: bool = True) -> RunDetail
         "genesis optimize", shlex.quote(str(run.config)), "--out", shlex.quote(str(root.parent)),
         "--study", shlex.quote(run.name), "--resume",
     ])  # fmt: skip
+    best = _json(run.best_trial)
     return RunDetail(
         summary=summary,
         objectives=objectives,
         stats=_json(run.cache_stats) or {},
-        best=_json(run.best_trial),
-        top=_top_trials(run.trials_csv, top, maximize),
+        best=best,
+        top=_top_trials(run.trials_csv, top, maximize, (best or {}).get("trial")),
         resume=resume,
     )
 

@@ -49,6 +49,37 @@ def validation_lines(validation: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def verdict_line(validation: Mapping[str, Any] | None) -> str | None:
+    """``VERDICT: …`` of a run's ``validation`` object (judged now for a run made before it)."""
+    if not validation:
+        return None
+    from genesis.validation.verdict import judge
+
+    stored = validation.get("verdict")
+    if isinstance(stored, Mapping) and stored.get("line"):
+        return str(stored["line"])
+    return judge(validation).line()
+
+
+def chosen_how(validation: Mapping[str, Any] | None) -> str | None:
+    """How the run's best (its champion) was chosen, in words; None for the in-sample best."""
+    v = validation or {}
+    if v.get("method") == "holdout" and v.get("select_by") == "out_of_sample":
+        return "chosen out of sample among the top in-sample trials"
+    if v.get("method") == "walk_forward":
+        return "the last fold's best in sample"
+    return None
+
+
+def reproduce_lines(best: Mapping[str, Any]) -> list[str]:
+    """Both commands that give the best's results: in sample and, when tested, out of sample."""
+    lines = [f"reproduce in sample: {best['reproduce']}"] if best.get("reproduce") else []
+    oos = ((best.get("validation") or {}).get("out_of_sample")) or {}
+    if oos.get("reproduce"):
+        lines.append(f"reproduce out of sample: {oos['reproduce']}")
+    return lines
+
+
 def print_validation(validation: Mapping[str, Any] | None) -> None:
     if validation:
         for line in validation_lines(validation):
@@ -91,7 +122,10 @@ def _choice(v: Mapping[str, Any]) -> list[str]:
             f"({expected.get('what', '')}; choosing on the test period flatters the champion)"
         )
     elif method == "walk_forward":
-        lines.append(f"  champion: trial #{trial} of the last fold, the params to trade next")
+        lines.append(
+            f"  champion: trial #{trial}, the last fold's best in sample (the params to trade "
+            "next if the verdict allows)"
+        )
         efficiency = v.get("walk_forward_efficiency")
         lines.append(
             f"  walk-forward efficiency (Pardo): {_cell(efficiency, '{:.2f}')} "

@@ -55,12 +55,20 @@ def backtest(
             "(how an optimization tests a period out of sample).",
         ),
     ] = None,
+    allow_lookahead: Annotated[
+        bool,
+        typer.Option(
+            "--allow-lookahead",
+            help="Run a strategy that fails the look-ahead check [strategy.allow_lookahead].",
+        ),
+    ] = False,
 ) -> None:
     """Run one backtest of the config's strategy; print its metrics against buy-and-hold.
 
     Params not given take the config's fixed values, then the strategy's defaults.
     --start/--end pick the period, as data.start/data.end do in the config; with
     --trade-from the account starts flat on that date and the bars before it are warm-up.
+    The strategy is first checked for look-ahead with these params (exit 2 if it fails).
     """
     from rich.console import Console
 
@@ -69,7 +77,10 @@ def backtest(
     from genesis.cli._backtest_view import print_backtest
 
     given = read_params(params) if params is not None else None
-    overrides = {"data.fast_window": fast_window, "data.start": start, "data.end": end}
+    overrides = {
+        "data.fast_window": fast_window, "data.start": start, "data.end": end,
+        "strategy.allow_lookahead": True if allow_lookahead else None,
+    }  # fmt: skip
     report = run_backtest(config, given, overrides=overrides, trade_from=trade_from)
     console = Console()
     if not console.is_terminal:  # piped or captured: rich would assume 80 columns

@@ -17,11 +17,22 @@ def promote(
     run_dir: Annotated[Path, typer.Argument(help="A run directory with a best_trial.json.")],
     name: Annotated[str, typer.Option("--name", help="The champion's name.")],
     root: RootOption = Path("results/champions"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even a best whose verdict is do not trade.")
+    ] = False,
 ) -> None:
-    """Keep RUN_DIR's best trial (params, config, key, score) as champion NAME."""
+    """Keep RUN_DIR's best trial (params, config, key, score) as champion NAME.
+
+    A best whose verdict is "do not trade" needs --force.
+    """
+    import json
+
     from genesis.api import promote_champion
 
-    target = promote_champion(run_dir, name, root=root)
+    target = promote_champion(run_dir, name, root=root, force=force)
+    verdict = json.loads((target / "champion.json").read_text(encoding="utf-8")).get("verdict")
+    if verdict:
+        typer.echo(verdict["line"])
     typer.echo(f"champion {name}: {target}")
 
 

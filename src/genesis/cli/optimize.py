@@ -60,6 +60,14 @@ def optimize(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html at the end.")
     ] = True,
+    allow_lookahead: Annotated[
+        bool,
+        typer.Option(
+            "--allow-lookahead",
+            help="Run a strategy that fails the look-ahead check (its verdict is then never "
+            "candidate) [strategy.allow_lookahead].",
+        ),
+    ] = False,
 ) -> None:
     """Optimize a strategy's params: Optuna over cached, real backtests.
 
@@ -85,6 +93,7 @@ def optimize(
         "--workers": workers, "--fast-window": fast_window,
         "--precompute-features": precompute_features, "--report": report,
         "-q": quiet, "-v": verbose, "--json": json_events,
+        "--allow-lookahead": True if allow_lookahead else None,
     }  # fmt: skip
     try:
         result = _run(config, display, verbose=verbose, quiet=quiet, **{
@@ -97,6 +106,7 @@ def optimize(
             "data.fast_window": fast_window,
             "features.precompute": precompute_features,
             "optimizer.n_workers": workers,
+            "strategy.allow_lookahead": True if allow_lookahead else None,
         }, report=report)  # fmt: skip
     except KeyboardInterrupt as stop:
         from genesis.errors import ArtifactsIncomplete, Terminated
@@ -220,6 +230,7 @@ def _summary_event(result: Any) -> dict[str, Any]:
         "study": result.study_name,
         "stop_reason": result.stop_reason,
         "stats": result.stats.as_dict(),
+        "verdict": (result.validation or {}).get("verdict"),
         "best": result.best,
         "report": str(result.run_dir / "report.html")
         if (result.run_dir / "report.html").exists()
@@ -233,7 +244,12 @@ def _violated(best: dict[str, Any]) -> str:
 
 
 def _summary(result: Any) -> None:
+    from genesis.cli._validation import verdict_line
+
     stats = result.stats
+    line = verdict_line(result.validation)
+    if line:
+        typer.echo(line)  # the answer first, before any table
     typer.echo(f"run directory: {result.run_dir}")
     if (result.run_dir / "report.html").exists():
         typer.echo(f"report: {result.run_dir / 'report.html'}")
@@ -249,7 +265,10 @@ def _summary(result: Any) -> None:
         return
     score = best["score"]
     score_text = f"{score:.4f}" if isinstance(score, float) else str(score)
-    typer.echo(f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})")
+    typer.echo(
+        f"best trial: #{best['trial']} score={score_text} ({', '.join(best['objectives'])})"
+        + _chosen(result.validation)
+    )
     if best.get("feasible") is False:
         typer.echo(f"  infeasible: violates {_violated(best)}")
     typer.echo(f"  params: {best['params']}")
@@ -259,7 +278,16 @@ def _summary(result: Any) -> None:
             f"  trades={m.get('n_trades')} return={m.get('total_return_pct'):.2f}% "
             f"max_dd={m.get('max_drawdown_pct'):.2f}% sharpe={m.get('sharpe')}"
         )
-    typer.echo(f"  reproduce: {best['reproduce']}")
-    from genesis.cli._validation import print_validation
+    from genesis.cli._validation import print_validation, reproduce_lines
 
+    for text in reproduce_lines(best):
+        typer.echo(f"  {text}")
     print_validation(result.validation)
+
+
+def _chosen(validation: dict[str, Any] | None) -> str:
+    """How the best was chosen, when not simply the best in sample."""
+    from genesis.cli._validation import chosen_how
+
+    how = chosen_how(validation)
+    return f", {how}" if how else ""

@@ -28,7 +28,7 @@ def _count(value: int | None) -> str:
 
 @app.command("list")
 def list_(out: OutOption = Path("results/hparam_search")) -> None:
-    """A table of the runs under --out: name, when, strategy, data, trials, best score, state."""
+    """The runs under --out: name, when, strategy, data, trials, best score, verdict, state."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -41,12 +41,13 @@ def list_(out: OutOption = Path("results/hparam_search")) -> None:
         typer.echo(f"no runs in {out}")
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name in ("run", "when", "strategy", "data", "trials", "real backtests", "best", "state"):
+    names = ("run", "when", "strategy", "data", "trials", "real backtests", "best", "verdict")
+    for name in (*names, "state"):
         table.add_column(name, justify="right" if name in ("trials", "real backtests") else "left")
     for r in runs:
         table.add_row(
             r.name, local_time(r.started), r.strategy, r.data, _count(r.n_trials),
-            _count(r.real_backtests), _score(r.best_score), r.state,
+            _count(r.real_backtests), _score(r.best_score), r.verdict or "–", r.state,
         )  # fmt: skip
     console = Console()
     if not console.is_terminal:

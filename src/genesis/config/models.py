@@ -51,6 +51,8 @@ class StrategyConfig(_Model):
 
     name: str = "genesis_trend"
     params: dict[str, ParamScalar] = Field(default_factory=dict)
+    allow_lookahead: bool = False
+    """Run a strategy that fails the look-ahead check (its verdict is then never candidate)."""
 
 
 class IntParam(_Model):

@@ -8,6 +8,7 @@
   the last bars, and the champion is chosen by ``select_by``;
 * walk-forward: see :mod:`genesis.optimizer.walk_forward`.
 
+Before any search the strategy is checked for look-ahead (:mod:`genesis.optimizer.lookahead`).
 The sampler never sees an out-of-sample candle: a search's problem holds only its
 in-sample bars. Each window is backtested on its own bars (indicators warm up inside it),
 exactly as ``genesis backtest --start --end`` does.
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from genesis.config import GenesisConfig
 from genesis.metrics import objective_direction
 from genesis.optimizer import log
+from genesis.optimizer.lookahead import guard
 from genesis.optimizer.objective import TrialOutcome
 from genesis.optimizer.out_of_sample import (
     best_record,
@@ -52,7 +54,7 @@ def run_optimizer(
     if config.validation.method == "walk_forward":
         return run_walk_forward(config, on_outcome=on_outcome, worker_index=worker_index)
     log.log_stage(f"loading candles from {config.data.source}")
-    full = build_problem(config)
+    full = guard(build_problem(config), allowed=config.strategy.allow_lookahead)
     if config.validation.method == "holdout":
         return _holdout(config, full, on_outcome, worker_index)
     search = run_search(

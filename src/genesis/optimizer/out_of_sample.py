@@ -33,8 +33,9 @@ from genesis.optimizer.validate import (
     scaled_min_trades,
     search_statistics,
 )
-from genesis.validation.overfitting import verdict
+from genesis.validation.overfitting import statistics_warnings
 from genesis.validation.splits import Window
+from genesis.validation.verdict import judge
 from genesis.validation.walk_forward import buy_and_hold
 
 OOS_COLUMNS = ("sharpe", "total_return_pct", "max_drawdown_pct", "n_trades")
@@ -120,11 +121,15 @@ def best_record(search: Search) -> TrialRecord | None:
 
 
 def statistics(search: Search, best: TrialRecord | None, config: GenesisConfig) -> dict[str, Any]:
-    """The search's DSR and PBO (see :mod:`genesis.validation.overfitting`)."""
-    return search_statistics(
+    """The search's DSR and PBO (see :mod:`genesis.validation.overfitting`), and the
+    look-ahead check's findings on the strategy."""
+    stats = search_statistics(
         search.problem, search.export.records, search.export.payloads, best,
         config.validation.pbo_splits,
     )  # fmt: skip
+    if search.problem.lookahead is not None:
+        stats["lookahead"] = dict(search.problem.lookahead)
+    return stats
 
 
 def validation_entry(
@@ -137,7 +142,7 @@ def validation_entry(
     expect_from: TrialRecord | None = None,
 ) -> dict[str, Any]:
     """The ``validation`` object of ``best_trial.json`` for ``champion``."""
-    warnings = verdict(stats)
+    warnings = statistics_warnings(stats)
     entry: dict[str, Any] = {
         "method": method,
         "select_by": config.validation.select_by if method != "none" else "in_sample",
@@ -174,10 +179,12 @@ def finish(
     best = search.result.best
     if check is not None and entry.get("out_of_sample"):
         entry["out_of_sample"]["reproduce"] = check.reproduce(run)
+    entry["verdict"] = judge(entry).as_dict()
     if champion is not None:
         best = describe_trial(champion, search.export.payloads, run, names)
         if search.result.best and "pareto_front" in search.result.best:
             best["pareto_front"] = search.result.best["pareto_front"]
+        best["verdict"] = entry["verdict"]
         best["validation"] = entry
         write_json(run.best_trial, best)
     document = {**entry}

@@ -40,6 +40,8 @@ class Problem:
     score_spec: ScoreSpec
     trade_from: int = 0
     """Bars before this one only warm the indicators up: the account trades from here."""
+    lookahead: Mapping[str, Any] | None = None
+    """What the look-ahead check found on the run's data (:mod:`genesis.optimizer.lookahead`)."""
 
     def spec(self, params: Mapping[str, Any]) -> BacktestSpec:
         """The backtest of ``params`` on this problem (checked against the strategy)."""

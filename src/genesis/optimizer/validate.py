@@ -83,6 +83,7 @@ def window_problem(full: Problem, window: Window, min_trades: int) -> Problem:
     return Problem(
         candles, fingerprint(candles), f"{start}..{end}", full.strategy,
         Features(candles, FeatureStore()), full.space, full.settings, score,
+        lookahead=full.lookahead,
     )  # fmt: skip
 
 
@@ -99,7 +100,7 @@ def out_of_sample_problem(full: Problem, window: Window, min_trades: int) -> Pro
     label = f"{start}..{end}|trade_from:{window.start}"
     return Problem(
         candles, fingerprint(candles), label, full.strategy, Features(candles, FeatureStore()),
-        full.space, full.settings, score, trade_from=window.start,
+        full.space, full.settings, score, trade_from=window.start, lookahead=full.lookahead,
     )  # fmt: skip
 
 

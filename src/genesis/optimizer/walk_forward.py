@@ -25,6 +25,7 @@ from genesis.errors import ConfigError, GenesisError
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
+from genesis.optimizer.lookahead import guard
 from genesis.optimizer.objective import TrialOutcome
 from genesis.optimizer.out_of_sample import (
     WindowCheck,
@@ -44,8 +45,9 @@ from genesis.optimizer.validate import (
     window_config,
     window_problem,
 )
-from genesis.validation.overfitting import verdict
+from genesis.validation.overfitting import statistics_warnings
 from genesis.validation.splits import Fold, Window, walk_forward_folds
+from genesis.validation.verdict import judge
 from genesis.validation.walk_forward import buy_and_hold, stitch, walk_forward_efficiency
 
 
@@ -71,7 +73,7 @@ def run_walk_forward(
     wf = config.validation.walk_forward
     assert wf is not None
     log.log_stage(f"loading candles from {config.data.source}")
-    full = build_problem(config)
+    full = guard(build_problem(config), allowed=config.strategy.allow_lookahead)
     folds = walk_forward_folds(
         len(full.candles), folds=wf.folds, mode=wf.mode,
         test_bars=wf.test_bars, train_bars=wf.train_bars,
@@ -161,7 +163,8 @@ def _stitch(
         "folds": [_fold_summary(f) for f in done],
     }
     last = done[-1]
-    entry.update({k: last.entry.get(k) for k in ("in_sample", "out_of_sample", "n_trials_counted")})
+    kept = ("in_sample", "out_of_sample", "n_trials_counted", "lookahead")
+    entry.update({k: last.entry.get(k) for k in kept})
     entry.update(
         deflated_sharpe=last.entry["deflated_sharpe"], pbo=last.entry["pbo"],
         statistics_of_trial=last.entry.get("statistics_of_trial"),
@@ -182,15 +185,17 @@ def _stitch(
         document["curves"] = {
             "strategy": curve(stitched, ts), "buy_and_hold": curve(hold, candles.ts_ms),
         }  # fmt: skip
-    warnings = [f"fold {f.fold.index}: {w}" for f in done for w in verdict(f.entry)]
+    warnings = [f"fold {f.fold.index}: {w}" for f in done for w in statistics_warnings(f.entry)]
     warnings += _stitched_warnings(entry)
     entry.update(significant=not warnings, warnings=warnings)
+    entry["verdict"] = judge(entry).as_dict()
     best = None
     if last.best is not None:
         best = describe_trial(
             last.best, last.search.export.payloads, RunDir(last.search.result.run_dir),
             list(config.score.objectives),
         )  # fmt: skip
+        best["verdict"] = entry["verdict"]
         best["validation"] = entry
         fold_run = Path(last.search.result.run_dir)
         best["config"] = str(fold_run.relative_to(run.root) / "config.yaml")  # reproduces it

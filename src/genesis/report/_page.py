@@ -25,6 +25,7 @@ from genesis.report._sections import (
     cache_section,
     esc,
     header_section,
+    run_section,
     top_section,
 )
 from genesis.report._validation import read_validation, validation_section, walk_forward_page
@@ -56,6 +57,11 @@ td { font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 pre { background: #f4f4f4; padding: 8px 12px; border-radius: 6px; white-space: pre-wrap;
       overflow-wrap: anywhere; }
 .warn { color: #a94400; font-weight: 600; }
+.verdict { font-size: 18px; font-weight: 600; padding: 12px 16px; border-radius: 8px;
+           margin: 0 0 18px; border: 1px solid; }
+.verdict.dnt { background: #fdecea; border-color: #e0a39c; color: #8a1c0f; }
+.verdict.weak { background: #fff6e0; border-color: #e5c77a; color: #7a5500; }
+.verdict.cand { background: #e8f5e9; border-color: #9ccc9f; color: #1d5e20; }
 .note { color: #666; }
 """
 
@@ -84,12 +90,14 @@ def write_report(run_dir: Path, *, out: Path | None = None) -> Path:
     """
     run = RunDir(run_dir)
     validation = read_validation(run)
-    if validation is not None and validation.get("method") == "walk_forward":
-        for fold in validation.get("folds") or []:  # each fold is a run of its own
-            if Path(fold["run"]).is_dir():
-                write_report(Path(fold["run"]))
+    if validation is not None and validation.get("folds"):  # a walk-forward, not one fold
+        folds = [Path(f["run"]) for f in validation["folds"]]
+        for fold in folds:  # each fold is a run of its own
+            if fold.is_dir():
+                write_report(fold)
         path = out if out is not None else run.report
-        write_text_atomic(path, walk_forward_page(run, validation, _CSS))
+        champion = _champion(folds[-1]) if folds and folds[-1].is_dir() else ""
+        write_text_atomic(path, walk_forward_page(run, validation, _CSS, champion))
         return path
     data = load_run(run_dir)
     path = out if out is not None else data.run.report
@@ -162,19 +170,37 @@ def _validation(ctx: ReportContext) -> str:
     return validation_section(validation, include_plotlyjs=False) if validation else ""
 
 
+def _top(ctx: ReportContext) -> str:
+    validation = read_validation(ctx.data.run) or {}
+    return top_section(ctx.data, validation.get("tested") or ())
+
+
 SECTIONS: tuple[Section, ...] = (
     lambda ctx: header_section(ctx.data),
-    _data,
-    lambda ctx: cache_section(ctx.data),
+    _validation,
     lambda ctx: best_section(ctx.data),
     _best_backtest,
     _trades,
-    _importance,
+    _top,
     lambda ctx: _plots(ctx),
-    lambda ctx: _validation(ctx),
-    lambda ctx: top_section(ctx.data),
+    _importance,
+    lambda ctx: run_section(ctx.data),
+    _data,
+    lambda ctx: cache_section(ctx.data),
 )
-"""The page, top to bottom."""
+"""The page, top to bottom: the verdict and the validation first, diagnostics last."""
+
+
+def _champion(fold_run: Path) -> str:
+    """A walk-forward champion's sections, from its fold's run: params, equity, trades."""
+    ctx = ReportContext(load_run(fold_run))
+    parts = [best_section(ctx.data), _best_backtest(ctx), _trades(ctx)]
+    note = (
+        '<section><h2>Champion: the last fold\'s best</h2><p class="note">The params to '
+        "trade next, chosen in sample on the last fold's search window; below, its params, "
+        "its equity on that window and its trades.</p></section>"
+    )
+    return note + "".join(parts)
 
 
 def render(data: RunData) -> str:

@@ -71,21 +71,41 @@ def _card(label: str, value: str) -> str:
 
 
 def header_section(data: RunData) -> str:
-    """Title, headline numbers and what was optimized on which data."""
-    stats, cfg = data.stats, data.config
-    best_score = data.best.get("score") if data.best else None
+    """Title, the verdict and the headline numbers of the run's best (its champion)."""
+    from genesis.report._validation import verdict_html
+
+    stats = data.stats
+    best = data.best or {}
+    validation = best.get("validation") or {}
+    tested = validation.get("expected") or validation.get("out_of_sample") or {}
+    oos = tested.get("metrics") or {}
+    objective = data.objectives[0] if data.objectives else "score"
     cards = "".join([
+        _card(f"best · trial #{best.get('trial', '–')} · {objective}", fmt(best.get("score"))),
+        _card("Sharpe out of sample", fmt(oos.get("sharpe")) if oos else "not tested"),
         _card("trials", f"{stats.get('total_trials', len(data.trials))}"),
         _card("real backtests", fmt(stats.get("computed_backtests"))),
-        _card("cache hit rate", pct(stats.get("cache_hit_rate"))),
-        _card(f"best {data.objectives[0] if data.objectives else 'score'}", fmt(best_score)),
     ])  # fmt: skip
     return (
         f"<header><h1>genesis report · {esc(data.study)}</h1>"
         f'<p class="sub">{esc(str(data.run.root))}</p></header>'
+        f"{verdict_html(best.get('verdict') or _judged(validation))}"
         f'<div class="cards">{cards}</div>'
-        f"<section><h2>Run</h2>{kv_table(_run_rows(data, cfg))}</section>"
     )
+
+
+def _judged(validation: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The verdict of a run made before verdicts were stored, judged now from its files."""
+    if not validation:
+        return None
+    from genesis.validation.verdict import judge
+
+    return validation.get("verdict") or judge(validation).as_dict()
+
+
+def run_section(data: RunData) -> str:
+    """What was optimized, on which data, with which budget."""
+    return f"<section><h2>Run</h2>{kv_table(_run_rows(data, data.config))}</section>"
 
 
 def _run_rows(data: RunData, cfg: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -228,8 +248,16 @@ def best_section(data: RunData) -> str:
         f"{grid_table(['constraint', 'value', ''], constraints)}</div>"
         f"<div><h3>Params</h3>{grid_table(['param', 'value', ''], params)}</div>"
         f"<div><h3>Metrics</h3>{kv_table((best.get('metrics') or {}).items())}</div></div>"
-        f"<h3>Reproduce</h3><pre>{esc(best.get('reproduce'))}</pre>{pareto}</section>"
+        f"<h3>Reproduce</h3>{_reproduce(best)}{pareto}</section>"
     )
+
+
+def _reproduce(best: Mapping[str, Any]) -> str:
+    oos = (best.get("validation") or {}).get("out_of_sample") or {}
+    text = f"in sample:\n{best.get('reproduce')}"
+    if oos.get("reproduce"):
+        text += f"\nout of sample:\n{oos['reproduce']}"
+    return f"<pre>{esc(text)}</pre>"
 
 
 def top_trials(data: RunData, n: int) -> list[ReportTrial]:
@@ -245,17 +273,29 @@ def top_trials(data: RunData, n: int) -> list[ReportTrial]:
     return result[:n]
 
 
-def top_section(data: RunData) -> str:
-    """A table of the best distinct trials."""
+def top_section(data: RunData, tested: Sequence[Mapping[str, Any]] = ()) -> str:
+    """A table of the best distinct trials, the run's best marked and always among them.
+
+    ``tested``: the out-of-sample backtests of ``validation.json`` (their Sharpe ratio is a
+    column, by backtest key).
+    """
     names = data.searched
     metrics = ("n_trades", "total_return_pct", "max_drawdown_pct")
+    oos = {t.get("key"): (t.get("metrics") or {}).get("sharpe") for t in tested}
+    best = (data.best or {}).get("trial")
+    shown = top_trials(data, N_TOP_TRIALS)
+    if best is not None and all(t.number != best for t in shown):
+        shown += [t for t in data.trials if t.number == best][:1]
     rows = [
-        [t.number, t.score, *[t.params.get(p) for p in names], *[t.metrics.get(m) for m in metrics],
-         t.feasible, t.source.value if t.source else None]
-        for t in top_trials(data, N_TOP_TRIALS)
+        [f"{t.number}{'*' if t.number == best else ''}", t.score,
+         *[t.params.get(p) for p in names], *[t.metrics.get(m) for m in metrics],
+         *([oos.get(t.key)] if oos else []), t.feasible, t.source.value if t.source else None]
+        for t in shown
     ]  # fmt: skip
-    header = ["#", "score", *names, "trades", "return %", "max dd %", "feasible", "source"]
+    header = ["#", "score", *names, "trades", "return %", "max dd %"]
+    header += [*(["Sharpe out of sample"] if oos else []), "feasible", "source"]
     return (
-        f"<section><h2>Top {N_TOP_TRIALS} distinct trials</h2>"
+        f"<section><h2>Top {N_TOP_TRIALS} distinct trials in sample</h2>"
+        '<p class="note">* the run\'s best (its champion).</p>'
         f'<div class="scroll">{grid_table(header, rows)}</div></section>'
     )

@@ -40,6 +40,17 @@ _PBO_MEANS = (
 )
 
 
+_RATING_CSS = {"do not trade": "dnt", "weak": "weak", "candidate": "cand"}
+
+
+def verdict_html(verdict: Mapping[str, Any] | None) -> str:
+    """The verdict line as the page's first words (nothing for a run made before verdicts)."""
+    if not verdict:
+        return ""
+    css = _RATING_CSS.get(str(verdict.get("rating")), "weak")
+    return f'<p id="verdict" class="verdict {css}">{esc(verdict.get("line"))}</p>'
+
+
 def read_validation(run: RunDir) -> dict[str, Any] | None:
     """``validation.json`` of ``run``, or None for a run without one (older runs)."""
     if not run.validation.exists():
@@ -139,8 +150,8 @@ def _figures(v: Mapping[str, Any], include_plotlyjs: bool) -> str:
                 dates = [_date(t) for t in c["ts_ms"]]
                 equity.add_trace(go.Scatter(x=dates, y=c["equity"], name=label))
         equity.update_layout(
-            title="Out-of-sample equity against buy-and-hold of the same bars",
-            yaxis_title="equity", template="plotly_white", height=380,
+            title="Out-of-sample equity against buy-and-hold of the same bars (log scale)",
+            yaxis_title="equity", yaxis_type="log", template="plotly_white", height=380,
         )  # fmt: skip
         figures.append(("oos-equity", equity))
     html = []
@@ -164,24 +175,58 @@ def _date(ts_ms: int) -> str:
     return datetime.datetime.fromtimestamp(ts_ms / 1000, tz=datetime.UTC).isoformat()
 
 
-def walk_forward_page(run: RunDir, v: Mapping[str, Any], css: str) -> str:
-    """The page of a walk-forward's run directory: the validation and the folds' reports."""
-    links = "".join(
-        f"<li><a href='{esc(_relative(run, fold['run']))}/report.html'>fold {esc(fold['fold'])}"
-        f"</a> · search {esc(fold['windows']['in_sample'])} · test "
-        f"{esc(fold['windows']['out_of_sample'])}</li>"
-        for fold in v.get("folds") or []
-    )
+def walk_forward_page(run: RunDir, v: Mapping[str, Any], css: str, champion: str = "") -> str:
+    """The page of a walk-forward's run directory: verdict, validation, folds, champion.
+
+    ``champion`` is the HTML of the champion's own sections (its params, equity and
+    trades, from the last fold's run).
+    """
     body = (
         f"<header><h1>genesis report · {esc(run.name)}</h1>"
         f'<p class="sub">{esc(str(run.root))}</p></header>'
+        + verdict_html(v.get("verdict"))
         + validation_section(v, include_plotlyjs=False)
-        + f"<section><h2>Folds</h2><ul>{links}</ul></section>"
+        + folds_section(run, v)
+        + champion
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>genesis · {esc(run.name)}</title><style>{css}</style>{plotly_script()}</head>"
         f"<body>{body}</body></html>\n"
+    )
+
+
+def folds_section(run: RunDir, v: Mapping[str, Any]) -> str:
+    """Each fold's in-sample and out-of-sample result side by side, linked to its report."""
+    header = "".join(
+        f"<th>{esc(h)}</th>"
+        for h in ("fold", "search", "test", "best", "Sharpe in", "Sharpe out", "return % in",
+                  "return % out", "trades in", "trades out", "DSR", "PBO", "report")
+    )  # fmt: skip
+    rows = []
+    for fold in v.get("folds") or []:
+        ins = (fold.get("in_sample") or {}).get("metrics") or {}
+        out = (fold.get("out_of_sample") or {}).get("metrics") or {}
+        dsr, pbo = fold.get("deflated_sharpe"), fold.get("pbo")
+        link = f"{_relative(run, fold['run'])}/report.html"
+        cells = [
+            fold.get("fold"), fold["windows"]["in_sample"], fold["windows"]["out_of_sample"],
+            f"#{(fold.get('in_sample') or {}).get('trial', '–')}",
+            fmt(ins.get("sharpe")), fmt(out.get("sharpe")), fmt(ins.get("total_return_pct")),
+            fmt(out.get("total_return_pct")), fmt(ins.get("n_trades")), fmt(out.get("n_trades")),
+            fmt(dsr["probability"]) if dsr else "undefined",
+            fmt(pbo["probability"]) if pbo else "undefined",
+        ]  # fmt: skip
+        rows.append(
+            "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells)
+            + f"<td><a href='{esc(link)}'>fold {esc(fold.get('fold'))} report</a></td></tr>"
+        )  # fmt: skip
+    return (
+        "<section><h2>Folds: in sample beside out of sample</h2>"
+        '<p class="note">Each fold searches its window, then its best trades the next bars '
+        "unseen; the last fold's best is the champion.</p>"
+        f'<div class="scroll"><table class="grid"><tr>{header}</tr>{"".join(rows)}</table>'
+        "</div></section>"
     )
 
 

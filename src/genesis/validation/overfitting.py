@@ -112,7 +112,7 @@ def _pbo(
     return {**pbo.as_dict(), "trials_used": len(columns), "rows": len(columns[0])}
 
 
-def verdict(statistics: Mapping[str, Any]) -> list[str]:
+def statistics_warnings(statistics: Mapping[str, Any]) -> list[str]:
     """Plain sentences on what the statistics say (empty when nothing is wrong)."""
     lines = []
     dsr = statistics.get("deflated_sharpe")

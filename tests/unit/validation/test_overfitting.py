@@ -1,4 +1,4 @@
-"""The statistics of one search: which returns enter DSR and PBO, and the verdict."""
+"""The statistics of one search: which returns enter DSR and PBO, and the statistics_warnings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from genesis.validation.overfitting import (
     bar_returns,
     compound_rows,
     overfitting_statistics,
-    verdict,
+    statistics_warnings,
 )
 
 
@@ -64,11 +64,11 @@ def test_noise_is_flagged_and_a_real_edge_is_not() -> None:
     assert noise["n_trials_counted"] == 30
     assert noise["deflated_sharpe"]["probability"] < 0.95
     assert noise["pbo"]["probability"] > 0.2
-    assert any("not significant" in line for line in verdict(noise))
+    assert any("not significant" in line for line in statistics_warnings(noise))
     edge = _noise_search(30, edge=0.002)
     assert edge["deflated_sharpe"]["probability"] > 0.99
     assert edge["pbo"]["probability"] < 0.05
-    assert verdict(edge) == []
+    assert statistics_warnings(edge) == []
 
 
 def test_a_search_of_one_backtest_has_no_pbo() -> None:
@@ -83,7 +83,7 @@ def test_verdict_names_overfitting(pbo: float) -> None:
         "deflated_sharpe": {"probability": 0.99},
         "pbo": {"probability": pbo},
     }
-    assert verdict(stats) == [
+    assert statistics_warnings(stats) == [
         f"overfit: the in-sample best ranks below the median out of sample in "
         f"{100 * pbo:.0f}% of CSCV splits (PBO > 0.5)"
     ]

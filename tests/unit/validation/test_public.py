@@ -14,7 +14,8 @@ def test_all_is_the_public_surface() -> None:
             "BacktestOverfitting", "DeflatedSharpe", "Fold", "Window", "buy_and_hold",
             "deflated_sharpe_ratio", "expected_maximum_sharpe", "holdout_windows",
             "overfitting_statistics", "probabilistic_sharpe_ratio",
-            "probability_of_backtest_overfitting", "stitch", "verdict",
+            "probability_of_backtest_overfitting", "stitch", "statistics_warnings",
+            "Rating", "Verdict", "judge",
             "walk_forward_efficiency", "walk_forward_folds",
         ]
     )  # fmt: skip

@@ -1,0 +1,104 @@
+"""The look-ahead gate before a search or a backtest: check the strategy, refuse a leak.
+
+:func:`guard` runs :func:`genesis.strategy.lookahead.check_lookahead` on the run's data
+for the strategy's defaults (with the config's fixed params) and :data:`N_SAMPLED` params
+drawn from the search space, logs what it found and what it cost, and
+
+* refuses a strategy that looks ahead (a ``StrategyError``, exit 2) unless the config says
+  ``strategy.allow_lookahead: true`` (``--allow-lookahead``);
+* otherwise returns the problem with the check's findings, which reach the ``validation``
+  object of ``best_trial.json`` (the verdict reads them: a leak is never a candidate).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from genesis.config import CategoricalParam, FloatParam, IntParam
+from genesis.errors import StrategyError
+from genesis.optimizer import log
+from genesis.optimizer.problem import Problem
+from genesis.strategy import ParamValue, resolve_params
+from genesis.strategy.lookahead import check_lookahead
+
+N_SAMPLED = 1
+"""Params sets drawn from the search space, besides the defaults."""
+_SEED = 20_240_101
+
+
+def guard(problem: Problem, *, allowed: bool, given: Mapping[str, Any] | None = None) -> Problem:
+    """``problem`` with the look-ahead check's findings (see the module docstring).
+
+    Args:
+        problem: The run's problem (all its bars).
+        allowed: Whether a strategy that looks ahead may run anyway.
+        given: Check these params alone (``genesis backtest``) instead of the defaults
+            and samples of the search space.
+
+    Raises:
+        StrategyError: the strategy looks ahead and ``allowed`` is false.
+    """
+    sets = params_sets(problem) if given is None else _checked(problem, [given])
+    report = check_lookahead(problem.strategy, problem.candles, sets, features=problem.features)
+    found = report.as_dict(problem.candles)
+    log.logger.info(
+        "[Look-ahead] %s: %d params sets at %d cuts in %.3f s",
+        "LEAK" if report.found else "no look-ahead", report.n_params, len(report.cuts),
+        report.elapsed_s,
+    )  # fmt: skip
+    if report.warmup_short:
+        log.logger.warning(
+            "[Look-ahead] results change with the start of the data: %s's outputs depend on "
+            "the first bar for %d bars, its first signal comes after %d",
+            problem.strategy.name, report.warmup_needed, report.warmup_given,
+        )  # fmt: skip
+    if report.found and not allowed:
+        raise StrategyError(
+            f"strategy {problem.strategy.name!r} looks ahead: {found['detail']}",
+            hint="a signal must use only bars up to its own; fix the strategy, or add "
+            "--allow-lookahead (strategy.allow_lookahead: true) to run it anyway (its "
+            "verdict is then never candidate)",
+        )
+    if report.found:
+        log.logger.warning(
+            "[Look-ahead] allowed, but the strategy looks ahead: %s", found["detail"]
+        )
+    return dataclasses.replace(problem, lookahead=found)
+
+
+def params_sets(problem: Problem) -> list[dict[str, ParamValue]]:
+    """The defaults (with the fixed params) and :data:`N_SAMPLED` draws of the search space."""
+    base = dict(problem.space.fixed)
+    rng = np.random.default_rng(_SEED)
+    drawn = [
+        {**base, **{n: _draw(d, rng) for n, d in problem.space.dimensions.items()}}
+        for _ in range(N_SAMPLED)
+    ]
+    return _checked(problem, [base, *drawn])
+
+
+def _checked(problem: Problem, sets: Sequence[Mapping[str, Any]]) -> list[dict[str, ParamValue]]:
+    checked = []
+    for params in sets:
+        try:
+            checked.append(resolve_params(problem.strategy, params))
+        except StrategyError:
+            continue  # a draw the strategy refuses (fast >= slow, say) is not checked
+    return checked
+
+
+def _draw(dim: Any, rng: np.random.Generator) -> Any:
+    if isinstance(dim, IntParam):
+        return int(rng.choice(np.arange(dim.low, dim.high + 1, dim.step)))
+    if isinstance(dim, FloatParam):
+        value = float(rng.uniform(dim.low, dim.high))
+        if dim.step:
+            value = dim.low + round((value - dim.low) / dim.step) * dim.step
+        return float(f"{min(value, dim.high):.12g}")
+    if isinstance(dim, CategoricalParam):
+        return dim.choices[int(rng.integers(len(dim.choices)))]
+    return None

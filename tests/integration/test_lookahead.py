@@ -1,0 +1,104 @@
+"""The look-ahead check: every seeded bug caught, every built-in passes, a leak is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lookahead_bugs  # type: ignore[import-not-found]
+import pytest
+from genesis_cli import genesis  # type: ignore[import-not-found]
+from lookahead_bugs import BUGS, HonestExpandingMean  # type: ignore[import-not-found]
+
+from genesis.data import synthetic_candles
+from genesis.strategy import get_strategy, list_strategies, resolve_params
+from genesis.strategy.lookahead import N_CUTS, check_lookahead, cut_points
+
+CANDLES = synthetic_candles(n_bars=2_000, seed=5)
+BUGS_FILE = Path(lookahead_bugs.__file__)
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[b.name for b in BUGS])
+def test_every_seeded_look_ahead_bug_is_caught(bug: type) -> None:
+    strategy = bug()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert report.found, f"{bug.name} was not caught"
+    leak = report.leaks[0]
+    assert leak.bar < leak.cut <= len(CANDLES) and leak.cut in report.cuts
+    assert leak.signal in ("entry_long", "exit_long", "stop_loss")
+    text = report.as_dict(CANDLES)["detail"]
+    assert f"signal {leak.signal!r} at bar {leak.bar} (" in str(text)
+    assert f"when the data ends at bar {leak.cut}" in str(text)
+
+
+def test_the_seeded_set_is_large_and_the_cuts_many() -> None:
+    assert len(BUGS) >= 10 and len({b.name for b in BUGS}) == len(BUGS)
+    assert N_CUTS >= 20 and len(cut_points(2_000)) == N_CUTS
+
+
+@pytest.mark.parametrize("name", list_strategies())
+def test_every_builtin_passes(name: str) -> None:
+    strategy = get_strategy(name)
+    sets = [resolve_params(strategy, {})]
+    for bound in ("low", "high"):  # every numeric param at a bound, with long periods capped
+        values = {
+            n: min(getattr(p, bound), 300) if p.kind == "int" else getattr(p, bound)
+            for n, p in strategy.params.items() if p.kind in ("int", "float")
+        }  # fmt: skip
+        sets.append(resolve_params(strategy, values))
+    report = check_lookahead(strategy, CANDLES, sets)
+    assert report.n_params >= 2 and not report.found, report.leaks[:1]
+
+
+def test_an_expanding_mean_is_reported_as_a_short_warm_up() -> None:
+    strategy = HonestExpandingMean()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert not report.found  # no look-ahead: only a memory of the first bar
+    assert report.warmup_short and report.warmup_needed is not None
+    assert report.warmup_needed > 100 * report.warmup_given
+
+
+def _config(tmp_path: Path, strategy: str, **extra: object) -> Path:
+    config = {
+        "data": {"source": "synthetic:tBTCUSD:1h:7:3000", "timeframe": "1h"},
+        "strategy": {"name": f"{BUGS_FILE}:{strategy}"},
+        "search_space": {"period": {"type": "int", "low": 4, "high": 20, "step": 4}},
+        "score": {"objectives": ["sharpe"], "min_trades": 5},
+        "optimizer": {"seed": 1, "n_trials": 12, "n_startup_trials": 4},
+        "output_dir": str(tmp_path / "out"),
+        **extra,
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_optimize_refuses_a_strategy_that_looks_ahead(tmp_path: Path) -> None:
+    out = genesis("optimize", str(_config(tmp_path, "RollNext")), "-q", cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "strategy 'roll_next' looks ahead: signal 'entry_long' at bar" in out.stderr
+    assert "changes when the data ends at bar" in out.stderr and "--allow-lookahead" in out.stderr
+    assert not (tmp_path / "out").exists()  # refused before any search
+
+
+def test_an_allowed_look_ahead_run_is_never_a_candidate(tmp_path: Path) -> None:
+    holdout = {"holdout": {"test_fraction": 0.3}, "top_k": 3}
+    path = _config(tmp_path, "RollNext", validation=holdout, study_name="leak")
+    out = genesis("optimize", str(path), "-q", "--no-report", "--allow-lookahead", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    best = json.loads((tmp_path / "out" / "leak" / "best_trial.json").read_text())
+    assert best["validation"]["lookahead"]["found"] is True
+    assert best["verdict"]["rating"] == "do not trade"
+    assert best["verdict"]["reasons"][0].startswith("looks ahead (signal 'entry_long' at bar")
+    assert out.stdout.splitlines()[0] == best["verdict"]["line"]
+    assert "allow_lookahead: true" in (tmp_path / "out" / "leak" / "config.yaml").read_text()
+
+
+def test_backtest_refuses_a_look_ahead_unless_allowed(tmp_path: Path) -> None:
+    path = _config(tmp_path, "FutureLowStop")
+    refused = genesis("backtest", str(path), cwd=tmp_path)
+    assert refused.returncode == 2 and "signal 'stop_loss' at bar" in refused.stderr
+    allowed = genesis("backtest", str(path), "--allow-lookahead", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    honest = genesis("backtest", str(_config(tmp_path, "HonestExpandingMean")), cwd=tmp_path)
+    assert honest.returncode == 0, honest.stderr

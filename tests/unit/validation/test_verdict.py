@@ -1,0 +1,147 @@
+"""The verdict's rule, one threshold at a time, on hand-made validation objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from genesis.validation.verdict import (
+    DSR_NOISE,
+    DSR_SIGNIFICANT,
+    MIN_OOS_TRADES,
+    MIN_OOS_TRADES_SOLID,
+    OOS_KEEP,
+    PBO_OVERFIT,
+    Rating,
+    judge,
+)
+
+
+def good(**changes: Any) -> dict[str, Any]:
+    """A holdout that passes every check; ``changes`` replace its parts."""
+    v: dict[str, Any] = {
+        "method": "holdout",
+        "deflated_sharpe": {"probability": 0.99},
+        "n_trials_counted": 200,
+        "pbo": {"probability": 0.1, "n_splits": 16},
+        "in_sample": {"metrics": {"sharpe": 1.5, "n_trades": 120}},
+        "out_of_sample": {"metrics": {"sharpe": 1.4, "n_trades": 50}},
+        "expected": {"metrics": {"sharpe": 1.2, "n_trades": 45}},
+        "buy_and_hold": {"sharpe": 0.3},
+    }
+    v.update(changes)
+    return v
+
+
+def oos(sharpe: float | None, trades: int = 45) -> dict[str, Any]:
+    return {"metrics": {"sharpe": sharpe, "n_trades": trades}}
+
+
+def test_a_result_passing_every_check_is_a_candidate_and_says_why() -> None:
+    verdict = judge(good())
+    assert verdict.rating is Rating.CANDIDATE
+    assert verdict.line() == (
+        "VERDICT: candidate — significant (DSR 0.99 after 200 backtests), not overfit (PBO 0.10 "
+        "by CSCV), 45 trades out of sample (holdout), out of sample above buy-and-hold "
+        "(Sharpe 1.20 vs 0.30)"
+    )
+    assert verdict.as_dict()["rating"] == "candidate"
+
+
+def test_the_issue_example_is_do_not_trade_with_every_reason() -> None:
+    v = good(
+        method="walk_forward", deflated_sharpe={"probability": 0.12}, n_trials_counted=983,
+        pbo={"probability": 0.74}, expected=oos(0.14), buy_and_hold={"sharpe": 0.99},
+    )  # fmt: skip
+    line = judge(v).line()
+    assert line.startswith(
+        "VERDICT: do not trade — not significant (DSR 0.12 after 983 backtests), "
+        "overfit (PBO 0.74 by CSCV)"
+    )
+    assert "out of sample below buy-and-hold (Sharpe 0.14 vs 0.99)" in line
+
+
+@pytest.mark.parametrize(
+    ("dsr", "rating"),
+    [
+        (DSR_NOISE - 0.01, Rating.DO_NOT_TRADE),
+        (DSR_NOISE, Rating.WEAK),
+        (DSR_SIGNIFICANT - 0.01, Rating.WEAK),
+        (DSR_SIGNIFICANT, Rating.CANDIDATE),
+    ],
+)
+def test_deflated_sharpe_thresholds(dsr: float, rating: Rating) -> None:
+    assert judge(good(deflated_sharpe={"probability": dsr})).rating is rating
+
+
+def test_an_undefined_dsr_or_pbo_is_weak() -> None:
+    assert judge(good(deflated_sharpe=None)).rating is Rating.WEAK
+    assert judge(good(pbo=None)).rating is Rating.WEAK
+
+
+@pytest.mark.parametrize(
+    ("pbo", "rating"), [(PBO_OVERFIT, Rating.CANDIDATE), (PBO_OVERFIT + 0.01, Rating.WEAK)]
+)
+def test_pbo_threshold(pbo: float, rating: Rating) -> None:
+    assert judge(good(pbo={"probability": pbo})).rating is rating
+
+
+@pytest.mark.parametrize(
+    ("trades", "rating"),
+    [
+        (MIN_OOS_TRADES - 1, Rating.DO_NOT_TRADE),
+        (MIN_OOS_TRADES, Rating.WEAK),
+        (MIN_OOS_TRADES_SOLID - 1, Rating.WEAK),
+        (MIN_OOS_TRADES_SOLID, Rating.CANDIDATE),
+    ],
+)
+def test_out_of_sample_trade_thresholds(trades: int, rating: Rating) -> None:
+    assert judge(good(expected=oos(1.2, trades))).rating is rating
+
+
+@pytest.mark.parametrize("sharpe", [None, 0.0, -0.4])
+def test_no_or_a_losing_out_of_sample_sharpe_is_do_not_trade(sharpe: float | None) -> None:
+    verdict = judge(good(expected=oos(sharpe)))
+    assert verdict.rating is Rating.DO_NOT_TRADE
+    assert "out of sample" in verdict.reasons[0]
+
+
+def test_below_buy_and_hold_is_weak() -> None:
+    verdict = judge(good(buy_and_hold={"sharpe": 1.21}))
+    assert verdict.rating is Rating.WEAK
+    assert verdict.reasons[0] == "out of sample below buy-and-hold (Sharpe 1.20 vs 1.21)"
+
+
+def test_decay_out_of_sample_is_weak() -> None:
+    in_sample = {"metrics": {"sharpe": 1.2 / OOS_KEEP + 0.01}}
+    assert judge(good(in_sample=in_sample)).rating is Rating.WEAK
+    in_sample = {"metrics": {"sharpe": 1.2 / OOS_KEEP}}
+    assert judge(good(in_sample=in_sample)).rating is Rating.CANDIDATE
+
+
+def test_the_honest_figure_is_what_to_expect_not_the_flattered_champion() -> None:
+    # The champion chosen on the test period looks good there; the in-sample best lost.
+    verdict = judge(good(expected=oos(-0.2), out_of_sample=oos(2.0)))
+    assert verdict.rating is Rating.DO_NOT_TRADE
+    assert "loses out of sample (Sharpe -0.20)" in verdict.reasons
+
+
+def test_without_out_of_sample_test_the_best_is_weak() -> None:
+    v = good(method="none", out_of_sample=None, expected=None, buy_and_hold=None)
+    verdict = judge(v)
+    assert verdict.rating is Rating.WEAK
+    assert verdict.reasons == ("not tested out of sample (validation: none)",)
+
+
+def test_a_missing_out_of_sample_result_is_do_not_trade() -> None:
+    verdict = judge(good(out_of_sample=None, expected=None))
+    assert verdict.rating is Rating.DO_NOT_TRADE
+    assert verdict.reasons == ("no out-of-sample result (holdout)",)
+
+
+def test_look_ahead_is_never_a_candidate() -> None:
+    v = good(lookahead={"found": True, "detail": "signal 'long_entry' differs at bar 120"})
+    verdict = judge(v)
+    assert verdict.rating is Rating.DO_NOT_TRADE
+    assert verdict.reasons[0] == "looks ahead (signal 'long_entry' differs at bar 120)"
