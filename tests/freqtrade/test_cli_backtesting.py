@@ -205,6 +205,7 @@ def test_missing_data_and_broken_config(tmp_path: Path, capsys: pytest.CaptureFi
     assert f"{paths['config']}:2" in err
 
 
+@pytest.mark.slow
 def test_subprocess_run_has_no_traceback_and_help_is_light(tmp_path: Path) -> None:
     paths = project(tmp_path)
     broken = write_strategy(
@@ -243,3 +244,16 @@ def test_without_freqtrade_one_line_names_the_extra(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert "pip install 'genesis[freqtrade]'" in lines[0]
+
+
+def test_default_fee_is_said_not_silent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = project(tmp_path)
+    code, out, err = run(capsys, *flags(paths))
+    assert code == 0, err
+    assert "neither --fee" not in out  # the config sets fee
+    config = json.loads(paths["config"].read_text())
+    del config["fee"]
+    paths["config"].write_text(json.dumps(config))
+    code, out, err = run(capsys, *flags(paths))
+    assert code == 0, err
+    assert "fee 0.10% per side: neither --fee nor the config sets one" in out

@@ -241,6 +241,13 @@ def _print_summary(console: Console, settings: Any, document: dict[str, Any]) ->
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    if settings.config.get("fee") is None:
+        console.print(
+            f"fee {wallet.fee:.2%} per side: neither --fee nor the config sets one "
+            "(Freqtrade would ask the exchange); pass --fee to match your exchange",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 _RATIO_KEYS = ("sharpe", "sortino", "calmar")

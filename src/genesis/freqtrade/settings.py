@@ -134,7 +134,19 @@ def load_settings(
     from genesis.freqtrade.loading import resolve_strategy
 
     instance = resolve_strategy(config)
+    _validate_final(config, raw)
     return _settings(config, instance, raw, files)
+
+
+def _validate_final(config: dict[str, Any], raw: Mapping[Path, dict[str, Any]]) -> None:
+    """Freqtrade's full check once the strategy's values are in (as its Backtesting does)."""
+    from freqtrade.configuration import validate_config_consistency
+    from freqtrade.exceptions import OperationalException
+
+    try:
+        validate_config_consistency(config)
+    except OperationalException as error:
+        raise _config_error(error, config, raw) from None
 
 
 def freqtrade_option(flag: str) -> str | None:
