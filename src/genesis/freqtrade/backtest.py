@@ -174,15 +174,22 @@ def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None)
     out["exit_tag"] = tags.to_numpy(dtype=object)
     keep = np.ones(len(out), dtype=bool)
     if start is not None:
-        keep &= date.to_numpy() >= pd.Timestamp(start).tz_convert("UTC").to_datetime64()
+        keep &= out["ms"].to_numpy() >= _to_ms(start)
     if end is not None:
-        keep &= date.to_numpy() <= pd.Timestamp(end).tz_convert("UTC").to_datetime64()
+        keep &= out["ms"].to_numpy() <= _to_ms(end)
     out = out[keep].reset_index(drop=True)
     # Freqtrade shifts after trimming: row t holds candle t-1's signal, the first row goes.
     for column in ("enter_long", "exit_long"):
         out[column] = out[column].shift(1, fill_value=False)
     out["exit_tag"] = out["exit_tag"].shift(1)
     return out.iloc[1:].reset_index(drop=True)
+
+
+def _to_ms(when: pd.Timestamp) -> int:
+    """A timestamp as int64 ms since the epoch (naive = UTC)."""
+    stamp = pd.Timestamp(when)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value // 1_000_000)
 
 
 def _tick_parts(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
