@@ -40,6 +40,8 @@ def _check(parity_case: ParityCase, *args: object, **kwargs: object) -> None:
         "TrailingPlain",
         "ExitProfitOnly",
         "InformativeTf",
+        "CustomStop",
+        "CustomExit",
     ],
 )
 def test_rule_strategy_matches_freqtrade(

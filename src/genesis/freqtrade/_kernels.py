@@ -59,6 +59,9 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+# The kernel's [T, P] and [P] inputs, in simulate_nb's order (open_ .. last_row).
+_A = np.ndarray
+Layout = tuple[_A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A]
 # Exit reason codes; codes >= TAG_BASE index the caller's list of tag/custom strings.
 ROI, STOP_LOSS, TRAILING_STOP_LOSS, EXIT_SIGNAL, FORCE_EXIT, CUSTOM_EXIT = 1, 2, 3, 4, 5, 6
 TAG_BASE = 100
