@@ -187,3 +187,39 @@ def test_a_strategy_raising_keeps_its_message_and_line(tmp_path: Path, method: s
         SignalSource(load_strategy(settings), settings, None).pair_frames()
     assert caught.value.where == f"{path}:{line}"
     assert "ValueError: bad column for BTC/USDT" in caught.value.message
+
+
+RANGE_EXTRA = """
+ema_len = IntParameter(5, 9, default=6, space="buy")
+
+def populate_indicators(self, dataframe, metadata):
+    dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+    for length in self.ema_len.range:
+        dataframe[f"ema_{length}"] = ta.EMA(dataframe, timeperiod=length)
+    return dataframe
+
+def populate_entry_trend(self, dataframe, metadata):
+    ema = dataframe[f"ema_{self.ema_len.value}"]
+    dataframe.loc[dataframe["close"] > ema, "enter_long"] = 1
+    return dataframe
+"""
+
+
+def test_hyperopt_mode_computes_every_range_value_once(tmp_path: Path) -> None:
+    paths = project(tmp_path, extra=RANGE_EXTRA)
+    settings = settings_of(paths, hyperopt=True)
+    signals = SignalSource(load_strategy(settings), settings, tmp_path / "cache")
+    columns = signals.indicators("BTC/USDT").columns
+    assert {f"ema_{n}" for n in range(5, 10)} <= set(columns)
+    raw = candle_frame("BTC/USDT", seed=1)
+    for length in (5, 9):
+        frame = signals.pair_frames({"ema_len": length})[0].frame
+        ema = ta.EMA(raw, timeperiod=length).to_numpy()[20:]
+        expected = raw["close"].to_numpy()[20:] > ema
+        assert np.array_equal(frame["enter_long"].fillna(0).to_numpy() == 1, expected)
+    backtest = settings_of(paths)
+    single = SignalSource(load_strategy(backtest), backtest, tmp_path / "cache")
+    assert set(single.indicators("BTC/USDT").columns) & {f"ema_{n}" for n in range(5, 10)} == {
+        "ema_6"
+    }  # outside hyperopt .range is [value]: its own cache entry
+    assert single.fingerprint != signals.fingerprint

@@ -82,6 +82,7 @@ def load_settings(
     user_data_dir: Path | str | None = None,
     data_format: str | None = None,
     hyperopt: bool = False,
+    spaces: Sequence[str] | None = None,
 ) -> FtSettings:
     """Read Freqtrade config files and apply ``freqtrade backtesting``'s flags.
 
@@ -103,6 +104,7 @@ def load_settings(
         data_format: ``--data-format-ohlcv`` (the format looked for first).
         hyperopt: Load for ``freqtrade hyperopt`` (run mode HYPEROPT: the strategy's
             Parameters are in their spaces, ``.range`` spans them) instead of backtesting.
+        spaces: ``--spaces`` in hyperopt mode (Freqtrade's default: ``["default"]``).
 
     Returns:
         The settings.
@@ -129,6 +131,7 @@ def load_settings(
         pairs=list(pairs) if pairs else None,
         user_data_dir=None if user_data_dir is None else str(user_data_dir),
         dataformat_ohlcv=data_format,
+        spaces=(list(spaces) if spaces else ["default"]) if hyperopt else None,
     )
     config = _freqtrade_config(args, raw, hyperopt=hyperopt)
     from genesis.freqtrade.loading import resolve_strategy

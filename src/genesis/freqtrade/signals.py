@@ -249,12 +249,23 @@ class SignalSource:
         return frame
 
     def _compute_indicators(self, pair: str, raw: pd.DataFrame) -> pd.DataFrame:
+        from freqtrade.enums import HyperoptState, RunMode
+        from freqtrade.optimize.hyperopt_tools import HyperoptStateContainer
+
+        # As Freqtrade's hyperopt: while indicators are computed a Parameter's .range spans
+        # its space (one column per value), while the epochs run it is [value].
+        hyperopt = self._strategy.config.get("runmode") == RunMode.HYPEROPT
+        if hyperopt:
+            HyperoptStateContainer.set_state(HyperoptState.INDICATORS)
         try:
             result: pd.DataFrame = self._strategy.advise_all_indicators({pair: raw})[pair]
         except Exception as error:  # the user's populate_indicators: the trial fails
             raise strategy_error(
                 error, self._settings.strategy_path, f"populate_indicators failed for {pair}"
             ) from None
+        finally:
+            if hyperopt:
+                HyperoptStateContainer.set_state(HyperoptState.OPTIMIZE)
         return result
 
     def _entry_path(self, pair: str) -> Path | None:
