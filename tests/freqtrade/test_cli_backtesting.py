@@ -257,3 +257,11 @@ def test_default_fee_is_said_not_silent(tmp_path: Path, capsys: pytest.CaptureFi
     code, out, err = run(capsys, *flags(paths))
     assert code == 0, err
     assert "fee 0.10% per side: neither --fee nor the config sets one" in out
+
+
+def test_config_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = project(tmp_path, stake_amount="lots")
+    err = bad(tmp_path, capsys, *flags(paths))
+    assert (
+        err.strip() == f"error: {paths['config']}: stake_amount: 'lots' does not match 'unlimited'"
+    )

@@ -180,3 +180,22 @@ def test_missing_datadir_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist") as caught:
         settings(tmp_path, datadir=tmp_path / "nodata")
     assert caught.value.where == "--datadir"
+
+
+def test_schema_error_names_file_and_key(tmp_path: Path) -> None:
+    paths = project(tmp_path)
+    bad = write_config(tmp_path / "bad.json", {"stake_amount": "lots"})
+    with pytest.raises(ConfigError) as caught:
+        settings_of(paths, bad)
+    assert caught.value.where == f"{bad}: stake_amount"
+    assert "'lots'" in caught.value.message
+
+
+def test_missing_required_key_names_the_files(tmp_path: Path) -> None:
+    config = base_config(["BTC/USDT"])
+    del config["pairlists"]
+    paths = project(tmp_path)
+    write_config(paths["config"], config)
+    with pytest.raises(ConfigError, match="'pairlists' is a required property") as caught:
+        settings_of(paths)
+    assert caught.value.where == str(paths["config"])

@@ -102,14 +102,9 @@ def backtesting(
     Freqtrade's flags as in Freqtrade; a Freqtrade flag genesis does not honour yet is
     refused with a message. --json FILE writes the trades and the summary metrics.
     """
-    import logging
-
     pairs = _pairs_and_refusals(list(ctx.args), pairs)
     from genesis.freqtrade.settings import load_settings
 
-    # Freqtrade's own log lines (its resolver's import warnings, ...) are replaced by
-    # genesis's errors; keep them off the terminal.
-    logging.getLogger("freqtrade").setLevel(logging.ERROR)
     started = time.perf_counter()
     settings = load_settings(
         config or [],

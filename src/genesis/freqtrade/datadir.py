@@ -113,6 +113,20 @@ def load_dataset(
         DataError: A missing file, an unreadable file, no candles in the timerange, a
             broken candle, or a bad ``--timerange``.
     """
+    from genesis.freqtrade.settings import quiet_freqtrade
+
+    with quiet_freqtrade():
+        return _load_dataset(datadir, pairs, timeframe, timerange, startup_candles, data_format)
+
+
+def _load_dataset(
+    datadir: Path,
+    pairs: Sequence[str],
+    timeframe: str,
+    timerange: str | None,
+    startup_candles: int,
+    data_format: str,
+) -> Dataset:
     from freqtrade.exchange import timeframe_to_seconds
 
     window = parse_timerange(timerange)

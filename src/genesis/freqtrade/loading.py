@@ -66,6 +66,13 @@ def load_strategy(settings: FtSettings) -> Any:
             uses a feature genesis does not support (named, with what to do).
         ConfigError: The config asks for a feature genesis does not support.
     """
+    from genesis.freqtrade.settings import quiet_freqtrade
+
+    with quiet_freqtrade():
+        return _load_strategy(settings)
+
+
+def _load_strategy(settings: FtSettings) -> Any:
     config = copy.deepcopy(settings.config)
     refuse_config_features(config)
     strategy = resolve_strategy(config)
@@ -118,7 +125,7 @@ def resolve_strategy(config: dict[str, Any]) -> Any:
     name = config.get("strategy")
     if not name:
         raise StrategyError(
-            "no strategy given", hint="pass --strategy ClassName (and --strategy-path DIR)"
+            "no strategy given", hint="pass --strategy ClassName and --strategy-path DIR"
         )
     try:
         return StrategyResolver.load_strategy(config)

@@ -20,8 +20,10 @@ exchange.
 from __future__ import annotations
 
 import difflib
+import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,23 +118,34 @@ def load_settings(
     """
     require_freqtrade()
     files = [Path(c) for c in configs] or [DEFAULT_CONFIG]
-    raw = {path: check_json_file(path) for path in files}
-    args = _freqtrade_args(
-        files,
-        strategy=strategy,
-        strategy_path=strategy_path,
-        datadir=datadir,
-        timerange=timerange,
-        timeframe=timeframe,
-        fee=fee,
-        max_open_trades=max_open_trades,
-        stake_amount=stake_amount,
-        dry_run_wallet=dry_run_wallet,
-        pairs=list(pairs) if pairs else None,
-        user_data_dir=None if user_data_dir is None else str(user_data_dir),
-        dataformat_ohlcv=data_format,
-        spaces=(list(spaces) if spaces else ["default"]) if hyperopt else None,
-    )
+    with quiet_freqtrade():
+        raw = {path: check_json_file(path) for path in files}
+        args = _freqtrade_args(
+            files,
+            strategy=strategy,
+            strategy_path=strategy_path,
+            datadir=datadir,
+            timerange=timerange,
+            timeframe=timeframe,
+            fee=fee,
+            max_open_trades=max_open_trades,
+            stake_amount=stake_amount,
+            dry_run_wallet=dry_run_wallet,
+            pairs=list(pairs) if pairs else None,
+            user_data_dir=None if user_data_dir is None else str(user_data_dir),
+            dataformat_ohlcv=data_format,
+            spaces=(list(spaces) if spaces else ["default"]) if hyperopt else None,
+        )
+        return _load_settings(files, raw, args, hyperopt=hyperopt)
+
+
+def _load_settings(
+    files: Sequence[Path],
+    raw: Mapping[Path, dict[str, Any]],
+    args: dict[str, Any],
+    *,
+    hyperopt: bool,
+) -> FtSettings:
     config = _freqtrade_config(args, raw, hyperopt=hyperopt)
     from genesis.freqtrade.loading import resolve_strategy
 
@@ -289,24 +302,46 @@ def _freqtrade_config(
 def _config_error(
     error: Exception, config: dict[str, Any] | None, raw: Mapping[Path, dict[str, Any]]
 ) -> ConfigError:
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    key = _schema_error_key(config) if config is not None else None
-    if key is None:
-        return ConfigError(message, where=", ".join(str(p) for p in raw))
-    return ConfigError(message, where=f"{file_of_key(key, raw)}: {key}")
+    files = ", ".join(str(p) for p in raw)
+    found = _schema_error(config) if config is not None else None
+    if found is None:
+        text = str(error).strip()
+        return ConfigError(text.splitlines()[0] if text else type(error).__name__, where=files)
+    message, key = found
+    return ConfigError(message, where=f"{file_of_key(key, raw)}: {key}" if key else files)
 
 
-def _schema_error_key(config: dict[str, Any]) -> str | None:
-    """The dotted key Freqtrade's JSON schema complains about first, if any."""
-    from freqtrade.config_schema.config_schema import CONF_SCHEMA
+def _schema_error(config: dict[str, Any]) -> tuple[str, str] | None:
+    """Freqtrade's schema's first complaint about ``config``: (message, dotted key or "")."""
+    from copy import deepcopy
+
+    from freqtrade.config_schema.config_schema import CONF_SCHEMA, SCHEMA_BACKTEST_REQUIRED
     from freqtrade.configuration.config_validation import FreqtradeValidator
     from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
+    schema = deepcopy(CONF_SCHEMA)
+    schema["required"] = SCHEMA_BACKTEST_REQUIRED
     plain = {k: v for k, v in config.items() if k not in ("original_config", "runmode")}
-    found = best_match(FreqtradeValidator(CONF_SCHEMA).iter_errors(plain))
+    found = best_match(FreqtradeValidator(schema).iter_errors(plain))
     if found is None:
         return None
-    return ".".join(str(part) for part in found.absolute_path) or None
+    return str(found.message), ".".join(str(part) for part in found.absolute_path)
+
+
+@contextmanager
+def quiet_freqtrade() -> Iterator[None]:
+    """Keep Freqtrade's own log lines off the terminal while genesis calls it.
+
+    Its messages become genesis's errors (which say where); left on, its schema check
+    alone prints the whole config schema.
+    """
+    logger = logging.getLogger("freqtrade")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def file_of_key(key: str, raw: Mapping[Path, dict[str, Any]]) -> str:

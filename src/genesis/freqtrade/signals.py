@@ -35,6 +35,7 @@ from genesis.freqtrade.datadir import (
     load_dataset,
 )
 from genesis.freqtrade.loading import strategy_error
+from genesis.freqtrade.settings import quiet_freqtrade
 
 if TYPE_CHECKING:
     from genesis.freqtrade.settings import FtSettings
@@ -91,8 +92,9 @@ class SignalSource:
         strategy.config["dataformat_ohlcv"] = self.dataset.data_format
         self.disk_hits = 0
         self.disk_misses = 0
-        self.fingerprint = self._fingerprint(self._informative_fingerprint())
-        self._indicators = {pair: self._pair_indicators(pair) for pair in settings.pairs}
+        with quiet_freqtrade():
+            self.fingerprint = self._fingerprint(self._informative_fingerprint())
+            self._indicators = {pair: self._pair_indicators(pair) for pair in settings.pairs}
         self._ticks = {
             pair: price_ticks(frame[list(_CANDLE_COLUMNS)])
             for pair, frame in self.dataset.frames.items()
