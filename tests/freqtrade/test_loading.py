@@ -120,8 +120,13 @@ def test_error_raised_at_import_names_the_line(tmp_path: Path) -> None:
 
 
 def test_wrong_class_name_lists_classes_and_did_you_mean(tmp_path: Path) -> None:
-    error = load_error(tmp_path, strategy_source(), name="RsiStrategi")
+    source = (
+        strategy_source()
+        + "\n\nclass Helper(dict):\n    pass\n\n\nclass Child(RsiStrategy):\n    pass\n"
+    )
+    error = load_error(tmp_path, source, name="RsiStrategi")
     assert "'RsiStrategi' not found" in error.message
+    assert "Child (rsistrategy.py)" in str(error.hint) and "Helper" not in str(error.hint)
     assert "did you mean 'RsiStrategy'" in str(error.hint)
     assert "RsiStrategy (rsistrategy.py)" in str(error.hint)
 

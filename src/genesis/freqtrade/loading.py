@@ -306,16 +306,29 @@ def _import_failure(file: Path) -> BaseException | None:
     return None
 
 
-def _not_found(config: dict[str, Any], name: str) -> StrategyError:
-    found: dict[str, Path] = {}
+def _strategy_classes(config: dict[str, Any]) -> dict[str, Path]:
+    """The IStrategy subclasses (by their bases' names, read without importing) and files."""
+    classes: dict[str, tuple[set[str], Path]] = {}
     for file in _python_files(config):
         try:
             tree = ast.parse(file.read_text(encoding="utf-8"))
         except (SyntaxError, ValueError, UnicodeDecodeError):
             continue
         for node in tree.body:
-            if isinstance(node, ast.ClassDef) and node.bases:
-                found.setdefault(node.name, file)
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases}
+                classes.setdefault(node.name, (bases, file))
+    strategies = {"IStrategy"}
+    grew = True
+    while grew:  # a subclass of a strategy class is a strategy too
+        found = {n for n, (bases, _) in classes.items() if bases & strategies}
+        grew = not found <= strategies
+        strategies |= found
+    return {n: f for n, (_, f) in classes.items() if n in strategies}
+
+
+def _not_found(config: dict[str, Any], name: str) -> StrategyError:
+    found = _strategy_classes(config)
     dirs = ", ".join(str(d) for d in _search_dirs(config)) or "(no strategy directory exists)"
     close = difflib.get_close_matches(name, list(found), n=1)
     listed = ", ".join(f"{n} ({p.name})" for n, p in found.items()) or "none"
