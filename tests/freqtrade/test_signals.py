@@ -145,6 +145,8 @@ def test_informative_timeframes_merge_as_freqtrade(tmp_path: Path) -> None:
     write_strategy(paths["strategy_path"], source=INFORMATIVE, file="inf.py")
     settings = settings_of(paths, strategy="InfStrategy")
     signals = SignalSource(load_strategy(settings), settings, None)
+    plain = source(tmp_path / "plain", extra="", cache=False)
+    assert signals.informative_fingerprint != plain.informative_fingerprint
     frame = signals.indicators("BTC/USDT").set_index("date")
     btc_4h = candle_frame("BTC/USDT", "4h", seed=1).set_index("date")
     eth_4h = candle_frame("ETH/USDT", "4h", seed=2).set_index("date")

@@ -61,6 +61,8 @@ class SignalSource:
         dataset: The candles used.
         fingerprint: Hash of the strategy file, its parameter file and the data: what the
             indicators depend on (for genesis's result-cache key).
+        informative_fingerprint: Hash of the informative pairs' candles the strategy reads
+            (``dataset.fingerprint`` covers the traded pairs').
         start: The first candle Freqtrade backtests (after the startup candles).
         end: The last candle.
         disk_hits: Indicator frames read from the cache directory.
@@ -93,7 +95,8 @@ class SignalSource:
         self.disk_hits = 0
         self.disk_misses = 0
         with quiet_freqtrade():
-            self.fingerprint = self._fingerprint(self._informative_fingerprint())
+            self.informative_fingerprint = self._informative_fingerprint()
+            self.fingerprint = self._fingerprint(self.informative_fingerprint)
             self._indicators = {pair: self._pair_indicators(pair) for pair in settings.pairs}
         self._ticks = {
             pair: price_ticks(frame[list(_CANDLE_COLUMNS)])
