@@ -225,3 +225,27 @@ def test_hyperopt_mode_computes_every_range_value_once(tmp_path: Path) -> None:
         "ema_6"
     }  # outside hyperopt .range is [value]: its own cache entry
     assert single.fingerprint != signals.fingerprint
+
+
+def test_price_ticks_are_kept_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from genesis.freqtrade import signals as module
+    from genesis.freqtrade.backtest import price_ticks
+
+    first = source(tmp_path)
+    stored = sorted((tmp_path / "cache" / "freqtrade-price-ticks").glob("*.npy"))
+    assert len(stored) == 2
+    expected = price_ticks(candle_frame("BTC/USDT", seed=1))
+    assert np.array_equal(first.pair_frames()[0].price_ticks, expected[20:], equal_nan=True)
+
+    def must_not_run(frame: pd.DataFrame) -> np.ndarray:
+        raise AssertionError("price ticks recomputed")
+
+    monkeypatch.setattr(module, "price_ticks", must_not_run)
+    settings = first._settings
+    again = SignalSource(load_strategy(settings), settings, tmp_path / "cache")
+    assert np.array_equal(again.pair_frames()[0].price_ticks, expected[20:], equal_nan=True)
+    stored[0].write_bytes(b"broken")
+    monkeypatch.setattr(module, "price_ticks", price_ticks)
+    third = SignalSource(load_strategy(settings), settings, tmp_path / "cache")
+    assert len(third.pair_frames()) == 2
+    assert np.load(stored[0]).shape == (600,)  # rewritten

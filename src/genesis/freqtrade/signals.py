@@ -19,13 +19,14 @@ import hashlib
 import os
 import tempfile
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from genesis.data import fingerprint
 from genesis.errors import StrategyError
 from genesis.freqtrade.backtest import PairFrame, price_ticks
 from genesis.freqtrade.datadir import (
@@ -98,10 +99,7 @@ class SignalSource:
             self.informative_fingerprint = self._informative_fingerprint()
             self.fingerprint = self._fingerprint(self.informative_fingerprint)
             self._indicators = {pair: self._pair_indicators(pair) for pair in settings.pairs}
-        self._ticks = {
-            pair: price_ticks(frame[list(_CANDLE_COLUMNS)])
-            for pair, frame in self.dataset.frames.items()
-        }
+        self._ticks = {pair: self._pair_ticks(pair) for pair in self.dataset.frames}
         self.start, self.end = self._window()
 
     def pair_frames(self, params: Mapping[str, Any] | None = None) -> list[PairFrame]:
@@ -202,8 +200,6 @@ class SignalSource:
         for pair, timeframe, candle_type in sorted(set(informative), key=str):
             find_candle_file(self._settings.datadir, pair, timeframe, self.dataset.data_format)
             frame = strategy.dp.historic_ohlcv(pair, timeframe, str(candle_type))
-            from genesis.data import fingerprint
-
             digest.update(f"{pair}|{timeframe}|".encode())
             digest.update(fingerprint(frame_candles(frame, pair, timeframe)).encode())
         return digest.hexdigest()
@@ -273,6 +269,24 @@ class SignalSource:
                 HyperoptStateContainer.set_state(HyperoptState.OPTIMIZE)
         return result
 
+    def _pair_ticks(self, pair: str) -> np.ndarray:
+        """Freqtrade's price tick per candle (seconds on long data): kept on disk too."""
+        frame = self.dataset.frames[pair]
+        path = None
+        if self._cache_dir is not None:
+            import freqtrade
+
+            candles = fingerprint(frame_candles(frame, pair, self._settings.timeframe))
+            name = f"{candles}-{freqtrade.__version__}.npy"
+            path = self._cache_dir / "freqtrade-price-ticks" / name
+            cached = _read_ticks(path, len(frame))
+            if cached is not None:
+                return cached
+        ticks = price_ticks(frame[list(_CANDLE_COLUMNS)])
+        if path is not None:
+            _write_atomic(path, lambda tmp: np.save(tmp, ticks))
+        return ticks
+
     def _entry_path(self, pair: str) -> Path | None:
         if self._cache_dir is None:
             return None
@@ -304,16 +318,37 @@ def _read_entry(path: Path, raw: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def _write_entry(path: Path, frame: pd.DataFrame) -> None:
-    """Write atomically (a temporary file renamed); a frame feather cannot hold is not kept."""
+    """Write atomically; a frame feather cannot hold (index, column names) is not kept."""
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
         return
     if not all(isinstance(c, str) for c in frame.columns):
         return
+    _write_atomic(path, frame.to_feather)
+
+
+def _read_ticks(path: Path, n_rows: int) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        ticks = np.load(path, allow_pickle=False)
+    except Exception:  # a damaged entry: recomputed, never fatal
+        return None
+    ok = ticks.shape == (n_rows,) and ticks.dtype == np.float64
+    return ticks if ok else None
+
+
+def _write_atomic(path: Path, write: Callable[[str], Any]) -> None:
+    """``write(tmp)`` then rename ``tmp`` to ``path``: readers never see half a file.
+
+    A failure (an unsupported column type, a full disk) leaves nothing behind: the value
+    stays in memory only.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".feather")
+    suffix = path.suffix
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
     os.close(handle)
     try:
-        frame.to_feather(tmp)
+        write(tmp)
         os.replace(tmp, path)
-    except Exception:  # an unsupported column type: the frame stays in memory only
+    except Exception:
         Path(tmp).unlink(missing_ok=True)
