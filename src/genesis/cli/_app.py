@@ -41,7 +41,7 @@ def _register() -> None:
         report,
         runs,
         worker,
-    )  # fmt: skip
+    )
 
     app.command("optimize")(optimize.optimize)
     app.command("backtest")(backtest.backtest)
