@@ -32,11 +32,13 @@ def _register() -> None:
         return
     _registered = True
     from genesis.cli import backtest, cache, champion, data, optimize, report, runs, worker
+    from genesis.cli import strategies as strategies_
 
     app.command("optimize")(optimize.optimize)
     app.command("backtest")(backtest.backtest)
     app.command("report")(report.report)
     app.command("worker")(worker.worker)
+    app.command("strategies")(strategies_.strategies)
     app.add_typer(data.app, name="data", help="Fetch, inspect and resample candles.")
     app.add_typer(cache.app, name="cache", help="Inspect and clean the shared result cache.")
     app.add_typer(champion.app, name="champion", help="Keep best trials and check they reproduce.")
