@@ -9,6 +9,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from genesis.cli._tables import print_table
+
 if TYPE_CHECKING:
     from genesis.api import BacktestReport
 
@@ -94,9 +96,9 @@ def print_backtest(console: Console, report: BacktestReport, *, last_trades: int
     """Print the headline, the metrics table and the last ``last_trades`` trades."""
     for line in headline(report):
         console.print(line, highlight=False, soft_wrap=True)
-    console.print(metrics_table(report))
+    print_table(console, metrics_table(report))
     if last_trades > 0:
-        console.print(trades_table(report, last_trades))
+        print_table(console, trades_table(report, last_trades))
     console.print(f"params: {dict(report.spec.params)}", highlight=False)
     console.print(f"key: {report.key}  ({report.evaluation.elapsed_s * 1000:.2f} ms)")
 

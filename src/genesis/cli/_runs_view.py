@@ -8,6 +8,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from genesis.cli._tables import print_table
+
 if TYPE_CHECKING:
     from genesis.artifacts.runs import RunDetail
 
@@ -81,7 +83,7 @@ def print_run(console: Console, detail: RunDetail) -> None:
         say(f"best trial: #{best.get('trial')} score={best.get('score')}")
         say(f"  params: {best.get('params')}")
     if detail.top:
-        console.print(_top_table(detail))
+        print_table(console, _top_table(detail))  # never cuts the trial's number
     if best is not None and best.get("reproduce"):
         say(f"reproduce the best: {best['reproduce']}")
     say(f"continue the search: {detail.resume} --trials N")

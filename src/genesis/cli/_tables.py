@@ -27,17 +27,20 @@ def table_console(console: Console) -> Console:
 def fit_table(table: Table, width: int, *, keep: int = 0) -> Table:
     """Make ``table`` fit ``width`` columns without cutting column ``keep``.
 
-    Column ``keep`` keeps its full width (never wrapped, never shrunk); when the table
-    still cannot fit, other columns are dropped from the right (never ``keep``), and the
-    caption names them. Changes ``table`` in place and returns it.
+    Column ``keep`` keeps its full width (never wrapped, never shrunk); the others wrap,
+    long words too; when the table still cannot fit, other columns are dropped from the
+    right (never ``keep``), and the caption names them. Changes ``table`` in place.
     """
     ident = table.columns[keep]
+    for column in table.columns:
+        column.overflow = "fold"  # a long word wraps onto the next line instead of "…"
     ident.no_wrap = True
     ident.min_width = max((len(str(c)) for c in [ident.header, *ident.cells]), default=1)
     probe = Console(width=width)
     dropped: list[str] = []
     while _minimum_width(probe, table) > width and len(table.columns) > 1:
-        index = len(table.columns) - 1 if keep != len(table.columns) - 1 else len(table.columns) - 2
+        last = len(table.columns) - 1
+        index = last if keep != last else last - 1
         dropped.insert(0, str(table.columns.pop(index).header))
         keep = table.columns.index(ident)
     if dropped:
