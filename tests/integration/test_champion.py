@@ -106,3 +106,19 @@ def test_verify_works_from_any_folder(tmp_path: Path, monkeypatch: pytest.Monkey
     check = verify_champion("first", root=root)
     assert check.reproduced, check.differences
     assert str((project / "btc.csv").resolve()) in (root / "first" / "config.yaml").read_text()
+
+
+def test_promote_into_a_read_only_folder_is_a_named_user_error(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated: the tests may run as root, whom a read-only mode does not stop."""
+    from genesis.errors import ArtifactUsageError
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(ArtifactUsageError, match="Permission denied") as raised:
+        promote_champion(run_dir, "first", root=tmp_path / "read_only")
+    assert raised.value.exit_code == 2 and raised.value.hint is not None
+    assert "--root" in raised.value.hint

@@ -58,7 +58,7 @@ def test_runs_show_gives_top_trials_cache_stats_and_commands(out: Path) -> None:
     assert f"genesis backtest {out / 'first' / 'config.yaml'} --params" in text
     assert "--study first --resume" in text
     missing = genesis("runs", "show", "nope", "--out", str(out), cwd=out)
-    assert missing.returncode == 1 and "no run 'nope'" in missing.stderr
+    assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
     with pytest.raises(ArtifactError, match="no such results directory"):
         list_runs(out / "absent")
 

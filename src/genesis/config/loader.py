@@ -89,14 +89,16 @@ def load_config(
     path = Path(path)
     text = _read(path)
     try:
-        raw = yaml.safe_load(text)
         root = yaml.compose(text)
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise ConfigError(
             f"not valid YAML: {getattr(error, 'problem', error)}", where=where
         ) from error
+    except ValueError as error:  # YAML reads 2018-13-01 as a date, and datetime refuses it
+        raise _bad_date(error, path, root) from None
     if raw is None:  # an empty file, or comments only; ``{}`` says "all defaults" on purpose
         raise ConfigError("the config file is empty", where=str(path), hint=EMPTY_CONFIG_HINT)
     if not isinstance(raw, dict):
@@ -121,6 +123,39 @@ def load_config(
 
 _NOT_FILES = ("synthetic:", "exchange:")
 """``data.source`` forms that name no file (see :func:`genesis.data.load_candles`)."""
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _bad_date(error: ValueError, path: Path, root: yaml.Node | None) -> ConfigError:
+    """The ConfigError for an unquoted date YAML cannot build (``start: 2018-13-01``)."""
+    hint = "write a real date as YYYY-MM-DD, or quote the value to keep it as text"
+    for dotted, node in _scalars(root, ""):
+        if node.tag == _TIMESTAMP:
+            try:
+                yaml.safe_load(node.value)
+            except ValueError:
+                where = f"{path}:{node.start_mark.line + 1}"
+                return ConfigError(
+                    f"{dotted}: {node.value!r} is not a valid date ({error})",
+                    where=where, hint=hint,
+                )  # fmt: skip
+    return ConfigError(f"a value is not valid: {error}", where=str(path), hint=hint)
+
+
+def _scalars(node: yaml.Node | None, dotted: str) -> list[tuple[str, yaml.ScalarNode]]:
+    """Every scalar under ``node`` with its dotted path (sequence items by index)."""
+    if isinstance(node, yaml.ScalarNode):
+        return [(dotted or "(top level)", node)]
+    found: list[tuple[str, yaml.ScalarNode]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found += _scalars(value, f"{dotted}.{key.value}" if dotted else str(key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found += _scalars(item, f"{dotted}.{index}" if dotted else str(index))
+    return found
 
 
 def _resolve_input_files(merged: dict[str, Any], folder: Path) -> None:

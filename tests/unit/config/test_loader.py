@@ -174,3 +174,13 @@ def test_a_data_file_resolves_beside_the_config_and_is_dumped_absolute(
     for source in ("synthetic:tBTCUSD:1h", "exchange:bitfinex:tBTCUSD:1h", "missing.csv"):
         config.write_text(f"data:\n  source: {source}\n")
         assert load_config(config, env={}).data.source == source
+
+
+def test_an_unquoted_invalid_date_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    text = "data:\n  source: synthetic:tBTCUSD:1h\n  start: 2018-13-01\n"
+    with pytest.raises(ConfigError, match=r"data\.start: '2018-13-01' is not a valid date") as info:
+        load_config(_write(tmp_path, text), env={})
+    assert info.value.where == f"{tmp_path / 'cfg.yaml'}:3"
+    assert "month must be in 1..12" in str(info.value) and "quote" in str(info.value)
+    fixed = load_config(_write(tmp_path, text.replace("13", "12")), env={})
+    assert fixed.data.start == "2018-12-01"
