@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from genesis.cli._tables import print_table
+from genesis.metrics.score import describe_constraint
 
 if TYPE_CHECKING:
     from genesis.api import BacktestReport
@@ -64,8 +65,10 @@ def metrics_table(report: BacktestReport) -> Table:
         table.add_row(name, _number(value))
     for name, value in zip(ev.score.names, ev.score.values, strict=True):
         table.add_row(f"score ({name})", f"{value:,.4f}")
+    metrics = ev.metrics.as_dict()
     for name, value in ev.score.constraints.items():
-        table.add_row(f"constraint {name}", f"{value:,.4f} ({'ok' if value <= 0 else 'violated'})")
+        said = describe_constraint(name, value, metrics).split(": ", 1)[1]
+        table.add_row(f"constraint {name}", said)
     return table
 
 
