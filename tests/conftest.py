@@ -14,10 +14,7 @@ import pytest
 
 from genesis.cache.sql import mask_url
 
-_ENABLE = (
-    "to run the PostgreSQL tests, set GENESIS_TEST_POSTGRES_URL="
-    "postgresql://postgres@127.0.0.1:5432/test (a database you may create tables in)"
-)
+_ENABLE = "set GENESIS_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test to run"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -25,7 +22,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = terminalreporter.stats.get("skipped", [])
     n = sum("GENESIS_TEST_POSTGRES_URL" in str(report.longrepr) for report in skipped)
     if n:
-        terminalreporter.write_line(f"{n} PostgreSQL test(s) skipped: {_ENABLE}", yellow=True)
+        terminalreporter.write_line(
+            f"{n} PostgreSQL test(s) skipped: {_ENABLE} them (a database you may create "
+            "tables in; CI starts one)",
+            yellow=True,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,7 @@ def postgres_url() -> str:
     url = os.environ.get("GENESIS_TEST_POSTGRES_URL", "")
     in_ci = bool(os.environ.get("CI"))
     if not url:
-        reason = f"GENESIS_TEST_POSTGRES_URL is not set; {_ENABLE}"
+        reason = f"needs PostgreSQL: {_ENABLE} it"
         if in_ci:
             pytest.fail(f"CI is set but {reason}")
         pytest.skip(reason)

@@ -26,5 +26,6 @@ def test_skipped_postgresql_tests_say_how_to_enable_them() -> None:
         cwd=ROOT, capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout
-    assert "1 PostgreSQL test(s) skipped: to run the PostgreSQL tests, set " in run.stdout
-    assert "GENESIS_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test" in run.stdout
+    enable = "set GENESIS_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test to run"
+    assert f"needs PostgreSQL: {enable} it" in run.stdout  # the skip's reason (-ra)
+    assert f"1 PostgreSQL test(s) skipped: {enable} them" in run.stdout  # the run's last word
