@@ -56,7 +56,7 @@ def headline(report: BacktestReport) -> list[str]:
 
 
 def metrics_table(report: BacktestReport) -> Table:
-    """Every metric, the score and the constraints."""
+    """Every metric and the score (the constraints follow it, in words)."""
     ev = report.evaluation
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("metric")
@@ -65,10 +65,6 @@ def metrics_table(report: BacktestReport) -> Table:
         table.add_row(name, _number(value))
     for name, value in zip(ev.score.names, ev.score.values, strict=True):
         table.add_row(f"score ({name})", f"{value:,.4f}")
-    metrics = ev.metrics.as_dict()
-    for name, value in ev.score.constraints.items():
-        said = describe_constraint(name, value, metrics).split(": ", 1)[1]
-        table.add_row(f"constraint {name}", said)
     return table
 
 
@@ -100,6 +96,9 @@ def print_backtest(console: Console, report: BacktestReport, *, last_trades: int
     for line in headline(report):
         console.print(line, highlight=False, soft_wrap=True)
     print_table(console, metrics_table(report))
+    metrics = report.evaluation.metrics.as_dict()
+    for name, value in report.evaluation.score.constraints.items():
+        console.print(f"constraint {describe_constraint(name, value, metrics)}", highlight=False)
     if last_trades > 0:
         print_table(console, trades_table(report, last_trades))
     console.print(f"params: {dict(report.spec.params)}", highlight=False)
