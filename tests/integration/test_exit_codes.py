@@ -52,7 +52,7 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "blocker").write_text("a file where a folder should be\n")
     overrides = {"output_dir": str(root / "out"), "study_name": "s"}
     run_optimizer(root / "good.yaml", overrides=overrides, report=False)
-    folder = promote_champion(root / "out" / "s", "tampered", root=root / "champions")
+    folder = promote_champion(root / "out" / "s", "tampered", root=root / "champions", force=True)
     champion = json.loads((folder / "champion.json").read_text())
     (folder / "champion.json").write_text(json.dumps({**champion, "score": 123.0}))
     return root
@@ -70,11 +70,11 @@ USER_ERRORS = {
     "no results folder": (["runs", "list", "--out", "absent"], "no such results directory"),
     "unknown champion": (["champion", "verify", "nope", "--root", "champions"], "no champion"),
     "champion taken": (
-        ["champion", "promote", "out/s", "--name", "tampered", "--root", "champions"],
+        ["champion", "promote", "out/s", "--name", "tampered", "--root", "champions", "--force"],
         "champion exists already",
     ),
     "unwritable champion folder": (
-        ["champion", "promote", "out/s", "--name", "x", "--root", "blocker/champions"],
+        ["champion", "promote", "out/s", "--name", "x", "--root", "blocker/champions", "--force"],
         "cannot create the champion's folder",
     ),
     "report of no run": (["report", "absent"], "absent"),

@@ -97,5 +97,5 @@ def test_tables_never_cut_the_run_name_or_trial_number(
     firsts = [line.split()[0].rstrip("*") for line in lines if line.strip()]  # * marks the best
     assert all(number in firsts for number in numbers), shown.stdout
     if columns is not None:
-        table = plain(shown.stdout).split("top 5 trials")[1].split("reproduce the best")[0]
+        table = plain(shown.stdout).split("top 5 trials")[1].split("reproduce in sample")[0]
         assert max(len(line.rstrip()) for line in table.splitlines()) <= int(columns)
