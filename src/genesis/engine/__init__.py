@@ -1,7 +1,8 @@
 """The backtest engine: signals in, equity and trades out, in one numba pass.
 
-:func:`run_backtest` is the entry point; the fill, cost, sizing and stop conventions
-are stated once, in :mod:`genesis.engine._kernels`. The engine imports only
+:func:`run_backtest` is the entry point; the fill, cost, sizing, stop and exit-rule
+conventions (and the order of checks within a bar) are stated once, in
+:mod:`genesis.engine._kernels`. The engine imports only
 :mod:`genesis.data` and :mod:`genesis.errors` from genesis.
 """
 
@@ -13,6 +14,7 @@ from genesis.engine.types import (
     BacktestResult,
     BacktestSettings,
     ExitReason,
+    ExitRules,
     Signals,
     Trades,
 )
@@ -22,6 +24,7 @@ __all__ = [
     "BacktestResult",
     "BacktestSettings",
     "ExitReason",
+    "ExitRules",
     "Signals",
     "Trades",
     "run_backtest",
