@@ -17,6 +17,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	@echo "installing genesis and its dev tools (pytest, ruff, mypy, TA-Lib, freqtrade …) into $(VENV)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed-run
 
@@ -32,6 +33,9 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
 test: lint
+	@echo "make test: the report test draws report.html in headless Chromium; when chromium is"
+	@echo "  missing it installs Debian's package with apt-get (needs root). PostgreSQL tests run"
+	@echo "  only with GENESIS_TEST_POSTGRES_URL set (e.g. postgresql://postgres@127.0.0.1:5432/test)."
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(VENV)/.installed-dev

@@ -1,8 +1,9 @@
 """Fixtures shared by every test: the PostgreSQL URL.
 
 Tests that need PostgreSQL take ``postgres_url``. Locally they skip (with the reason)
-when ``GENESIS_TEST_POSTGRES_URL`` is unset or the server is unreachable; under ``CI``
-they fail instead, because CI starts PostgreSQL (``.ci/run``).
+when ``GENESIS_TEST_POSTGRES_URL`` is unset or the server is unreachable, and the end of
+the run says how many were skipped and how to run them; under ``CI`` they fail instead,
+because CI starts PostgreSQL (``.ci/run``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,20 @@ import os
 import pytest
 
 from genesis.cache.sql import mask_url
+
+_ENABLE = "set GENESIS_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test to run"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say once, at the end, how many PostgreSQL tests were skipped and how to run them."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    n = sum("GENESIS_TEST_POSTGRES_URL" in str(report.longrepr) for report in skipped)
+    if n:
+        terminalreporter.write_line(
+            f"{n} PostgreSQL test(s) skipped: {_ENABLE} them (a database you may create "
+            "tables in; CI starts one)",
+            yellow=True,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +39,7 @@ def postgres_url() -> str:
     url = os.environ.get("GENESIS_TEST_POSTGRES_URL", "")
     in_ci = bool(os.environ.get("CI"))
     if not url:
-        reason = "GENESIS_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1/test)"
+        reason = f"needs PostgreSQL: {_ENABLE} it"
         if in_ci:
             pytest.fail(f"CI is set but {reason}")
         pytest.skip(reason)

@@ -8,6 +8,10 @@ Usage::
     result = run_optimizer(Path("config/optimizer/tBTCUSD_1h_optuna_smoke_loose.yaml"))
     print(result.run_dir, result.best["score"], result.stats.hit_rate)
 
+A strategy of one's own needs one import line::
+
+    from genesis import Features, ParamSpec, Signals, Strategy
+
 The heavy parts (numba, optuna, pandas) load on first use of the API, so that importing
 ``genesis`` (and ``genesis --help``) stays fast.
 """
@@ -41,7 +45,10 @@ if TYPE_CHECKING:
         show_run,
     )
     from genesis.config import GenesisConfig, load_config
+    from genesis.engine import Signals
+    from genesis.features import Features
     from genesis.optimizer import OptimizationResult
+    from genesis.strategy import ParamSpec, Strategy
 
 __version__ = "0.1.0"
 
@@ -55,6 +62,10 @@ _LAZY = {
     "GenesisConfig": "genesis.config",
     "load_config": "genesis.config",
     "OptimizationResult": "genesis.optimizer",
+    "Features": "genesis.features",
+    "ParamSpec": "genesis.strategy",
+    "Signals": "genesis.engine",
+    "Strategy": "genesis.strategy",
 }
 
 
@@ -70,10 +81,14 @@ __all__ = [
     "CorruptCacheEntry",
     "DataError",
     "DataFetchError",
+    "Features",
     "GenesisConfig",
     "GenesisError",
     "OptimizationResult",
+    "ParamSpec",
+    "Signals",
     "StorageError",
+    "Strategy",
     "StrategyError",
     "UsageError",
     "__version__",

@@ -263,18 +263,20 @@ def promote_champion(
     import shutil
 
     from genesis.artifacts import RunDir, write_json
-    from genesis.errors import ArtifactError
+    from genesis.errors import ArtifactError, ArtifactUsageError
 
     run = RunDir(Path(run_dir))
     if not run.best_trial.exists():
-        raise ArtifactError(
+        raise ArtifactUsageError(
             "no best_trial.json: no trial of this run completed", where=str(run.root)
         )
     if not name or "/" in name or name.startswith("."):
-        raise ArtifactError(f"champion name {name!r} must be a plain directory name")
+        raise ArtifactUsageError(f"champion name {name!r} must be a plain directory name")
     target = root / name
     if target.exists():
-        raise ArtifactError("champion exists already", where=str(target), hint="pick another name")
+        raise ArtifactUsageError(
+            "champion exists already", where=str(target), hint="pick another name"
+        )
     best = json.loads(run.best_trial.read_text(encoding="utf-8"))
     _refuse_do_not_trade(best, run.root, force)
     missing = [field for field in ("key", "data_fingerprint", "metrics") if not best.get(field)]
@@ -284,13 +286,28 @@ def promote_champion(
             "nor a trial file), so it could not be verified later",
             where=str(run.best_trial),
         )
-    target.mkdir(parents=True)
-    # The config its score was found with: the run's, or a walk-forward's last fold's.
-    shutil.copyfile(run.root / str(best.get("config") or "config.yaml"), target / "config.yaml")
     champion = {"name": name, "promoted_from": str(run.root), **best}
     champion.pop("reproduce", None)
     champion["reproduce"] = f"genesis champion verify {name}"
-    write_json(target / "champion.json", champion)
+    try:
+        target.mkdir(parents=True)
+    except OSError as error:  # a read-only folder, or a file where a folder should be
+        raise ArtifactUsageError(
+            f"cannot create the champion's folder: {error.strerror}", where=str(target),
+            hint="pick a folder you can write with --root",
+        ) from None  # fmt: skip
+    try:
+        # The config its score was found with: the run's, or a walk-forward's last fold's.
+        config = run.root / str(best.get("config") or "config.yaml")
+        shutil.copyfile(config, target / "config.yaml")
+        write_json(target / "champion.json", champion)
+    except (OSError, ArtifactError) as error:
+        shutil.rmtree(target, ignore_errors=True)  # no half champion: promoting again works
+        if isinstance(error, ArtifactError):
+            raise
+        raise ArtifactError(
+            f"cannot write the champion: {error.strerror}", where=str(target)
+        ) from None
     return target
 
 
@@ -333,13 +350,13 @@ def verify_champion(name: str, *, root: Path = CHAMPIONS_DIR) -> ChampionCheck:
     Raises:
         ArtifactError: there is no such champion.
     """
-    from genesis.errors import ArtifactError
+    from genesis.errors import ArtifactUsageError
 
     folder = root / name
     try:
         champion = json.loads((folder / "champion.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ArtifactError(f"no champion named {name!r}", where=str(root)) from None
+        raise ArtifactUsageError(f"no champion named {name!r}", where=str(root)) from None
     report = run_backtest(folder / "config.yaml", champion["params"])
     values = list(report.evaluation.score.values)
     score: Any = values[0] if len(values) == 1 else values

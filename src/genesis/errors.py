@@ -4,6 +4,19 @@ Every error a user can cause is a :class:`GenesisError` that says *what* is wron
 *where* (file and line, YAML field path, trial number) and, when known, a *hint*.
 The CLI turns these into one-line messages and exit codes; nothing below the CLI
 prints. This module imports nothing from genesis.
+
+Exit codes, one rule for every command (each class below carries its ``exit_code``):
+
+* **2 — a user error**: what was asked cannot be done as given, and the user can fix it:
+  a config, flag or environment value (:class:`ConfigError`), an unknown name or a bad
+  argument (:class:`UsageError`), candles in a file the user named (:class:`DataError`),
+  a strategy that is unknown or raises (:class:`StrategyError`), a run, champion or folder
+  the user named that is missing, taken or not writable (:class:`ArtifactUsageError`).
+* **1 — a failed run**: the input was fine, the work failed: no trial completed, a
+  champion does not reproduce, the exchange, the database, the cache or the disk failed
+  (:class:`DataFetchError`, :class:`StorageError`, :class:`CacheError`,
+  :class:`ArtifactError`, :class:`BacktestError`, a bare :class:`GenesisError`).
+* 130 after Ctrl-C, 143 after SIGTERM (the run directory is left consistent).
 """
 
 from __future__ import annotations
@@ -86,6 +99,12 @@ class ArtifactError(GenesisError):
     """A run directory or one of its files cannot be read or written."""
 
 
+class ArtifactUsageError(ArtifactError):
+    """A run, champion or folder the user named is missing, taken or not writable."""
+
+    exit_code = 2
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: the run directory is made consistent, then exit 143."""
 
@@ -99,6 +118,7 @@ class ArtifactsIncomplete(KeyboardInterrupt):
 
 __all__ = [
     "ArtifactError",
+    "ArtifactUsageError",
     "ArtifactsIncomplete",
     "BacktestError",
     "CacheError",

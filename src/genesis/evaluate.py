@@ -22,10 +22,11 @@ from genesis.engine import (
     Signals,
     run_backtest,
 )
-from genesis.errors import BacktestError, GenesisError, StrategyError
+from genesis.errors import BacktestError, StrategyError
 from genesis.features import Features
 from genesis.metrics import Metrics, compute_metrics
 from genesis.metrics.score import Score, ScoreSpec, compute_score
+from genesis.strategy._trace import strategy_raised
 from genesis.strategy.base import ParamValue, Strategy, resolve_params
 
 SPEC_FORMAT = 1
@@ -152,12 +153,11 @@ def simulate(
     """
     try:
         signals = strategy.signals(features, spec.params)
-    except GenesisError:
-        raise
-    except Exception as error:  # a user's strategy may raise anything: name it, keep going
-        raise StrategyError(
-            f"strategy {spec.strategy!r} raised {type(error).__name__}: {error}"
-        ) from error
+    except Exception as error:  # a user's strategy may raise anything: locate it, keep going
+        told = strategy_raised(spec.strategy, error)
+        if told is error:
+            raise
+        raise told from error
     if not isinstance(signals, Signals):
         raise StrategyError(
             f"strategy {spec.strategy!r}: signals() returned {_brief(signals)}, not Signals",

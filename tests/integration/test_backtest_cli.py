@@ -34,6 +34,7 @@ def test_backtest_prints_buy_and_hold_range_and_last_trades(tmp_path: Path) -> N
     assert f"{equity['n_bars']:,} bars, {first[:10]} {first[11:16]} → {last[:10]}" in out
     assert f"vs buy-and-hold {m['buy_hold_return_pct']:+,.2f}%" in out
     assert f"last 3 of {len(trades)} trades" in out
+    assert f"\nconstraint min_trades: {m['n_trades']:,} trades, needs ≥ 10\n" in out
     for trade in trades[-3:]:  # the last three, each with its times and reason by name
         row = f"{trade['entry_time'][:10]} {trade['entry_time'][11:16]}"
         assert row in out and trade["exit_reason"] in out

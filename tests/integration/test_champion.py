@@ -82,3 +82,43 @@ def test_champion_errors_name_the_problem(run_dir: Path, tmp_path: Path) -> None
         verify_champion("nope", root=root)
     with pytest.raises(ArtifactError, match=r"no best_trial\.json"):
         promote_champion(tmp_path, "other", root=root)
+
+
+def test_verify_works_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data file sits beside the config; the run's copy of the config names it absolute."""
+    import yaml
+
+    from genesis.api import run_optimizer as run_config
+    from genesis.data import synthetic_candles, write_candles
+
+    project = tmp_path / "project"
+    project.mkdir()
+    write_candles(synthetic_candles(seed=5, n_bars=3000), project / "btc.csv")
+    config = {**CONFIG, "data": {"source": "btc.csv"}, "output_dir": str(tmp_path / "out")}
+    (project / "cfg.yaml").write_text(yaml.safe_dump({**config, "study_name": "s"}))
+    monkeypatch.chdir(tmp_path)  # neither the config's folder nor the champion's
+    run_dir = run_config(project / "cfg.yaml", report=False).run_dir
+    root = tmp_path / "champions"
+    promote_champion(run_dir, "first", root=root)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    check = verify_champion("first", root=root)
+    assert check.reproduced, check.differences
+    assert str((project / "btc.csv").resolve()) in (root / "first" / "config.yaml").read_text()
+
+
+def test_promote_into_a_read_only_folder_is_a_named_user_error(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated: the tests may run as root, whom a read-only mode does not stop."""
+    from genesis.errors import ArtifactUsageError
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(ArtifactUsageError, match="Permission denied") as raised:
+        promote_champion(run_dir, "first", root=tmp_path / "read_only")
+    assert raised.value.exit_code == 2 and raised.value.hint is not None
+    assert "--root" in raised.value.hint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_runs_show_gives_top_trials_cache_stats_and_commands(out: Path) -> None:
     assert f"genesis backtest {out / 'first' / 'config.yaml'} --params" in text
     assert "--study first --resume" in text
     missing = genesis("runs", "show", "nope", "--out", str(out), cwd=out)
-    assert missing.returncode == 1 and "no run 'nope'" in missing.stderr
+    assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
     with pytest.raises(ArtifactError, match="no such results directory"):
         list_runs(out / "absent")
 
@@ -70,3 +71,31 @@ def test_a_trial_file_is_accepted_as_params(out: Path) -> None:
     report = run_backtest(out / "first" / "config.yaml", params)
     assert report.key == payload["key"]
     assert list(report.evaluation.score.values) == payload["score"]["values"]
+
+
+def plain(text: str) -> str:
+    """``text`` without the terminal's escape codes (bold headers)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "100", None])
+def test_tables_never_cut_the_run_name_or_trial_number(
+    out: Path, tmp_path: Path, columns: str | None
+) -> None:
+    """At terminal widths 60/80/100 (TTY_COMPATIBLE) and piped (None)."""
+    root = tmp_path / "results"
+    name = "run_20261207_214145_walk_forward"
+    shutil.copytree(out / "first", root / name)
+    env = {"TTY_COMPATIBLE": "1", "COLUMNS": columns} if columns else {"TTY_COMPATIBLE": "0"}
+    listed = genesis("runs", "list", "--out", str(root), cwd=tmp_path, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.startswith(name) for line in plain(listed.stdout).splitlines()), listed.stdout
+    shown = genesis("runs", "show", name, "--out", str(root), "--top", "5", cwd=tmp_path, env=env)
+    assert shown.returncode == 0, shown.stderr
+    numbers = [row["number"] for row in show_run(name, out=root, top=5).top]
+    lines = plain(shown.stdout).splitlines()
+    firsts = [line.split()[0].rstrip("*") for line in lines if line.strip()]  # * marks the best
+    assert all(number in firsts for number in numbers), shown.stdout
+    if columns is not None:
+        table = plain(shown.stdout).split("top 5 trials")[1].split("reproduce the best")[0]
+        assert max(len(line.rstrip()) for line in table.splitlines()) <= int(columns)

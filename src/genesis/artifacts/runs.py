@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from genesis.artifacts.layout import RunDir
-from genesis.errors import ArtifactError
+from genesis.errors import ArtifactError, ArtifactUsageError
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def read_run(root: Path) -> RunSummary:
     """
     run = RunDir(root)
     if not run.config.is_file():
-        raise ArtifactError(
+        raise ArtifactUsageError(
             "not a run directory (no config.yaml)", where=str(root), hint="see genesis runs list"
         )
     config = _config(run.config)
@@ -150,7 +150,7 @@ def list_runs(out: Path) -> list[RunSummary]:
         ArtifactError: ``out`` is not a directory.
     """
     if not out.is_dir():
-        raise ArtifactError("no such results directory", where=str(out), hint="pass --out DIR")
+        raise ArtifactUsageError("no such results directory", where=str(out), hint="pass --out DIR")
     roots = [p for p in out.iterdir() if p.is_dir() and (p / "config.yaml").is_file()]
     return sorted((read_run(p) for p in roots), key=lambda r: (r.started, r.name))
 
@@ -164,7 +164,7 @@ def find_run(run: str, out: Path) -> Path:
     for candidate in (Path(run), out / run):
         if (candidate / "config.yaml").is_file():
             return candidate
-    raise ArtifactError(f"no run {run!r}", where=str(out), hint="see genesis runs list")
+    raise ArtifactUsageError(f"no run {run!r}", where=str(out), hint="see genesis runs list")
 
 
 def _top_trials(path: Path, n: int, maximize: bool, keep: Any = None) -> tuple[dict[str, Any], ...]:

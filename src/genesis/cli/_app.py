@@ -4,6 +4,16 @@
 GenesisError → its one-line message and ``exit_code``; Ctrl-C → 130; SIGTERM is handled
 like Ctrl-C (the run directory is made consistent) → 143; anything else is a bug and
 keeps its traceback.
+
+Exit codes, the same rule for every command (written once, in :mod:`genesis.errors`):
+
+* 0: done.
+* 2: a user error: a config, flag or name, a file or folder the user gave, a strategy
+  that raises; the message says what and where, never with a traceback. typer's own
+  usage errors (an unknown option) are 2 too.
+* 1: a failed run: the input was fine and the work failed (no trial completed, a
+  champion that does not reproduce, the exchange, database, cache or disk failing).
+* 130: interrupted (Ctrl-C); 143: terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -31,16 +41,29 @@ def _register() -> None:
     if _registered:
         return
     _registered = True
-    from genesis.cli import backtest, cache, champion, data, optimize, report, runs, worker
+    from genesis.cli import (
+        backtest,
+        cache,
+        champion,
+        data,
+        freqtrade,
+        optimize,
+        report,
+        runs,
+        worker,
+    )
+    from genesis.cli import strategies as strategies_
 
     app.command("optimize")(optimize.optimize)
     app.command("backtest")(backtest.backtest)
     app.command("report")(report.report)
     app.command("worker")(worker.worker)
+    app.command("strategies")(strategies_.strategies)
     app.add_typer(data.app, name="data", help="Fetch, inspect and resample candles.")
     app.add_typer(cache.app, name="cache", help="Inspect and clean the shared result cache.")
     app.add_typer(champion.app, name="champion", help="Keep best trials and check they reproduce.")
     app.add_typer(runs.app, name="runs", help="List past runs and show one.")
+    app.add_typer(freqtrade.app, name="freqtrade", help="Freqtrade strategies: its flags, offline.")
 
 
 def main(argv: list[str] | None = None) -> None:

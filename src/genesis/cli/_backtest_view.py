@@ -9,6 +9,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from genesis.cli._tables import print_table
+from genesis.metrics.score import describe_constraint
+
 if TYPE_CHECKING:
     from genesis.api import BacktestReport
 
@@ -53,7 +56,7 @@ def headline(report: BacktestReport) -> list[str]:
 
 
 def metrics_table(report: BacktestReport) -> Table:
-    """Every metric, the score and the constraints."""
+    """Every metric and the score (the constraints follow it, in words)."""
     ev = report.evaluation
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("metric")
@@ -62,8 +65,6 @@ def metrics_table(report: BacktestReport) -> Table:
         table.add_row(name, _number(value))
     for name, value in zip(ev.score.names, ev.score.values, strict=True):
         table.add_row(f"score ({name})", f"{value:,.4f}")
-    for name, value in ev.score.constraints.items():
-        table.add_row(f"constraint {name}", f"{value:,.4f} ({'ok' if value <= 0 else 'violated'})")
     return table
 
 
@@ -94,9 +95,12 @@ def print_backtest(console: Console, report: BacktestReport, *, last_trades: int
     """Print the headline, the metrics table and the last ``last_trades`` trades."""
     for line in headline(report):
         console.print(line, highlight=False, soft_wrap=True)
-    console.print(metrics_table(report))
+    print_table(console, metrics_table(report))
+    metrics = report.evaluation.metrics.as_dict()
+    for name, value in report.evaluation.score.constraints.items():
+        console.print(f"constraint {describe_constraint(name, value, metrics)}", highlight=False)
     if last_trades > 0:
-        console.print(trades_table(report, last_trades))
+        print_table(console, trades_table(report, last_trades))
     console.print(f"params: {dict(report.spec.params)}", highlight=False)
     console.print(f"key: {report.key}  ({report.evaluation.elapsed_s * 1000:.2f} ms)")
 

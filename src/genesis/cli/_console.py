@@ -22,7 +22,7 @@ def stderr_console() -> Console:
 
 
 class _ConsoleHandler(logging.Handler):
-    """Prints each record as one plain, unwrapped line (people grep the seed's lines).
+    """Prints each record as one plain, unwrapped line (people grep the [Runner] lines).
 
     With a live display, start-up stages become its status line, and the per-trial lines
     (``[Runner] Trial …``, ``[CACHE] Trial …``) are printed only when ``verbose``.
@@ -60,7 +60,7 @@ def setup_logging(
     quiet: bool = False,
     display: LiveDisplay | None = None,
 ) -> None:
-    """Send the ``genesis`` logger (the seed's log lines) to ``console``.
+    """Send the ``genesis`` logger (the [Runner]/[CACHE] log lines) to ``console``.
 
     Without a ``display`` every line is printed (``genesis worker``); with one, see
     :class:`_ConsoleHandler`.

@@ -8,6 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from genesis.cli._tables import print_table
 from genesis.cli._validation import chosen_how, reproduce_lines, validation_lines, verdict_line
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def print_run(console: Console, detail: RunDetail) -> None:
     for text in validation_lines(validation) if validation else []:
         say(text)
     if detail.top:
-        console.print(_top_table(detail))
+        print_table(console, _top_table(detail))  # never cuts the trial's number
     for text in reproduce_lines(best or {}):
         say(text)
     say(_cache_line(detail.stats))  # diagnostics last

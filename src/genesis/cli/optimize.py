@@ -239,8 +239,11 @@ def _summary_event(result: Any) -> dict[str, Any]:
 
 
 def _violated(best: dict[str, Any]) -> str:
-    constraints = best.get("constraints") or {}
-    return ", ".join(name for name, value in constraints.items() if value > 0) or "a constraint"
+    from genesis.metrics.score import describe_constraint
+
+    constraints, metrics = best.get("constraints") or {}, best.get("metrics") or {}
+    violated = [describe_constraint(k, v, metrics) for k, v in constraints.items() if v > 0]
+    return "; ".join(violated) or "a constraint"
 
 
 def _summary(result: Any) -> None:

@@ -35,6 +35,7 @@ def list_(out: OutOption = Path("results/hparam_search")) -> None:
 
     from genesis.api import list_runs
     from genesis.artifacts.runs import local_time
+    from genesis.cli._tables import print_table
 
     runs = list_runs(out)
     if not runs:
@@ -49,10 +50,7 @@ def list_(out: OutOption = Path("results/hparam_search")) -> None:
             r.name, local_time(r.started), r.strategy, r.data, _count(r.n_trials),
             _count(r.real_backtests), _score(r.best_score), r.verdict or "–", r.state,
         )  # fmt: skip
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    console.print(table)
+    print_table(Console(), table)  # never cuts the run's name
 
 
 @app.command()

@@ -5,8 +5,13 @@ by :class:`~genesis.config.models.GenesisConfig`; each problem is reported with 
 path and where the value came from: the file's line (``cfg.yaml:12:
 search_space.fast.high: must be > low (5)``), the environment variable
 (``GENESIS_RANDOM_SEED: optimizer.seed: …``) or the flag (``--trials: optimizer.n_trials:
-…``). A strategy given as a file (``strategies/x.py:Class``) is looked up beside the config
-file first, then from the current directory.
+…``).
+
+Paths: the files a config reads (``data.source`` as a file, a strategy given as
+``strategies/x.py:Class``) are looked up beside the config file first, then from the
+current directory, and become absolute, so the run's copy of the config (and a champion's)
+works from any folder. What a run writes (``output_dir``, ``cache.location``) stays relative
+to the current directory, like ``--out``.
 """
 
 from __future__ import annotations
@@ -84,14 +89,16 @@ def load_config(
     path = Path(path)
     text = _read(path)
     try:
-        raw = yaml.safe_load(text)
         root = yaml.compose(text)
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise ConfigError(
             f"not valid YAML: {getattr(error, 'problem', error)}", where=where
         ) from error
+    except ValueError as error:  # YAML reads 2018-13-01 as a date, and datetime refuses it
+        raise _bad_date(error, path, root) from None
     if raw is None:  # an empty file, or comments only; ``{}`` says "all defaults" on purpose
         raise ConfigError("the config file is empty", where=str(path), hint=EMPTY_CONFIG_HINT)
     if not isinstance(raw, dict):
@@ -107,30 +114,79 @@ def load_config(
         if value is not None:
             _set(merged, dotted, value)
             sources[dotted] = names.get(dotted, "override")
-    _resolve_strategy_file(merged, path.parent)
+    _resolve_input_files(merged, path.parent)
     try:
         return GenesisConfig.model_validate(merged)
     except ValidationError as error:
         raise _config_error(error, path, root, sources) from None
 
 
-def _resolve_strategy_file(merged: dict[str, Any], folder: Path) -> None:
-    """A relative ``file.py:Class`` strategy beside the config file becomes its absolute path.
+_NOT_FILES = ("synthetic:", "exchange:")
+"""``data.source`` forms that name no file (see :func:`genesis.data.load_candles`)."""
 
-    The config file's folder comes first so that a config and its strategy can move
-    together; a path that is not there is left for the current directory (the registry's
-    rule), so configs written for the repository root keep working.
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _bad_date(error: ValueError, path: Path, root: yaml.Node | None) -> ConfigError:
+    """The ConfigError for an unquoted date YAML cannot build (``start: 2018-13-01``)."""
+    hint = "write a real date as YYYY-MM-DD, or quote the value to keep it as text"
+    for dotted, node in _scalars(root, ""):
+        if node.tag == _TIMESTAMP:
+            try:
+                yaml.safe_load(node.value)
+            except ValueError:
+                where = f"{path}:{node.start_mark.line + 1}"
+                return ConfigError(
+                    f"{dotted}: {node.value!r} is not a valid date ({error})",
+                    where=where, hint=hint,
+                )  # fmt: skip
+    return ConfigError(f"a value is not valid: {error}", where=str(path), hint=hint)
+
+
+def _scalars(node: yaml.Node | None, dotted: str) -> list[tuple[str, yaml.ScalarNode]]:
+    """Every scalar under ``node`` with its dotted path (sequence items by index)."""
+    if isinstance(node, yaml.ScalarNode):
+        return [(dotted or "(top level)", node)]
+    found: list[tuple[str, yaml.ScalarNode]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found += _scalars(value, f"{dotted}.{key.value}" if dotted else str(key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found += _scalars(item, f"{dotted}.{index}" if dotted else str(index))
+    return found
+
+
+def _resolve_input_files(merged: dict[str, Any], folder: Path) -> None:
+    """Make the files the config reads absolute: beside the config first, else from here.
+
+    The config file's folder comes first so that a config and its files can move together;
+    the current directory comes second so that configs written for the repository root
+    keep working. A file found in neither place is left as written, for the loader to
+    report it missing.
     """
+    data = merged.get("data")
+    if isinstance(data, dict) and isinstance(data.get("source"), str):
+        source = data["source"]
+        if not source.startswith(_NOT_FILES):
+            data["source"] = _found(source, folder) or source
     strategy = merged.get("strategy")
-    if not isinstance(strategy, dict):
-        return
-    name = strategy.get("name")
-    if not isinstance(name, str) or ".py:" not in name:
-        return
-    target, _, attr = name.rpartition(":")
-    file = Path(target).expanduser()
-    if not file.is_absolute() and (folder / file).is_file():
-        strategy["name"] = f"{(folder / file).resolve()}:{attr}"
+    name = strategy.get("name") if isinstance(strategy, dict) else None
+    if isinstance(strategy, dict) and isinstance(name, str) and ".py:" in name:
+        target, _, attr = name.rpartition(":")  # rpartition: Windows paths contain a colon
+        found = _found(target, folder)
+        if found is not None:
+            strategy["name"] = f"{found}:{attr}"
+
+
+def _found(text: str, folder: Path) -> str | None:
+    """The absolute path of file ``text``, beside ``folder`` first, else from here."""
+    file = Path(text).expanduser()
+    for candidate in (file,) if file.is_absolute() else (folder / file, file):
+        if candidate.is_file():
+            return str(candidate.resolve())
+    return None
 
 
 def config_from_dict(data: Mapping[str, Any], *, where: str = "<config>") -> GenesisConfig:

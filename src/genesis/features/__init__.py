@@ -1,14 +1,28 @@
 """Technical indicators on candles, computed once per process and shared read-only.
 
-Strategies receive a :class:`Features` view (``features.ema(20)``, ``features.atr(14)``
-…) backed by a :class:`FeatureStore`; the plain functions compute one indicator on
-arrays. Numba kernels live in ``_kernels`` (their warm-up convention matches TA-Lib).
+Strategies receive a :class:`Features` view (``features.ema(20)``, ``features.atr(14)``,
+``features.macd()``, ``features.ema(9, of=series)`` …) backed by a :class:`FeatureStore`;
+the plain functions compute one indicator on arrays. Numba kernels live in ``_kernels``
+(their warm-up convention matches TA-Lib).
 """
 
 from __future__ import annotations
 
 from genesis.features._store import INDICATOR_NAMES, Features, FeatureStore
-from genesis.features.indicators import adx, atr, bbands, donchian, ema, rsi, sma
+from genesis.features.indicators import (
+    adx,
+    atr,
+    bbands,
+    donchian,
+    ema,
+    highest,
+    lowest,
+    macd,
+    rsi,
+    sma,
+    stoch,
+    vwap,
+)
 
 __all__ = [
     "INDICATOR_NAMES",
@@ -19,6 +33,11 @@ __all__ = [
     "bbands",
     "donchian",
     "ema",
+    "highest",
+    "lowest",
+    "macd",
     "rsi",
     "sma",
+    "stoch",
+    "vwap",
 ]

@@ -31,7 +31,10 @@ Conventions (the same for every kernel here, in the spirit of vectorbt's ``gener
 * Deliberate differences from TA-Lib, all in degenerate cases only: TA-Lib treats
   ``|x| < 1e-8`` as zero, an absolute threshold that depends on the price scale; these
   kernels test for exact zero instead. An RSI with no movement at all (average gain and
-  loss both zero) is 50 (neutral) here, 0 in TA-Lib, which would read as "oversold". The
+  loss both zero) is 50 (neutral) here, 0 in TA-Lib, which would read as "oversold". A
+  stochastic over a window with no range (highest high = lowest low) is 50 here, 0 in
+  TA-Lib, for the same reason. A rolling VWAP over bars with no volume at all is NaN
+  (undefined; TA-Lib has no VWAP: it is checked against TA-Lib's running ``SUM``). The
   Bollinger deviation uses a rolling Welford update (re-synchronised every ``period``
   bars) instead of TA-Lib's ``E[x²] - E[x]²``, which cancels badly on large prices.
 """
@@ -325,3 +328,105 @@ def donchian_nb(high: FloatArray, low: FloatArray, period: int) -> tuple[FloatAr
     the last ``period`` bars *including* the current one; first valid index
     ``period - 1``. A breakout rule compares against the previous bar's channel."""
     return rolling_max_nb(high, period), rolling_min_nb(low, period)
+
+
+@njit(cache=True, nogil=True, fastmath=_CONTRACT)
+def _ema_from_nb(x: FloatArray, period: int, seed_end: int, out: FloatArray) -> None:
+    """Fill ``out[seed_end:]`` with an EMA of ``x`` seeded at ``seed_end`` by the SMA of
+    ``x[seed_end - period + 1 : seed_end + 1]`` (TA-Lib's ``INT_EMA`` from a start index)."""
+    k = 2.0 / (period + 1)
+    keep = 1.0 - k
+    total = 0.0
+    for i in range(seed_end - period + 1, seed_end + 1):
+        total += x[i]
+    prev = total / period
+    out[seed_end] = prev
+    for i in range(seed_end + 1, x.shape[0]):
+        prev = prev * keep + x[i] * k
+        out[i] = prev
+
+
+@njit(cache=True, nogil=True)
+def macd_nb(
+    x: FloatArray, fast: int, slow: int, signal: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """MACD ``(line, signal, histogram)``: fast EMA − slow EMA, its EMA, their difference.
+
+    Requires ``fast < slow``. Both EMAs start at ``slow - 1`` (the fast one seeded there
+    with the SMA of its last ``fast`` values, as TA-Lib does); every output is NaN until
+    the signal is defined, at ``slow + signal - 2``.
+    """
+    n = x.shape[0]
+    first = slow + signal - 2
+    line = np.full(n, _NAN)
+    sig = np.full(n, _NAN)
+    hist = np.full(n, _NAN)
+    if n <= first:
+        return line, sig, hist
+    fast_ema = np.empty(n)
+    slow_ema = np.empty(n)
+    _ema_from_nb(x, fast, slow - 1, fast_ema)
+    _ema_from_nb(x, slow, slow - 1, slow_ema)
+    raw = fast_ema[slow - 1 :] - slow_ema[slow - 1 :]
+    smoothed = np.empty(raw.shape[0])
+    _ema_from_nb(raw, signal, signal - 1, smoothed)
+    for i in range(first, n):
+        line[i] = raw[i - slow + 1]
+        sig[i] = smoothed[i - slow + 1]
+        hist[i] = line[i] - sig[i]
+    return line, sig, hist
+
+
+@njit(cache=True, nogil=True)
+def stoch_nb(
+    high: FloatArray, low: FloatArray, close: FloatArray, k: int, smooth_k: int, d: int
+) -> tuple[FloatArray, FloatArray]:
+    """Stochastic oscillator ``(%K, %D)`` in [0, 100].
+
+    Raw %K is where the close sits in the last ``k`` bars' range (50 when the range is
+    zero); %K is its SMA over ``smooth_k`` bars (1 = the fast stochastic), %D the SMA of
+    %K over ``d`` bars. Both are NaN until ``k + smooth_k + d - 3``.
+    """
+    n = close.shape[0]
+    first = k + smooth_k + d - 3
+    pct_k = np.full(n, _NAN)
+    pct_d = np.full(n, _NAN)
+    if n <= first:
+        return pct_k, pct_d
+    highest = rolling_max_nb(high, k)
+    lowest = rolling_min_nb(low, k)
+    raw = np.empty(n - k + 1)
+    for i in range(k - 1, n):
+        span = highest[i] - lowest[i]
+        raw[i - k + 1] = 50.0 if span == 0.0 else 100.0 * ((close[i] - lowest[i]) / span)
+    slow_k = sma_nb(raw, smooth_k)
+    slow_d = sma_nb(slow_k[smooth_k - 1 :], d)
+    for i in range(first, n):
+        pct_k[i] = slow_k[i - k + 1]
+        pct_d[i] = slow_d[i - k - smooth_k + 2]
+    return pct_k, pct_d
+
+
+@njit(cache=True, nogil=True)
+def vwap_nb(
+    high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray, period: int
+) -> FloatArray:
+    """Rolling volume-weighted average of the typical price ``(high + low + close) / 3``
+    over the last ``period`` bars; first valid index ``period - 1``; NaN where those bars
+    traded no volume at all."""
+    n = close.shape[0]
+    out = np.full(n, _NAN)
+    if n < period:
+        return out
+    weighted = 0.0
+    total = 0.0
+    for i in range(n):
+        weighted += (high[i] + low[i] + close[i]) / 3.0 * volume[i]
+        total += volume[i]
+        if i >= period - 1:
+            if total > 0.0:
+                out[i] = weighted / total
+            old = i - period + 1
+            weighted -= (high[old] + low[old] + close[old]) / 3.0 * volume[old]
+            total -= volume[old]
+    return out

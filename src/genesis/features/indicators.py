@@ -39,12 +39,12 @@ def _column(values: npt.ArrayLike) -> FloatArray:
 
 
 def sma(close: npt.ArrayLike, period: int) -> FloatArray:
-    """Simple moving average of ``close``; valid from index ``period - 1``."""
+    """Simple moving average of ``close`` (any series); valid from index ``period - 1``."""
     return nb.sma_nb(_column(close), _period("SMA", period, 1))  # type: ignore[no-any-return]
 
 
 def ema(close: npt.ArrayLike, period: int) -> FloatArray:
-    """Exponential moving average, seeded with an SMA; valid from index ``period - 1``."""
+    """Exponential moving average of any series, seeded with an SMA; valid from ``period - 1``."""
     return nb.ema_nb(_column(close), _period("EMA", period, 1))  # type: ignore[no-any-return]
 
 
@@ -97,4 +97,80 @@ def donchian(high: npt.ArrayLike, low: npt.ArrayLike, period: int) -> tuple[Floa
     return nb.donchian_nb(_column(high), _column(low), p)  # type: ignore[no-any-return]
 
 
-__all__ = ["adx", "atr", "bbands", "donchian", "ema", "rsi", "sma"]
+def highest(x: npt.ArrayLike, period: int) -> FloatArray:
+    """Highest value of the last ``period`` bars, this one included (TA-Lib's MAX).
+
+    Valid from index ``period - 1``. For a breakout compare with the previous bar's value.
+    """
+    p = _period("highest", period, 1)
+    return nb.rolling_max_nb(_column(x), p)  # type: ignore[no-any-return]
+
+
+def lowest(x: npt.ArrayLike, period: int) -> FloatArray:
+    """Lowest value of the last ``period`` bars, this one included (TA-Lib's MIN)."""
+    p = _period("lowest", period, 1)
+    return nb.rolling_min_nb(_column(x), p)  # type: ignore[no-any-return]
+
+
+def macd(
+    close: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """MACD: the fast EMA minus the slow EMA, its signal EMA, and their difference.
+
+    Returns:
+        ``(line, signal, histogram)``, all valid from index ``slow + signal - 2``.
+
+    Raises:
+        StrategyError: on a bad period, or ``fast >= slow``.
+    """
+    f, sl = _period("MACD fast", fast, 1), _period("MACD slow", slow, 2)
+    sg = _period("MACD signal", signal, 1)
+    if f >= sl:
+        raise StrategyError(f"MACD fast period must be < slow, got fast={f}, slow={sl}")
+    return nb.macd_nb(_column(close), f, sl, sg)  # type: ignore[no-any-return]
+
+
+def stoch(
+    high: npt.ArrayLike,
+    low: npt.ArrayLike,
+    close: npt.ArrayLike,
+    k: int = 14,
+    smooth_k: int = 3,
+    d: int = 3,
+) -> tuple[FloatArray, FloatArray]:
+    """Stochastic oscillator in [0, 100] (TA-Lib's STOCH with simple averages).
+
+    Args:
+        k: Bars of the high-low range the close is placed in.
+        smooth_k: SMA of the raw %K; 1 gives the fast stochastic.
+        d: SMA of %K that makes %D.
+
+    Returns:
+        ``(pct_k, pct_d)``, both valid from index ``k + smooth_k + d - 3``.
+    """
+    p = _period("stochastic %K", k, 1)
+    s, dp = _period("stochastic smoothing", smooth_k, 1), _period("stochastic %D", d, 1)
+    columns = (_column(high), _column(low), _column(close))
+    return nb.stoch_nb(*columns, p, s, dp)  # type: ignore[no-any-return]
+
+
+def vwap(
+    high: npt.ArrayLike,
+    low: npt.ArrayLike,
+    close: npt.ArrayLike,
+    volume: npt.ArrayLike,
+    period: int,
+) -> FloatArray:
+    """Rolling VWAP: the volume-weighted mean of the typical price ``(h + l + c) / 3``.
+
+    Valid from index ``period - 1``; NaN where the last ``period`` bars had no volume.
+    """
+    p = _period("VWAP", period, 1)
+    columns = (_column(high), _column(low), _column(close), _column(volume))
+    return nb.vwap_nb(*columns, p)  # type: ignore[no-any-return]
+
+
+__all__ = [
+    "adx", "atr", "bbands", "donchian", "ema", "highest", "lowest", "macd", "rsi", "sma",
+    "stoch", "vwap",
+]  # fmt: skip

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from genesis.errors import BacktestError, ConfigError, UsageError
 from genesis.metrics._metrics import METRIC_DIRECTIONS, METRIC_NAMES, Direction, Metrics
@@ -189,3 +191,26 @@ def compute_score(metrics: Metrics, spec: ScoreSpec) -> Score:
     if spec.max_drawdown_pct is not None:
         constraints["max_drawdown"] = metrics.max_drawdown_pct - spec.max_drawdown_pct
     return Score(values, spec.objectives, spec.directions, constraints)
+
+
+def describe_constraint(name: str, value: float, metrics: Mapping[str, Any]) -> str:
+    """One constraint in a trader's words, e.g. ``min_trades: 54 trades, needs ≥ 16``.
+
+    Args:
+        name: The constraint (``min_trades``, ``max_drawdown``).
+        value: Its value as :func:`compute_score` made it (``<= 0`` holds).
+        metrics: The backtest's metrics (:meth:`Metrics.as_dict`): the constraint's
+            measured side comes from here, its limit from ``value``.
+
+    Returns:
+        The measured value against the limit, ending in ``(not met)`` when violated.
+    """
+    missed = " (not met)" if value > 0 else ""
+    if name == "min_trades" and isinstance(metrics.get("n_trades"), int | float):
+        n = int(metrics["n_trades"])
+        return f"min_trades: {n:,} trades, needs ≥ {round(n + value):,}{missed}"
+    drawdown = metrics.get("max_drawdown_pct")
+    if name == "max_drawdown" and isinstance(drawdown, int | float):
+        limit = drawdown - value
+        return f"max_drawdown: {drawdown:.2f}% drawdown, allows ≤ {limit:.4g}%{missed}"
+    return f"{name}: {value:+.4g} (holds at ≤ 0){missed}"

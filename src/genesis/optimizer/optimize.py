@@ -35,6 +35,7 @@ from genesis.optimizer.problem import Problem, build_problem
 from genesis.optimizer.runner import OptimizationResult, Search, run_dir_of, run_search
 from genesis.optimizer.validate import choose, window_config, window_problem
 from genesis.optimizer.walk_forward import run_walk_forward
+from genesis.optimizer.workers import warn_if_more_workers_than_cores
 from genesis.validation.splits import Window, holdout_windows
 
 Outcomes = Callable[[TrialOutcome], None] | None
@@ -51,6 +52,7 @@ def run_optimizer(
     """
     for name in config.score.objectives:
         objective_direction(name)  # an unknown objective is a config error, before any file
+    warn_if_more_workers_than_cores(config.optimizer.n_workers)  # once, not once per fold
     if config.validation.method == "walk_forward":
         return run_walk_forward(config, on_outcome=on_outcome, worker_index=worker_index)
     log.log_stage(f"loading candles from {config.data.source}")

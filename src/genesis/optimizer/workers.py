@@ -28,6 +28,29 @@ _INTERRUPTED_JOIN_S = 10.0
 """After Ctrl-C a worker stops within a trial, or as soon as it has started up."""
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, which containers narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def warn_if_more_workers_than_cores(n_workers: int) -> None:
+    """Say once, with the numbers, that ``n_workers`` exceed the cores (each runs slower).
+
+    Not refused: a worker waiting on a database leaves its core to another; but workers
+    that compute share the cores, and past one per core they only add switching.
+    """
+    cores = usable_cores()
+    if n_workers > cores:
+        log.logger.warning(
+            "[Runner] %d workers on %d CPU core(s): they take turns on the cores, so each "
+            "trial runs slower and the search gains nothing (use --workers %d or fewer)",
+            n_workers, cores, cores,
+        )  # fmt: skip
+
+
 @dataclass
 class Workers:
     """The extra worker processes of a run, and the flag that asks them to stop."""

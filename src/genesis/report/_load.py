@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from genesis.artifacts import KEY_METRICS, CacheSource, RunDir
-from genesis.errors import ArtifactError, GenesisError
+from genesis.errors import ArtifactError, ArtifactUsageError, GenesisError
 
 PARAM_PREFIX = "param_"
 
@@ -86,7 +86,7 @@ def load_run(root: Path) -> RunData:
     """
     run = RunDir(root)
     if not root.is_dir():
-        raise ArtifactError("not a directory", where=str(root), hint="pass a run directory")
+        raise ArtifactUsageError("not a directory", where=str(root), hint="pass a run directory")
     config = _read_yaml(run.config)
     trials = _read_trials_csv(run.trials_csv)
     stats = _read_json(run.cache_stats)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from genesis.artifacts import rank_trials
+from genesis.metrics.score import describe_constraint
 from genesis.report._load import ReportTrial, RunData
 
 HIGH_HIT_RATE = 0.8
@@ -221,8 +222,9 @@ def best_section(data: RunData) -> str:
         return '<section><h2>Best trial</h2><p class="warn">No trial completed.</p></section>'
     searched = set(best.get("searched_params") or {})
     params = [(k, v, "searched" if k in searched else "fixed") for k, v in best["params"].items()]
+    metrics = best.get("metrics") or {}
     constraints = [
-        (k, v, "holds" if isinstance(v, int | float) and v <= 0 else "violated")
+        (*describe_constraint(k, v, metrics).split(": ", 1), "holds" if v <= 0 else "violated")
         for k, v in (best.get("constraints") or {}).items()
     ]
     score = best.get("score")
@@ -244,7 +246,7 @@ def best_section(data: RunData) -> str:
         pareto = f"<h3>Pareto front</h3>{grid_table(['trial', 'scores'], rows)}"
     return (
         '<section><h2>Best trial</h2><div class="cols">'
-        f"<div>{kv_table(summary)}<h3>Constraints (≤ 0 holds)</h3>"
+        f"<div>{kv_table(summary)}<h3>Constraints</h3>"
         f"{grid_table(['constraint', 'value', ''], constraints)}</div>"
         f"<div><h3>Params</h3>{grid_table(['param', 'value', ''], params)}</div>"
         f"<div><h3>Metrics</h3>{kv_table((best.get('metrics') or {}).items())}</div></div>"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args, runtime_checkable
 
 from genesis.errors import StrategyError
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from genesis.features import Features
 
 ParamKind = Literal["int", "float", "categorical", "bool"]
+PARAM_KINDS: tuple[str, ...] = get_args(ParamKind)
 ParamValue = int | float | str | bool
 
 
@@ -39,6 +40,11 @@ class ParamSpec:
     help: str = ""
 
     def __post_init__(self) -> None:
+        if self.kind not in PARAM_KINDS:
+            raise StrategyError(
+                f"ParamSpec kind {self.kind!r} is not one of {', '.join(PARAM_KINDS)}",
+                hint=_did_you_mean(str(self.kind), PARAM_KINDS),
+            )
         if self.kind == "categorical" and not self.choices:
             raise StrategyError("a categorical ParamSpec needs choices")
         if self.low is not None and self.high is not None and self.low > self.high:
@@ -85,6 +91,22 @@ class Strategy(Protocol):
     def signals(self, features: Features, params: Mapping[str, ParamValue]) -> Signals:
         """Compute signals for every bar of ``features.candles`` from checked ``params``."""
         ...
+
+
+_KIND_ALIASES = {"integer": "int", "number": "float", "boolean": "bool", "choice": "categorical"}
+
+
+def _did_you_mean(kind: str, kinds: tuple[str, ...]) -> str | None:
+    """``did you mean 'int'?`` for ``integer``, ``Int``, ``flaot`` …; None if nothing is close."""
+    import difflib
+
+    lowered = kind.lower()
+    close = _KIND_ALIASES.get(lowered) or next(
+        iter(difflib.get_close_matches(lowered, kinds, n=1, cutoff=0.5)), None
+    )
+    if close is None and lowered in kinds:
+        close = lowered
+    return f"did you mean {close!r}?" if close else None
 
 
 def resolve_params(

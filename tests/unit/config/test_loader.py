@@ -146,6 +146,41 @@ def test_a_strategy_file_resolves_beside_the_config_first(
     monkeypatch.chdir(elsewhere)
     resolved = load_config(config, env={}).strategy.name
     assert resolved == f"{(folder / 'strategies' / 'mine.py').resolve()}:Mine"
-    # not beside the config: left relative, for the current directory
+    # not beside the config: from the current directory, made absolute too
     (folder / "strategies" / "mine.py").unlink()
+    found_here = (elsewhere / "strategies" / "mine.py").resolve()
+    assert load_config(config, env={}).strategy.name == f"{found_here}:Mine"
+    # in neither place: left as written, for the registry to report it missing
+    (elsewhere / "strategies" / "mine.py").unlink()
     assert load_config(config, env={}).strategy.name == "strategies/mine.py:Mine"
+
+
+def test_a_data_file_resolves_beside_the_config_and_is_dumped_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genesis.config import dump_config
+
+    folder = tmp_path / "project"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "btc.csv").write_text("ts,open\n")
+    config = folder / "cfg.yaml"
+    config.write_text("data:\n  source: data/btc.csv\noutput_dir: results\n")
+    monkeypatch.chdir(tmp_path)  # not the config's folder: data/btc.csv is not here
+    loaded = load_config(config, env={})
+    absolute = str((folder / "data" / "btc.csv").resolve())
+    assert loaded.data.source == absolute
+    assert f"source: {absolute}" in dump_config(loaded)  # the run's copy works from anywhere
+    assert loaded.output_dir == "results"  # what a run writes stays relative to here
+    for source in ("synthetic:tBTCUSD:1h", "exchange:bitfinex:tBTCUSD:1h", "missing.csv"):
+        config.write_text(f"data:\n  source: {source}\n")
+        assert load_config(config, env={}).data.source == source
+
+
+def test_an_unquoted_invalid_date_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    text = "data:\n  source: synthetic:tBTCUSD:1h\n  start: 2018-13-01\n"
+    with pytest.raises(ConfigError, match=r"data\.start: '2018-13-01' is not a valid date") as info:
+        load_config(_write(tmp_path, text), env={})
+    assert info.value.where == f"{tmp_path / 'cfg.yaml'}:3"
+    assert "month must be in 1..12" in str(info.value) and "quote" in str(info.value)
+    fixed = load_config(_write(tmp_path, text.replace("13", "12")), env={})
+    assert fixed.data.start == "2018-12-01"

@@ -9,7 +9,22 @@ import pytest
 
 import genesis.features as features_pkg
 from genesis.errors import StrategyError
-from genesis.features import Features, FeatureStore, adx, atr, bbands, donchian, ema, rsi, sma
+from genesis.features import (
+    Features,
+    FeatureStore,
+    adx,
+    atr,
+    bbands,
+    donchian,
+    ema,
+    highest,
+    lowest,
+    macd,
+    rsi,
+    sma,
+    stoch,
+    vwap,
+)
 
 from .conftest import random_walk_candles
 
@@ -63,6 +78,47 @@ def test_views_match_the_plain_functions() -> None:
     for got, want in zip(view.donchian(7), donchian(c.high, c.low, 7), strict=True):
         np.testing.assert_array_equal(got, want)
     assert view.close is c.close and len(view) == len(c)
+    for got, want in zip(view.macd(5, 13, 4), macd(c.close, 5, 13, 4), strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(view.stoch(9, 3, 2), stoch(c.high, c.low, c.close, 9, 3, 2), strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(view.vwap(9), vwap(c.high, c.low, c.close, c.volume, 9))
+    np.testing.assert_array_equal(view.highest(9), highest(c.high, 9))
+    np.testing.assert_array_equal(view.lowest(9), lowest(c.low, 9))
+
+
+def test_indicators_of_any_series_are_computed_once() -> None:
+    store = FeatureStore()
+    c = random_walk_candles(600)
+    view = Features(c, store)
+    line = view.macd()[0]  # the store's own array: keyed by identity
+    signal = view.ema(9, of=line)
+    np.testing.assert_array_equal(signal, ema(line, 9))
+    assert view.ema(9, of=line) is signal
+    spread = view.ema(5, of=c.high - c.low)  # a new array each call: keyed by its values
+    assert view.ema(5, of=c.high - c.low) is spread
+    np.testing.assert_array_equal(spread, ema(c.high - c.low, 5))
+    assert view.sma(4, of="volume") is view.sma(4, of=c.volume)
+    np.testing.assert_array_equal(view.sma(4, of="volume"), sma(c.volume, 4))
+    assert view.ema(7, of="close") is view.ema(7) and view.highest(3, of=c.high) is view.highest(3)
+    np.testing.assert_array_equal(view.rsi(6, of=c.open), rsi(c.open, 6))
+    np.testing.assert_array_equal(view.bbands(6, 1.0, of="open")[1], bbands(c.open, 6, 1.0)[1])
+    np.testing.assert_array_equal(view.lowest(6, of="close"), lowest(c.close, 6))
+    np.testing.assert_array_equal(view.macd(3, 6, 2, of="open")[2], macd(c.open, 3, 6, 2)[2])
+    assert (store.hits, store.misses) == (6, 10)
+
+
+def test_a_series_must_be_a_column_or_one_value_per_bar() -> None:
+    view = Features(random_walk_candles(100))
+    with pytest.raises(StrategyError, match="unknown column 'clse'") as error:
+        view.ema(5, of="clse")
+    assert error.value.hint == "did you mean: close?"
+    with pytest.raises(StrategyError, match=r"one value per bar \(100\), got shape \(99,\)"):
+        view.ema(5, of=view.close[1:])
+    with pytest.raises(StrategyError, match="takes no series"):
+        view.store.get_of(view.candles, "atr", "close", (14,))
+    with pytest.raises(StrategyError, match="MACD fast period must be < slow"):
+        view.macd(26, 12)
 
 
 def test_precompute_fills_the_store_up_front() -> None:
@@ -115,6 +171,7 @@ def test_warm_lookup_costs_microseconds() -> None:
 def test_package_exports() -> None:
     expected = {"Features", "FeatureStore", "INDICATOR_NAMES"}
     expected |= {"adx", "atr", "bbands", "donchian", "ema", "rsi", "sma"}
+    expected |= {"highest", "lowest", "macd", "stoch", "vwap"}
     assert set(features_pkg.__all__) == expected
     for name in features_pkg.__all__:
         assert hasattr(features_pkg, name)

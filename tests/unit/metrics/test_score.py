@@ -121,3 +121,46 @@ def test_unknown_objective_is_a_config_error_with_did_you_mean() -> None:
 def test_invalid_spec_is_a_config_error(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         ScoreSpec(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "metrics", "said"),
+    [
+        ("min_trades", -38.0, {"n_trades": 54}, "min_trades: 54 trades, needs ≥ 16"),
+        ("min_trades", 6.0, {"n_trades": 10}, "min_trades: 10 trades, needs ≥ 16 (not met)"),
+        (
+            "max_drawdown", -20.5, {"max_drawdown_pct": 29.5},
+            "max_drawdown: 29.50% drawdown, allows ≤ 50%",
+        ),
+        (
+            "max_drawdown", 12.25, {"max_drawdown_pct": 37.25},
+            "max_drawdown: 37.25% drawdown, allows ≤ 25% (not met)",
+        ),
+        ("min_trades", -3.0, {}, "min_trades: -3 (holds at ≤ 0)"),
+    ],
+)  # fmt: skip
+def test_constraints_read_in_a_traders_words(
+    name: str, value: float, metrics: dict[str, float], said: str
+) -> None:
+    from genesis.metrics.score import describe_constraint
+
+    assert describe_constraint(name, value, metrics) == said
+
+
+def test_described_constraints_match_compute_score() -> None:
+    """The limit read back from a score's constraint is the one the spec set."""
+    from genesis.metrics.score import describe_constraint
+
+    spec = ScoreSpec(min_trades=16, max_drawdown_pct=30.0)
+    score = compute_score(BASE, spec)
+    lines = [describe_constraint(k, v, BASE.as_dict()) for k, v in score.constraints.items()]
+    assert lines == [
+        "min_trades: 40 trades, needs ≥ 16",
+        "max_drawdown: 20.00% drawdown, allows ≤ 30%",
+    ]
+    late = compute_score(with_(n_trades=3, max_drawdown_pct=31.0), spec)
+    metrics = with_(n_trades=3, max_drawdown_pct=31.0).as_dict()
+    assert all(
+        describe_constraint(k, v, metrics).endswith("(not met)")
+        for k, v in late.constraints.items()
+    )

@@ -92,3 +92,13 @@ def test_package_exports() -> None:
     assert set(strategy_pkg.__all__) == expected
     for name in strategy_pkg.__all__:
         assert hasattr(strategy_pkg, name)
+
+
+@pytest.mark.parametrize(
+    ("kind", "close"),
+    [("integer", "int"), ("Int", "int"), ("flaot", "float"), ("boolean", "bool"), ("str", None)],
+)
+def test_unknown_kind_is_refused_when_built(kind: str, close: str | None) -> None:
+    with pytest.raises(StrategyError, match="int, float, categorical, bool") as raised:
+        ParamSpec(kind, 10, 2, 50)  # type: ignore[arg-type]
+    assert raised.value.hint == (f"did you mean {close!r}?" if close else None)
