@@ -30,6 +30,8 @@ _ABSENT_FLOAT.setflags(write=False)
 _NO_RULES = ExitRules()
 _BPS = 1e-4
 _G = TypeVar("_G", bound=np.generic)
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 
 def _checked(
@@ -68,6 +70,23 @@ def _checked(
     if not values.flags.c_contiguous:
         return np.ascontiguousarray(values)
     return values
+
+
+def signal_arrays(
+    signals: Signals, n_bars: int
+) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, FloatArray, FloatArray, FloatArray]:
+    """The per-bar arrays of ``signals`` checked for the kernels (length 0 when absent):
+    entry/exit long, entry/exit short, stop-loss, take-profit and trailing distances."""
+    b, f = np.bool_, np.float64
+    return (
+        _checked(signals.entry_long, "entry_long", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.exit_long, "exit_long", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.entry_short, "entry_short", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.exit_short, "exit_short", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.stop_loss, "stop_loss", n_bars, f, _ABSENT_FLOAT),
+        _checked(signals.take_profit, "take_profit", n_bars, f, _ABSENT_FLOAT),
+        _checked(signals.trailing_stop, "trailing_stop", n_bars, f, _ABSENT_FLOAT),
+    )
 
 
 def _exit_rules(rules: object) -> ExitRules:
@@ -128,20 +147,20 @@ def run_backtest(candles: Candles, signals: Signals, settings: BacktestSettings)
     n_bars = candles.close.shape[0]
     if n_bars == 0:
         raise BacktestError("cannot backtest zero candles")
-    b, f = np.bool_, np.float64
+    el, xl, es, xs, sl, tp, trail = signal_arrays(signals, n_bars)
     rules = _exit_rules(signals.exit_rules)
     out = simulate_nb(
         candles.open,
         candles.high,
         candles.low,
         candles.close,
-        _checked(signals.entry_long, "entry_long", n_bars, b, _ABSENT_BOOL),
-        _checked(signals.exit_long, "exit_long", n_bars, b, _ABSENT_BOOL),
-        _checked(signals.entry_short, "entry_short", n_bars, b, _ABSENT_BOOL),
-        _checked(signals.exit_short, "exit_short", n_bars, b, _ABSENT_BOOL),
-        _checked(signals.stop_loss, "stop_loss", n_bars, f, _ABSENT_FLOAT),
-        _checked(signals.take_profit, "take_profit", n_bars, f, _ABSENT_FLOAT),
-        _checked(signals.trailing_stop, "trailing_stop", n_bars, f, _ABSENT_FLOAT),
+        el,
+        xl,
+        es,
+        xs,
+        sl,
+        tp,
+        trail,
         rules.roi_age_bars,
         rules.roi_return,
         settings.fee_bps * _BPS,
