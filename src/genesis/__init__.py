@@ -12,8 +12,9 @@ A strategy of one's own needs one import line::
 
     from genesis import Features, ParamSpec, Signals, Strategy
 
-The heavy parts (numba, optuna, pandas) load on first use of the API, so that importing
-``genesis`` (and ``genesis --help``) stays fast.
+(``ExitRules`` for ROI tables and percentage stops, ``higher_timeframe`` for indicators of
+coarser bars, come from the same place.) The heavy parts (numba, optuna, pandas) load on
+first use of the API, so that importing ``genesis`` (and ``genesis --help``) stays fast.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ if TYPE_CHECKING:
         show_run,
     )
     from genesis.config import GenesisConfig, load_config
-    from genesis.engine import Signals
-    from genesis.features import Features
+    from genesis.engine import ExitRules, Signals
+    from genesis.features import Features, higher_timeframe
     from genesis.optimizer import OptimizationResult
     from genesis.strategy import ParamSpec, Strategy
 
@@ -63,6 +64,8 @@ _LAZY = {
     "load_config": "genesis.config",
     "OptimizationResult": "genesis.optimizer",
     "Features": "genesis.features",
+    "higher_timeframe": "genesis.features",
+    "ExitRules": "genesis.engine",
     "ParamSpec": "genesis.strategy",
     "Signals": "genesis.engine",
     "Strategy": "genesis.strategy",
@@ -81,6 +84,7 @@ __all__ = [
     "CorruptCacheEntry",
     "DataError",
     "DataFetchError",
+    "ExitRules",
     "Features",
     "GenesisConfig",
     "GenesisError",
@@ -92,6 +96,7 @@ __all__ = [
     "StrategyError",
     "UsageError",
     "__version__",
+    "higher_timeframe",
     "list_runs",
     "load_config",
     "read_params",

@@ -180,7 +180,7 @@ def _sliced(signals: Signals, start: int, stop: int) -> Signals:
     return Signals(
         cut(signals.entry_long), cut(signals.exit_long), cut(signals.entry_short),
         cut(signals.exit_short), cut(signals.stop_loss), cut(signals.take_profit),
-        cut(signals.trailing_stop),
+        cut(signals.trailing_stop), signals.exit_rules,
     )  # fmt: skip
 
 

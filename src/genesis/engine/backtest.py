@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from genesis.engine._kernels import first_negative_before_nb, simulate_nb
-from genesis.engine.types import BacktestResult, BacktestSettings, Signals, Trades
+from genesis.engine.types import BacktestResult, BacktestSettings, ExitRules, Signals, Trades
 from genesis.errors import BacktestError, StrategyError
 
 if TYPE_CHECKING:
@@ -27,8 +27,11 @@ _ABSENT_BOOL = np.zeros(0, dtype=np.bool_)
 _ABSENT_BOOL.setflags(write=False)
 _ABSENT_FLOAT = np.zeros(0, dtype=np.float64)
 _ABSENT_FLOAT.setflags(write=False)
+_NO_RULES = ExitRules()
 _BPS = 1e-4
 _G = TypeVar("_G", bound=np.generic)
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 
 def _checked(
@@ -69,6 +72,39 @@ def _checked(
     return values
 
 
+def signal_arrays(
+    signals: Signals, n_bars: int
+) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, FloatArray, FloatArray, FloatArray]:
+    """The per-bar arrays of ``signals`` checked for the kernels (length 0 when absent):
+    entry/exit long, entry/exit short, stop-loss, take-profit and trailing distances."""
+    b, f = np.bool_, np.float64
+    return (
+        _checked(signals.entry_long, "entry_long", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.exit_long, "exit_long", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.entry_short, "entry_short", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.exit_short, "exit_short", n_bars, b, _ABSENT_BOOL),
+        _checked(signals.stop_loss, "stop_loss", n_bars, f, _ABSENT_FLOAT),
+        _checked(signals.take_profit, "take_profit", n_bars, f, _ABSENT_FLOAT),
+        _checked(signals.trailing_stop, "trailing_stop", n_bars, f, _ABSENT_FLOAT),
+    )
+
+
+def _exit_rules(rules: object) -> ExitRules:
+    """``rules`` when it is an :class:`ExitRules`, the all-off rules for None."""
+    if rules is None:
+        return _NO_RULES
+    if not isinstance(rules, ExitRules):
+        raise BacktestError(
+            f"signals.exit_rules must be a genesis.engine.ExitRules, got {type(rules).__name__}",
+            hint="build it as ExitRules(roi=((0, 0.05), (24, 0.0)), stop_loss_frac=0.1, ...)",
+        )
+    return rules
+
+
+def _nan_if_none(value: float | None) -> float:
+    return np.nan if value is None else float(value)
+
+
 def _check_stop_distances(signals: Signals, entry_idx: npt.NDArray[np.int64]) -> None:
     """Raise StrategyError if a trade was opened with a negative stop distance.
 
@@ -96,37 +132,47 @@ def run_backtest(candles: Candles, signals: Signals, settings: BacktestSettings)
 
     Args:
         candles: The bars; their OHLC arrays are passed to the kernel as they are.
-        signals: Entry/exit booleans and optional stop distances, one value per bar.
+        signals: Entry/exit booleans and optional stop distances, one value per bar,
+            and optional exit rules for every trade.
         settings: Capital, costs and position size (validated when constructed).
 
     Returns:
         Equity (marked at each close) and position per bar, and the closed trades.
 
     Raises:
-        BacktestError: If there are no candles, or a signal array has the wrong type,
-            dtype, dimension or length.
+        BacktestError: If there are no candles, a signal array has the wrong type,
+            dtype, dimension or length, or the exit rules are not ExitRules.
         StrategyError: If a trade was entered with a negative stop distance.
     """
     n_bars = candles.close.shape[0]
     if n_bars == 0:
         raise BacktestError("cannot backtest zero candles")
-    b, f = np.bool_, np.float64
+    el, xl, es, xs, sl, tp, trail = signal_arrays(signals, n_bars)
+    rules = _exit_rules(signals.exit_rules)
     out = simulate_nb(
         candles.open,
         candles.high,
         candles.low,
         candles.close,
-        _checked(signals.entry_long, "entry_long", n_bars, b, _ABSENT_BOOL),
-        _checked(signals.exit_long, "exit_long", n_bars, b, _ABSENT_BOOL),
-        _checked(signals.entry_short, "entry_short", n_bars, b, _ABSENT_BOOL),
-        _checked(signals.exit_short, "exit_short", n_bars, b, _ABSENT_BOOL),
-        _checked(signals.stop_loss, "stop_loss", n_bars, f, _ABSENT_FLOAT),
-        _checked(signals.take_profit, "take_profit", n_bars, f, _ABSENT_FLOAT),
-        _checked(signals.trailing_stop, "trailing_stop", n_bars, f, _ABSENT_FLOAT),
+        el,
+        xl,
+        es,
+        xs,
+        sl,
+        tp,
+        trail,
+        rules.roi_age_bars,
+        rules.roi_return,
         settings.fee_bps * _BPS,
         settings.slippage_bps * _BPS,
         settings.position_fraction,
         settings.initial_capital,
+        _nan_if_none(rules.stop_loss_frac),
+        _nan_if_none(rules.take_profit_frac),
+        _nan_if_none(rules.trailing_frac),
+        rules.trailing_offset_frac,
+        rules.exit_profit_offset,
+        rules.exit_profit_only,
     )
     trades = Trades(*out[2:])
     if len(trades):

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, TypeAlias
+from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +35,7 @@ Series: TypeAlias = "str | npt.ArrayLike"
 """A candle column by name (``"close"``, ``"volume"`` …) or an array of one value a bar."""
 FeatureValue: TypeAlias = "FloatArray | tuple[FloatArray, ...]"
 _Compute: TypeAlias = "Callable[..., FeatureValue]"
+_T = TypeVar("_T")
 
 _INDICATORS: dict[str, _Compute] = {
     "sma": lambda c, period: indicators.sma(c.close, period),
@@ -96,6 +97,7 @@ class FeatureStore:
         self._values: dict[tuple[int, str, tuple[Param, ...]], FeatureValue] = {}
         self._candles: dict[int, Candles] = {}
         self._owned: set[int] = set()  # ids of the arrays held in _values
+        self._derived: dict[tuple[int, Hashable], object] = {}
         self.hits = 0
         self.misses = 0
 
@@ -206,6 +208,20 @@ class FeatureStore:
                 computed += 1
         return computed
 
+    def derived(self, candles: Candles, key: Hashable, make: Callable[[], _T]) -> _T:
+        """``make()``'s value for ``(candles, key)``, made once and kept like an indicator.
+
+        For values built from ``candles`` that are not indicators, e.g. its bars on a
+        coarser timeframe (:mod:`genesis.features.timeframe`), which must stay the same
+        object so that their own indicators are cached.
+        """
+        full_key = (id(candles), key)
+        value = self._derived.get(full_key)
+        if value is None:
+            self._candles.setdefault(id(candles), candles)
+            value = self._derived.setdefault(full_key, make())
+        return value  # type: ignore[return-value]
+
     def features(self, candles: Candles) -> Features:
         """A :class:`Features` view of ``candles`` backed by this store."""
         return Features(candles, self)
@@ -215,6 +231,7 @@ class FeatureStore:
         self._values.clear()
         self._candles.clear()
         self._owned.clear()
+        self._derived.clear()
 
 
 class Features:

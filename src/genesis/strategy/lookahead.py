@@ -5,10 +5,11 @@ on the data cut after bar ``c - 1`` must equal, bar for bar, the first ``c`` bar
 same computed on all the data. :func:`check_lookahead` cuts the data at
 :data:`N_CUTS` points spread over its last four fifths (each cut keeps at least a fifth
 of the bars, so the strategy's indicators are defined) and compares every output of
-:class:`~genesis.engine.types.Signals`; the first difference names the signal, the first
-bar that differs and the cut. Shifted series, centred windows, ``np.roll``, statistics of
-the whole series, future highs or lows and resampling without a shift all change a bar
-before the cut, and are caught when they change an output.
+:class:`~genesis.engine.types.Signals` (its exit rules, which hold for the whole run, must
+be the same on every cut; a difference is reported at bar 0); the first difference names
+the signal, the first bar that differs and the cut. Shifted series, centred windows,
+``np.roll``, statistics of the whole series, future highs or lows and resampling without
+a shift all change a bar before the cut, and are caught when they change an output.
 
 It also measures how long the strategy's results depend on where the data starts
 (:func:`warmup_bars`): the signals computed without the first :data:`WARMUP_DROP` of the
@@ -28,7 +29,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from genesis.data import Candles
-from genesis.engine.types import Signals
+from genesis.engine.types import ExitRules, Signals
 from genesis.features import Features, FeatureStore
 from genesis.strategy.base import ParamValue, Strategy
 
@@ -189,7 +190,7 @@ def _outputs(a: Signals, b: Signals) -> list[tuple[str, np.ndarray, np.ndarray]]
     pairs = []
     for f in fields(Signals):
         x, y = getattr(a, f.name), getattr(b, f.name)
-        if x is not None and y is not None:
+        if x is not None and y is not None and not isinstance(x, ExitRules):
             pairs.append((f.name, np.asarray(x), np.asarray(y)))
     return pairs
 
@@ -216,7 +217,11 @@ def _first_difference(
         a, b = getattr(whole, f.name), getattr(part, f.name)
         if a is None and b is None:
             continue
-        if a is None or b is None or len(b) != cut:
+        if isinstance(a, ExitRules) or isinstance(b, ExitRules):
+            if a == b:
+                continue
+            bar = 0  # a rule of the whole run that depends on where the data ends
+        elif a is None or b is None or len(b) != cut:
             bar = cut - 1
         else:
             head, b = np.asarray(a)[:cut], np.asarray(b)

@@ -41,6 +41,7 @@ def test_exports_are_the_documented_surface() -> None:
         "BacktestResult",
         "BacktestSettings",
         "ExitReason",
+        "ExitRules",
         "Signals",
         "Trades",
         "run_backtest",

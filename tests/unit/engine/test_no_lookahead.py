@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from genesis.data import Candles
-from genesis.engine import BacktestSettings, Signals, run_backtest
+from genesis.engine import BacktestSettings, ExitRules, Signals, run_backtest
 
 N_BARS = 600
 
@@ -45,14 +45,30 @@ def splice_signals(a: Signals, b: Signals, t: int) -> Signals:
     fields = {}
     for name in a.__dataclass_fields__:
         x, y = getattr(a, name), getattr(b, name)
-        fields[name] = np.concatenate([x[: t + 1], y[t + 1 :]])
+        is_array = isinstance(x, np.ndarray)
+        fields[name] = np.concatenate([x[: t + 1], y[t + 1 :]]) if is_array else x
     return Signals(**fields)
 
 
+RULES = ExitRules(
+    roi=((0, 0.06), (5, 0.02), (30, -0.01)),
+    stop_loss_frac=0.03,
+    take_profit_frac=0.05,
+    trailing_frac=0.01,
+    trailing_offset_frac=0.015,
+    exit_profit_only=True,
+    exit_profit_offset=0.001,
+)
+
+
+@pytest.mark.parametrize("rules", [None, RULES], ids=["distances", "exit_rules"])
 @pytest.mark.parametrize("seed", range(8))
-def test_changing_every_bar_after_t_changes_nothing_up_to_t(seed: int) -> None:
+def test_changing_every_bar_after_t_changes_nothing_up_to_t(
+    seed: int, rules: ExitRules | None
+) -> None:
     rng = np.random.default_rng(seed)
     candles, signals = random_market(rng, N_BARS)
+    signals = Signals(**{**signals.__dict__, "exit_rules": rules})
     other_candles, other_signals = random_market(rng, N_BARS)
     settings = BacktestSettings(fee_bps=7.5, slippage_bps=3.0, position_fraction=0.9)
     base = run_backtest(candles, signals, settings)

@@ -172,6 +172,7 @@ def test_package_exports() -> None:
     expected = {"Features", "FeatureStore", "INDICATOR_NAMES"}
     expected |= {"adx", "atr", "bbands", "donchian", "ema", "rsi", "sma"}
     expected |= {"highest", "lowest", "macd", "stoch", "vwap"}
+    expected |= {"HigherTimeframe", "higher_timeframe"}
     assert set(features_pkg.__all__) == expected
     for name in features_pkg.__all__:
         assert hasattr(features_pkg, name)
