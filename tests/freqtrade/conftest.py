@@ -25,10 +25,11 @@ def parity_case(tmp_path: Path) -> ParityCase:
         *,
         timeframe: str = "1h",
         informative: Sequence[str] = ("4h",),
+        off_tick: bool = False,
     ) -> Parity:
         pairs = list(PAIRS)[:n_pairs]
         wallet = Wallet(max_open_trades=1 if n_pairs == 1 else 2, stake_amount=stake_amount)
-        write_datadir(tmp_path / "data", pairs, timeframe, informative)
+        write_datadir(tmp_path / "data", pairs, timeframe, informative, off_tick=off_tick)
         config = ft_config(tmp_path, strategy_file, strategy, pairs, timeframe, wallet)
         reference = run_freqtrade(config, wallet)
         result = run_backtest(

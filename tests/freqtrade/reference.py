@@ -44,13 +44,23 @@ N_CANDLES = 3000
 
 
 def write_datadir(
-    datadir: Path, pairs: Sequence[str], timeframe: str, informative: Sequence[str] = ()
+    datadir: Path,
+    pairs: Sequence[str],
+    timeframe: str,
+    informative: Sequence[str] = (),
+    *,
+    off_tick: bool = False,
 ) -> None:
     """Seeded candles for ``pairs`` (and their informative timeframes) as feather files."""
     for seed, pair in enumerate(pairs, start=1):
         price, decimals = PAIRS[pair]
         frame = synthetic_candles(
-            N_CANDLES, seed=seed, timeframe=timeframe, price=price, decimals=decimals
+            N_CANDLES,
+            seed=seed,
+            timeframe=timeframe,
+            price=price,
+            decimals=decimals,
+            off_tick=off_tick,
         )
         write_candles(datadir, pair, timeframe, frame)
         for higher in informative:
@@ -66,10 +76,14 @@ def synthetic_candles(
     decimals: int = 2,
     start: str = "2024-01-01",
     vol: float = 0.008,
+    off_tick: bool = False,
 ) -> pd.DataFrame:
     """A seeded random walk with wicks, volatile enough that ROI, stops and trailing fire.
 
     Prices are rounded to ``decimals`` (Freqtrade derives the price tick from the digits).
+    ``off_tick`` stores them as ``n * 10**-decimals`` computed in floats (e.g.
+    3.9750000000000004e-05), as real exchange data often is: rounded exit rates then fall
+    just outside some candles and Freqtrade's exit orders stay open.
     """
     rng = np.random.default_rng(seed)
     regime = np.repeat(rng.normal(0.0, 0.4 * vol, n // 50 + 1), 50)[:n]
@@ -90,6 +104,14 @@ def synthetic_candles(
     )
     frame["high"] = frame[["open", "high", "close"]].max(axis=1)
     frame["low"] = frame[["open", "low", "close"]].min(axis=1)
+    if off_tick:
+        # Wickless sides are common on exchanges; there an exit at the (rounded) open or
+        # at the low is where the float noise shows.
+        flat_low, flat_high = rng.random(n) < 0.3, rng.random(n) < 0.3
+        frame.loc[flat_low, "low"] = frame.loc[flat_low, ["open", "close"]].min(axis=1)
+        frame.loc[flat_high, "high"] = frame.loc[flat_high, ["open", "close"]].max(axis=1)
+        for column in ("open", "high", "low", "close"):
+            frame[column] = np.round(frame[column] * 10.0**decimals) * 10.0**-decimals
     return frame
 
 

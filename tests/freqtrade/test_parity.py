@@ -69,3 +69,11 @@ def test_sample_strategy_matches_freqtrade(
     user_file = tmp_path / "sample_strategy.py"
     shutil.copy(template, user_file)  # the user's file, unchanged
     _check(parity_case, user_file, "SampleStrategy", n_pairs, stake, timeframe="5m", informative=())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["RoiSteps", "TrailingOffset", "ExitProfitOnly"])
+def test_prices_off_the_tick_match_freqtrade(parity_case: ParityCase, strategy: str) -> None:
+    """Candles stored off the tick (as exchanges' data often is): exit orders that do not
+    fill at once, entries whose open rate is rounded, force exits that never fill."""
+    _check(parity_case, RULES, strategy, 4, None, off_tick=True)
