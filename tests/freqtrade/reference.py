@@ -50,6 +50,7 @@ def write_datadir(
     informative: Sequence[str] = (),
     *,
     off_tick: bool = False,
+    staggered: bool = False,
 ) -> None:
     """Seeded candles for ``pairs`` (and their informative timeframes) as feather files."""
     for seed, pair in enumerate(pairs, start=1):
@@ -62,6 +63,8 @@ def write_datadir(
             decimals=decimals,
             off_tick=off_tick,
         )
+        if staggered:  # pairs listed later start later and end earlier
+            frame = frame.iloc[(seed - 1) * 300 : len(frame) - (seed - 1) * 100]
         write_candles(datadir, pair, timeframe, frame)
         for higher in informative:
             write_candles(datadir, pair, higher, resample(frame, higher))
@@ -135,8 +138,10 @@ def write_candles(datadir: Path, pair: str, timeframe: str, frame: pd.DataFrame)
     return path
 
 
-def markets(pairs: Sequence[str], *, amount_step: float = AMOUNT_STEP) -> dict[str, Any]:
-    """A binance-like markets dict (TICK_SIZE precision, no limits) for ``pairs``."""
+def markets(
+    pairs: Sequence[str], *, amount_step: float = AMOUNT_STEP, min_cost: float | None = None
+) -> dict[str, Any]:
+    """A binance-like markets dict (TICK_SIZE precision, a minimum cost if given)."""
     result: dict[str, Any] = {}
     for pair in pairs:
         base, quote = pair.split("/")
@@ -162,7 +167,7 @@ def markets(pairs: Sequence[str], *, amount_step: float = AMOUNT_STEP) -> dict[s
             "limits": {
                 "amount": {"min": None, "max": None},
                 "price": {"min": None, "max": None},
-                "cost": {"min": None, "max": None},
+                "cost": {"min": min_cost, "max": None},
                 "leverage": {"min": None, "max": None},
             },
             "info": {},
@@ -243,21 +248,25 @@ class Reference:
     end: pd.Timestamp
     strategy: Any
     wallet: Wallet
+    min_cost: float | None = None
+    startup_candles: int = 0
 
     def pair_frames(self) -> list[PairFrame]:
         """The populated frames as genesis's input (one ``PairFrame`` per pair)."""
-        market = Market(amount_step=AMOUNT_STEP)
+        market = Market(amount_step=AMOUNT_STEP, min_stake=self.min_cost)
         return [PairFrame(pair, frame, market) for pair, frame in self.frames.items()]
 
 
-def run_freqtrade(config: dict[str, Any], wallet: Wallet) -> Reference:
+def run_freqtrade(
+    config: dict[str, Any], wallet: Wallet, *, min_cost: float | None = None
+) -> Reference:
     """Run Freqtrade's Backtesting on ``config`` offline; return its trades and frames."""
     from freqtrade.data.converter import trim_dataframes
     from freqtrade.data.history import get_timerange
     from freqtrade.optimize.backtesting import Backtesting
 
     pairs = config["exchange"]["pair_whitelist"]
-    with offline_markets(markets(pairs)):
+    with offline_markets(markets(pairs, min_cost=min_cost)):
         backtesting = Backtesting(config)
         data, timerange = backtesting.load_bt_data()
         strategy = backtesting.strategylist[0]
@@ -271,7 +280,14 @@ def run_freqtrade(config: dict[str, Any], wallet: Wallet) -> Reference:
         start, end = get_timerange(trimmed)
         result = backtesting.backtest(processed=analyzed, start_date=start, end_date=end)
     return Reference(
-        result["results"], frames, pd.Timestamp(start), pd.Timestamp(end), strategy, wallet
+        result["results"],
+        frames,
+        pd.Timestamp(start),
+        pd.Timestamp(end),
+        strategy,
+        wallet,
+        min_cost,
+        backtesting.required_startup,
     )
 
 

@@ -110,6 +110,7 @@ def run_backtest(
     strategy: Any | None = None,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
+    startup_candles: int = 0,
 ) -> FtBacktest:
     """Backtest the pairs' signals with Freqtrade's rules.
 
@@ -122,6 +123,10 @@ def run_backtest(
         start: First candle of the window (Freqtrade's start after the startup candles);
             its signal is never traded, as in Freqtrade. None = the frames' first candle.
         end: Last candle of the window (inclusive). None = the frames' last candle.
+        startup_candles: The strategy's ``startup_candle_count``. When positive, each
+            pair's window starts after its own first ``startup_candles`` rows and
+            ``start`` is not used, as Freqtrade trims them (``trim_dataframe``): a pair
+            whose data begins later also loses its first rows.
 
     Raises:
         DataError: no pair has candles in the window, or a frame lacks a column.
@@ -129,7 +134,7 @@ def run_backtest(
     """
     if strategy is not None:
         check_supported(strategy)
-    frames = [_window(pf, start, end) for pf in pairs]
+    frames = [_window(pf, start, end, startup_candles) for pf in pairs]
     kept = [i for i, f in enumerate(frames) if len(f.ms) > 0]
     if not kept:
         raise DataError("no candles left in the backtest window", where=_names(pairs))
@@ -185,7 +190,9 @@ class _Window(NamedTuple):
     exit_tag: np.ndarray | None
 
 
-def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> _Window:
+def _window(
+    pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None, startup: int
+) -> _Window:
     """The pair's candles in the window with signals shifted one candle, first row dropped.
 
     Freqtrade trims first, then shifts: the window's first candle only gives its signal.
@@ -200,7 +207,10 @@ def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None)
     if pf.market.price_step is not None:
         ticks = np.where(np.isnan(ticks), pf.market.price_step, ticks)
     ms = pd.DatetimeIndex(frame["date"]).as_unit("ms").asi8
-    lo = 0 if start is None else int(np.searchsorted(ms, _to_ms(start), side="left"))
+    if startup > 0:
+        lo = startup
+    else:
+        lo = 0 if start is None else int(np.searchsorted(ms, _to_ms(start), side="left"))
     hi = len(ms) if end is None else int(np.searchsorted(ms, _to_ms(end), side="right"))
     rows, signal_rows = slice(lo + 1, max(hi, lo + 1)), slice(lo, max(hi - 1, lo))
 
