@@ -187,7 +187,7 @@ class _Window(NamedTuple):
     tick: np.ndarray
     enter: np.ndarray
     exit: np.ndarray
-    exit_tag: np.ndarray | None
+    exit_tag: pd.Series | None
 
 
 def _window(
@@ -224,7 +224,7 @@ def _window(
 
     tags = None
     if "exit_tag" in frame.columns:
-        tags = frame["exit_tag"].to_numpy(dtype=object)[signal_rows]
+        tags = frame["exit_tag"].iloc[signal_rows]
     return _Window(
         ms[rows], prices("open"), prices("high"), prices("low"), prices("close"),
         np.asarray(ticks, dtype=np.float64)[rows], signal("enter_long"), signal("exit_long"),
@@ -264,6 +264,15 @@ def _tick_parts(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return scale, units
 
 
+def _tag_codes(tags: pd.Series, codes: dict[str, int]) -> np.ndarray:
+    """Each row's exit tag as a code of ``codes`` (extended), -1 for none or empty."""
+    local, names = pd.factorize(tags, use_na_sentinel=True)
+    known = [codes.setdefault(n, len(codes)) if isinstance(n, str) and n else -1 for n in names]
+    mapping = np.asarray([*known, -1], dtype=np.int64)
+    result: np.ndarray = mapping[np.asarray(local)]
+    return result
+
+
 def _lay_out(
     frames: list[_Window], pairs: list[PairFrame], dates: np.ndarray
 ) -> tuple[k.Layout, list[str]]:
@@ -285,10 +294,7 @@ def _lay_out(
         ticks[rows, p] = w.tick
         last_row[p] = rows[-1]
         if w.exit_tag is not None:
-            for i in np.flatnonzero(pd.notna(w.exit_tag)):
-                tag = w.exit_tag[i]
-                if isinstance(tag, str) and tag:
-                    exit_tag[rows[i], p] = tag_codes.setdefault(tag, len(tag_codes))
+            exit_tag[rows, p] = _tag_codes(w.exit_tag, tag_codes)
     price_scale, price_units = _tick_parts(ticks)
     markets = [pf.market for pf in pairs]
     steps = np.array([np.nan if m.amount_step is None else m.amount_step for m in markets])
