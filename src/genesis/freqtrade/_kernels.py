@@ -53,14 +53,17 @@ Profit as ``LocalTrade``: open value ``amount * open_rate * (1 + fee)``, close v
 decimals as Freqtrade rounds them). The wallet is the starting balance plus the closed
 profits; ``equity[t]`` adds the open trades valued at candle ``t``'s close after exit fees.
 
-Callbacks: :func:`simulate_nb` takes ``custom_stop`` and ``custom_exit`` functions; the
-jitted path passes no-ops with the flags off, :mod:`genesis.freqtrade._callbacks` runs the
-same loop as Python (``simulate_nb.py_func``) with the strategy's methods.
+Callbacks: :func:`simulate_nb` calls ``custom_stop_nb`` and ``custom_exit_nb``, no-ops
+behind flags that are off in the jitted (and disk-cached) kernel; :func:`simulate_with`
+makes the same loop a Python function in which those two names are the strategy's
+callbacks (:mod:`genesis.freqtrade._callbacks`). The loop is written once.
 """
 
 from __future__ import annotations
 
 import math
+import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -314,7 +317,7 @@ def validate_stake_nb(stake: float, min_stake: float, available: float) -> float
 
 
 @njit(cache=True)
-def no_custom_stop_nb(
+def custom_stop_nb(
     p: int, t: int, rate: float, profit: float, after_fill: bool, state: np.ndarray
 ) -> float:
     """The jitted path's ``custom_stoploss``: none (NaN)."""
@@ -322,7 +325,7 @@ def no_custom_stop_nb(
 
 
 @njit(cache=True)
-def no_custom_exit_nb(p: int, t: int, rate: float, profit: float, state: np.ndarray) -> int:
+def custom_exit_nb(p: int, t: int, rate: float, profit: float, state: np.ndarray) -> int:
     """The jitted path's ``custom_exit``: none (0)."""
     return 0
 
@@ -702,8 +705,6 @@ def simulate_nb(
     roi_minutes: np.ndarray,
     roi_ratios: np.ndarray,
     params: np.ndarray,
-    custom_stop: Any,
-    custom_exit: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run the backtest; returns ``(records[:n], equity)`` (see the module docstring)."""
     n_t, n_p = open_.shape
@@ -733,17 +734,17 @@ def simulate_nb(
                     continue
                 if params[P_CUSTOM_STOP_AFTER_FILL] != 0.0:
                     dir_ok = state[p, S_STOP] < o
-                    ratio = custom_stop(p, t, o, profit_ratio_nb(state, p, o, fee), True, state)
+                    ratio = custom_stop_nb(p, t, o, profit_ratio_nb(state, p, o, fee), True, state)
                     after_fill_nb(state, p, o, ratio, dir_ok, params, sc, un)
             dir_ok = state[p, S_STOP] < lo
             if params[P_CUSTOM_STOP] != 0.0 and dir_ok:
-                ratio = custom_stop(p, t, h, profit_ratio_nb(state, p, h, fee), False, state)
+                ratio = custom_stop_nb(p, t, h, profit_ratio_nb(state, p, h, fee), False, state)
                 if not math.isnan(ratio) and ratio != 0.0:
                     raise_stop_nb(state, p, h, ratio, sc, un)
             code = 0
             no_signal = not (exit_[t, p] and not enter[t, p])
             if params[P_CUSTOM_EXIT] != 0.0 and params[P_USE_EXIT_SIGNAL] != 0.0 and no_signal:
-                code = custom_exit(p, t, o, profit_ratio_nb(state, p, o, fee), state)
+                code = custom_exit_nb(p, t, o, profit_ratio_nb(state, p, o, fee), state)
             records, n = exit_step_nb(
                 state, p, t, o, h, lo, enter[t, p], exit_[t, p], exit_tag[t, p], code,
                 int(minutes[t] - minutes[int(state[p, S_T_OPEN])]), dir_ok, roi_minutes,
@@ -757,3 +758,15 @@ def simulate_nb(
         state, open_, high, low, last_row, price_scale, price_units, wallet, fee, records, n
     )
     return records[:n], equity
+
+
+def simulate_with(custom_stop: Callable[..., float], custom_exit: Callable[..., int]) -> Any:
+    """:func:`simulate_nb`'s loop as plain Python calling these two callbacks.
+
+    The function is built from the kernel's own code with ``custom_stop_nb`` and
+    ``custom_exit_nb`` bound to the given functions (the jitted helpers it calls stay
+    jitted), so the callback path cannot drift from the kernel.
+    """
+    loop = simulate_nb.py_func
+    namespace = {**loop.__globals__, "custom_stop_nb": custom_stop, "custom_exit_nb": custom_exit}
+    return types.FunctionType(loop.__code__, namespace, "simulate_with_callbacks")

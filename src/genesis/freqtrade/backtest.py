@@ -165,8 +165,6 @@ def run_backtest(
             roi_minutes,
             roi_ratios,
             params,
-            k.no_custom_stop_nb,
-            k.no_custom_exit_nb,
         )
     trades = _trades_frame(records, [pairs[i].pair for i in kept], dates, tags, wallet.fee)
     return FtBacktest(trades, equity, dates, wallet.dry_run_wallet)
