@@ -335,7 +335,8 @@ class Parity:
 
 
 def _normalized(trades: pd.DataFrame) -> pd.DataFrame:
-    out = trades[[*_SHOWN, "profit_abs"]].copy()
+    out = trades[[*_SHOWN, "profit_abs", "enter_tag"]].copy()
+    out["enter_tag"] = out["enter_tag"].fillna("").astype(str)
     for column in ("open_date", "close_date"):
         out[column] = pd.to_datetime(out[column], utc=True)
     return out.reset_index(drop=True)
@@ -348,6 +349,7 @@ def compare(freqtrade: pd.DataFrame, genesis: pd.DataFrame) -> Parity:
     both = merged["_merge"] == "both"
     same = both & (merged["close_date_ft"] == merged["close_date_gen"])
     same &= merged["exit_reason_ft"] == merged["exit_reason_gen"]
+    same &= merged["enter_tag_ft"] == merged["enter_tag_gen"]
     for rate in ("open_rate", "close_rate"):
         diff = (merged[f"{rate}_gen"] - merged[f"{rate}_ft"]).abs()
         same &= diff <= RATE_TOLERANCE * merged[f"{rate}_ft"].abs()

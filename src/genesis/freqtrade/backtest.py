@@ -167,7 +167,21 @@ def run_backtest(
             params,
         )
     trades = _trades_frame(records, [pairs[i].pair for i in kept], dates, tags, wallet.fee)
+    trades["enter_tag"] = _enter_tags(records, [frames[i] for i in kept], dates)
     return FtBacktest(trades, equity, dates, wallet.dry_run_wallet)
+
+
+def _enter_tags(records: np.ndarray, frames: list[_Window], dates: np.ndarray) -> list[str | None]:
+    """Each trade's ``enter_tag``: the shifted tag of its entry candle, as Freqtrade's."""
+    result: list[str | None] = []
+    for p, t_open in zip(records[:, k.R_PAIR], records[:, k.R_T_OPEN], strict=True):
+        window = frames[int(p)]
+        tag = None
+        if window.enter_tag is not None:
+            row = int(np.searchsorted(window.ms, dates[int(t_open)]))
+            tag = window.enter_tag.iloc[row]
+        result.append(tag if isinstance(tag, str) and tag else None)
+    return result
 
 
 def _names(pairs: Sequence[PairFrame]) -> str:
@@ -186,6 +200,7 @@ class _Window(NamedTuple):
     enter: np.ndarray
     exit: np.ndarray
     exit_tag: pd.Series | None
+    enter_tag: pd.Series | None
 
 
 def _window(
@@ -220,13 +235,12 @@ def _window(
             return np.zeros(rows.stop - rows.start, dtype=np.bool_)
         return np.asarray(frame[column].to_numpy(np.float64)[signal_rows] == 1.0)
 
-    tags = None
-    if "exit_tag" in frame.columns:
-        tags = frame["exit_tag"].iloc[signal_rows]
+    tags = frame["exit_tag"].iloc[signal_rows] if "exit_tag" in frame.columns else None
+    enter_tags = frame["enter_tag"].iloc[signal_rows] if "enter_tag" in frame.columns else None
     return _Window(
         ms[rows], prices("open"), prices("high"), prices("low"), prices("close"),
         np.asarray(ticks, dtype=np.float64)[rows], signal("enter_long"), signal("exit_long"),
-        tags,
+        tags, enter_tags,
     )  # fmt: skip
 
 
