@@ -72,7 +72,10 @@ def test_sample_strategy_matches_freqtrade(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("strategy", ["RoiSteps", "TrailingOffset", "ExitProfitOnly"])
+@pytest.mark.parametrize(
+    "strategy",
+    ["RoiSteps", "TrailingOffset", "ExitProfitOnly", "ExitTimeout", "ExitTimeoutSeconds"],
+)
 def test_prices_off_the_tick_match_freqtrade(parity_case: ParityCase, strategy: str) -> None:
     """Candles stored off the tick (as exchanges' data often is): exit orders that do not
     fill at once, entries whose open rate is rounded, force exits that never fill."""

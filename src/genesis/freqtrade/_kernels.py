@@ -43,7 +43,8 @@ Each candle ``t`` (``current_time = dates[t]``)
           is the latest) and fills only if it lies within the candle (a rounded rate can
           fall just outside a candle whose prices are not on the tick); an order that did
           not fill stays open and fills on the first later candle that reaches it, unless
-          a new exit replaces it first. Orders never time out (no ``unfilledtimeout``).
+          a new exit replaces it first or it times out (``unfilledtimeout``'s exit time,
+          checked when a candle starts).
     4. After the last candle, open trades exit at the open of their pair's last candle
        (``force_exit``); one whose rounded rate lies outside that candle never fills and,
        as in Freqtrade, is not in the results.
@@ -97,8 +98,9 @@ REASON_NAMES = {
     S_TRAILING,
     S_PENDING,
     S_PENDING_REASON,
-) = range(11)
-N_STATE = 11
+    S_PENDING_AGE,
+) = range(12)
+N_STATE = 12
 # Columns of the trade records.
 (
     R_PAIR,
@@ -133,8 +135,9 @@ N_RECORD = 10
     P_CUSTOM_STOP,
     P_CUSTOM_STOP_AFTER_FILL,
     P_CUSTOM_EXIT,
-) = range(18)
-N_PARAMS = 18
+    P_EXIT_TIMEOUT,
+) = range(19)
+N_PARAMS = 19
 
 # Freqtrade's reserves on the market's minimum stake (exchange._get_stake_amount_limit with
 # the backtest's stoploss of -0.05 and the default amount_reserve_percent of 0.05).
@@ -360,6 +363,7 @@ def open_trade_nb(
     state[p, S_TRAILING] = 0.0
     state[p, S_PENDING] = np.nan
     state[p, S_PENDING_REASON] = 0.0
+    state[p, S_PENDING_AGE] = 0.0
 
 
 @njit(cache=True)
@@ -633,16 +637,23 @@ def exit_step_nb(
 
     As Backtesting: an exit places an order at its rounded rate, replacing an open one
     (the reason is the latest); the order fills only if its rate lies within the candle,
-    else it stays open and fills on a later candle that reaches it.
+    else it stays open and fills on a later candle that reaches it, unless it is older than
+    ``unfilledtimeout``'s exit minutes (NaN: never) when the candle starts.
     """
+    placed = state[p, S_PENDING_AGE]
+    if not math.isnan(state[p, S_PENDING]) and age_min - placed >= params[P_EXIT_TIMEOUT]:
+        state[p, S_PENDING] = np.nan
     reason = exit_reason_nb(
         state, p, o, h, lo, enter, exit_, custom_code, age_min, dir_ok, roi_minutes,
         roi_ratios, params, scale, units,
     )  # fmt: skip
     if reason != 0:
-        state[p, S_PENDING] = exit_rate_nb(
+        rate = exit_rate_nb(
             state, p, o, h, lo, reason, age_min, roi_minutes, roi_ratios, params, scale, units
         )
+        if rate != state[p, S_PENDING]:  # an equal open order is kept, with its age
+            state[p, S_PENDING] = rate
+            state[p, S_PENDING_AGE] = age_min
         state[p, S_PENDING_REASON] = (
             TAG_BASE + tag if reason == EXIT_SIGNAL and tag >= 0 else reason
         )

@@ -339,6 +339,8 @@ def _params(rules: ExitRules, wallet: Wallet, tf_min: int) -> np.ndarray:
     params[k.P_STAKE_AMOUNT] = np.nan if wallet.stake_amount is None else wallet.stake_amount
     params[k.P_MAX_OPEN_TRADES] = wallet.max_open_trades
     params[k.P_TF_MIN] = tf_min
+    timeout = rules.exit_timeout_min
+    params[k.P_EXIT_TIMEOUT] = np.nan if timeout is None else timeout
     return params
 
 

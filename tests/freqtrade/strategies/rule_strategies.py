@@ -165,3 +165,15 @@ class CustomExit(_Base):
         if (current_time - trade.open_date_utc).total_seconds() >= 10 * 3600:
             return "too_long" if current_profit < 0 else True
         return None
+
+
+class ExitTimeout(RoiSteps):
+    """Exit orders that the candles do not reach are cancelled after 90 minutes."""
+
+    unfilledtimeout = {"entry": 10, "exit": 90, "unit": "minutes"}
+
+
+class ExitTimeoutSeconds(ExitProfitOnly):
+    """The same in seconds, shorter than a candle: an unfilled exit lives one candle."""
+
+    unfilledtimeout = {"entry": 600, "exit": 1800, "unit": "seconds"}
