@@ -171,16 +171,17 @@ def run_backtest(
     return FtBacktest(trades, equity, dates, wallet.dry_run_wallet)
 
 
-def _enter_tags(records: np.ndarray, frames: list[_Window], dates: np.ndarray) -> list[str | None]:
+def _enter_tags(records: np.ndarray, frames: list[_Window], dates: np.ndarray) -> np.ndarray:
     """Each trade's ``enter_tag``: the shifted tag of its entry candle, as Freqtrade's."""
-    result: list[str | None] = []
-    for p, t_open in zip(records[:, k.R_PAIR], records[:, k.R_T_OPEN], strict=True):
-        window = frames[int(p)]
-        tag = None
-        if window.enter_tag is not None:
-            row = int(np.searchsorted(window.ms, dates[int(t_open)]))
-            tag = window.enter_tag.iloc[row]
-        result.append(tag if isinstance(tag, str) and tag else None)
+    result = np.full(len(records), None, dtype=object)
+    pair_of = records[:, k.R_PAIR].astype(np.int64)
+    opened = dates[records[:, k.R_T_OPEN].astype(np.int64)]
+    for p, window in enumerate(frames):
+        mine = np.flatnonzero(pair_of == p)
+        if window.enter_tag is None or not len(mine):
+            continue
+        tags = window.enter_tag.to_numpy(dtype=object)[np.searchsorted(window.ms, opened[mine])]
+        result[mine] = [t if isinstance(t, str) and t else None for t in tags]
     return result
 
 
