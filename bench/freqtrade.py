@@ -156,7 +156,7 @@ def _genesis_timings(ft: ref.Reference, candles: pd.DataFrame, pair: str, wallet
     ticks = price_ticks(frame)
     indicators = strategy.advise_all_indicators({pair: frame[candles.columns].copy()})[pair]
     frames = [PairFrame(pair, frame, market, ticks)]
-    result = run_backtest(frames, rules, wallet, start=ft.start)
+    result = run_backtest(frames, rules, wallet, start=ft.start, startup_candles=ft.startup_candles)
 
     def with_signals(ind: pd.DataFrame) -> object:
         signals = strategy.ft_advise_signals(ind.copy(), {"pair": pair})
@@ -168,7 +168,12 @@ def _genesis_timings(ft: ref.Reference, candles: pd.DataFrame, pair: str, wallet
         raw = {pair: frame[candles.columns].copy()}
         return with_signals(strategy.advise_all_indicators(raw)[pair])
 
-    run_ms = median_ms(lambda: run_backtest(frames, rules, wallet, start=ft.start), repeats)
+    run_ms = median_ms(
+        lambda: run_backtest(
+            frames, rules, wallet, start=ft.start, startup_candles=ft.startup_candles
+        ),
+        repeats,
+    )
     signals_ms = median_ms(lambda: with_signals(indicators), repeats)
     indicators_ms = median_ms(with_indicators, max(repeats // 4, 3))
     return (run_ms, signals_ms, indicators_ms), result.trades
@@ -178,7 +183,7 @@ def _parity_row(label: str, config: dict[str, Any], wallet: Wallet) -> str:
     ft = ref.run_freqtrade(config, wallet)
     result = run_backtest(
         ft.pair_frames(), ExitRules.from_strategy(ft.strategy), wallet, strategy=ft.strategy,
-        start=ft.start,
+        start=ft.start, startup_candles=ft.startup_candles,
     )  # fmt: skip
     parity = ref.compare(ft.trades, result.trades)
     verdict = "pass" if parity.passes() else "FAIL"

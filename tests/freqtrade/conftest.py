@@ -25,18 +25,29 @@ def parity_case(tmp_path: Path) -> ParityCase:
         *,
         timeframe: str = "1h",
         informative: Sequence[str] = ("4h",),
+        off_tick: bool = False,
+        staggered: bool = False,
+        min_cost: float | None = None,
     ) -> Parity:
         pairs = list(PAIRS)[:n_pairs]
         wallet = Wallet(max_open_trades=1 if n_pairs == 1 else 2, stake_amount=stake_amount)
-        write_datadir(tmp_path / "data", pairs, timeframe, informative)
+        write_datadir(
+            tmp_path / "data",
+            pairs,
+            timeframe,
+            informative,
+            off_tick=off_tick,
+            staggered=staggered,
+        )
         config = ft_config(tmp_path, strategy_file, strategy, pairs, timeframe, wallet)
-        reference = run_freqtrade(config, wallet)
+        reference = run_freqtrade(config, wallet, min_cost=min_cost)
         result = run_backtest(
             reference.pair_frames(),
             ExitRules.from_strategy(reference.strategy),
             wallet,
             strategy=reference.strategy,
             start=reference.start,
+            startup_candles=reference.startup_candles,
         )
         return compare(reference.trades, result.trades)
 

@@ -44,14 +44,27 @@ N_CANDLES = 3000
 
 
 def write_datadir(
-    datadir: Path, pairs: Sequence[str], timeframe: str, informative: Sequence[str] = ()
+    datadir: Path,
+    pairs: Sequence[str],
+    timeframe: str,
+    informative: Sequence[str] = (),
+    *,
+    off_tick: bool = False,
+    staggered: bool = False,
 ) -> None:
     """Seeded candles for ``pairs`` (and their informative timeframes) as feather files."""
     for seed, pair in enumerate(pairs, start=1):
         price, decimals = PAIRS[pair]
         frame = synthetic_candles(
-            N_CANDLES, seed=seed, timeframe=timeframe, price=price, decimals=decimals
+            N_CANDLES,
+            seed=seed,
+            timeframe=timeframe,
+            price=price,
+            decimals=decimals,
+            off_tick=off_tick,
         )
+        if staggered:  # pairs listed later start later and end earlier
+            frame = frame.iloc[(seed - 1) * 300 : len(frame) - (seed - 1) * 100]
         write_candles(datadir, pair, timeframe, frame)
         for higher in informative:
             write_candles(datadir, pair, higher, resample(frame, higher))
@@ -66,10 +79,14 @@ def synthetic_candles(
     decimals: int = 2,
     start: str = "2024-01-01",
     vol: float = 0.008,
+    off_tick: bool = False,
 ) -> pd.DataFrame:
     """A seeded random walk with wicks, volatile enough that ROI, stops and trailing fire.
 
     Prices are rounded to ``decimals`` (Freqtrade derives the price tick from the digits).
+    ``off_tick`` stores them as ``n * 10**-decimals`` computed in floats (e.g.
+    3.9750000000000004e-05), as real exchange data often is: rounded exit rates then fall
+    just outside some candles and Freqtrade's exit orders stay open.
     """
     rng = np.random.default_rng(seed)
     regime = np.repeat(rng.normal(0.0, 0.4 * vol, n // 50 + 1), 50)[:n]
@@ -90,6 +107,14 @@ def synthetic_candles(
     )
     frame["high"] = frame[["open", "high", "close"]].max(axis=1)
     frame["low"] = frame[["open", "low", "close"]].min(axis=1)
+    if off_tick:
+        # Wickless sides are common on exchanges; there an exit at the (rounded) open or
+        # at the low is where the float noise shows.
+        flat_low, flat_high = rng.random(n) < 0.3, rng.random(n) < 0.3
+        frame.loc[flat_low, "low"] = frame.loc[flat_low, ["open", "close"]].min(axis=1)
+        frame.loc[flat_high, "high"] = frame.loc[flat_high, ["open", "close"]].max(axis=1)
+        for column in ("open", "high", "low", "close"):
+            frame[column] = np.round(frame[column] * 10.0**decimals) * 10.0**-decimals
     return frame
 
 
@@ -113,8 +138,10 @@ def write_candles(datadir: Path, pair: str, timeframe: str, frame: pd.DataFrame)
     return path
 
 
-def markets(pairs: Sequence[str], *, amount_step: float = AMOUNT_STEP) -> dict[str, Any]:
-    """A binance-like markets dict (TICK_SIZE precision, no limits) for ``pairs``."""
+def markets(
+    pairs: Sequence[str], *, amount_step: float = AMOUNT_STEP, min_cost: float | None = None
+) -> dict[str, Any]:
+    """A binance-like markets dict (TICK_SIZE precision, a minimum cost if given)."""
     result: dict[str, Any] = {}
     for pair in pairs:
         base, quote = pair.split("/")
@@ -140,7 +167,7 @@ def markets(pairs: Sequence[str], *, amount_step: float = AMOUNT_STEP) -> dict[s
             "limits": {
                 "amount": {"min": None, "max": None},
                 "price": {"min": None, "max": None},
-                "cost": {"min": None, "max": None},
+                "cost": {"min": min_cost, "max": None},
                 "leverage": {"min": None, "max": None},
             },
             "info": {},
@@ -221,21 +248,25 @@ class Reference:
     end: pd.Timestamp
     strategy: Any
     wallet: Wallet
+    min_cost: float | None = None
+    startup_candles: int = 0
 
     def pair_frames(self) -> list[PairFrame]:
         """The populated frames as genesis's input (one ``PairFrame`` per pair)."""
-        market = Market(amount_step=AMOUNT_STEP)
+        market = Market(amount_step=AMOUNT_STEP, min_stake=self.min_cost)
         return [PairFrame(pair, frame, market) for pair, frame in self.frames.items()]
 
 
-def run_freqtrade(config: dict[str, Any], wallet: Wallet) -> Reference:
+def run_freqtrade(
+    config: dict[str, Any], wallet: Wallet, *, min_cost: float | None = None
+) -> Reference:
     """Run Freqtrade's Backtesting on ``config`` offline; return its trades and frames."""
     from freqtrade.data.converter import trim_dataframes
     from freqtrade.data.history import get_timerange
     from freqtrade.optimize.backtesting import Backtesting
 
     pairs = config["exchange"]["pair_whitelist"]
-    with offline_markets(markets(pairs)):
+    with offline_markets(markets(pairs, min_cost=min_cost)):
         backtesting = Backtesting(config)
         data, timerange = backtesting.load_bt_data()
         strategy = backtesting.strategylist[0]
@@ -249,7 +280,14 @@ def run_freqtrade(config: dict[str, Any], wallet: Wallet) -> Reference:
         start, end = get_timerange(trimmed)
         result = backtesting.backtest(processed=analyzed, start_date=start, end_date=end)
     return Reference(
-        result["results"], frames, pd.Timestamp(start), pd.Timestamp(end), strategy, wallet
+        result["results"],
+        frames,
+        pd.Timestamp(start),
+        pd.Timestamp(end),
+        strategy,
+        wallet,
+        min_cost,
+        backtesting.required_startup,
     )
 
 
@@ -297,7 +335,8 @@ class Parity:
 
 
 def _normalized(trades: pd.DataFrame) -> pd.DataFrame:
-    out = trades[[*_SHOWN, "profit_abs"]].copy()
+    out = trades[[*_SHOWN, "profit_abs", "enter_tag"]].copy()
+    out["enter_tag"] = out["enter_tag"].fillna("").astype(str)
     for column in ("open_date", "close_date"):
         out[column] = pd.to_datetime(out[column], utc=True)
     return out.reset_index(drop=True)
@@ -310,6 +349,7 @@ def compare(freqtrade: pd.DataFrame, genesis: pd.DataFrame) -> Parity:
     both = merged["_merge"] == "both"
     same = both & (merged["close_date_ft"] == merged["close_date_gen"])
     same &= merged["exit_reason_ft"] == merged["exit_reason_gen"]
+    same &= merged["enter_tag_ft"] == merged["enter_tag_gen"]
     for rate in ("open_rate", "close_rate"):
         diff = (merged[f"{rate}_gen"] - merged[f"{rate}_ft"]).abs()
         same &= diff <= RATE_TOLERANCE * merged[f"{rate}_ft"].abs()

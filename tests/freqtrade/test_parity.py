@@ -69,3 +69,31 @@ def test_sample_strategy_matches_freqtrade(
     user_file = tmp_path / "sample_strategy.py"
     shutil.copy(template, user_file)  # the user's file, unchanged
     _check(parity_case, user_file, "SampleStrategy", n_pairs, stake, timeframe="5m", informative=())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "strategy",
+    ["RoiSteps", "TrailingOffset", "ExitProfitOnly", "ExitTimeout", "ExitTimeoutSeconds"],
+)
+def test_prices_off_the_tick_match_freqtrade(parity_case: ParityCase, strategy: str) -> None:
+    """Candles stored off the tick (as exchanges' data often is): exit orders that do not
+    fill at once, entries whose open rate is rounded, force exits that never fill."""
+    _check(parity_case, RULES, strategy, 4, None, off_tick=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stake", [None, 300.0])
+def test_pairs_with_different_date_ranges_match_freqtrade(
+    parity_case: ParityCase, stake: float | None
+) -> None:
+    """Pairs that start later and end earlier: the loop waits for each pair's first candle
+    and force-exits each at its own last candle."""
+    _check(parity_case, RULES, "RoiSteps", 4, stake, staggered=True)
+
+
+@pytest.mark.slow
+def test_market_minimum_stake_matches_freqtrade(parity_case: ParityCase) -> None:
+    """A minimum cost above the stake: Freqtrade raises the stake to the minimum (with its
+    reserve) when that is at most 30 % more, and skips the entry when the balance is short."""
+    _check(parity_case, RULES, "RoiSteps", 4, 300.0, min_cost=290.0)

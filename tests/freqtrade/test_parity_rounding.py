@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from genesis.errors import ConfigError, StrategyError
+from genesis.errors import ConfigError, DataError, StrategyError
 from genesis.freqtrade._kernels import to_tick_nb
-from genesis.freqtrade.backtest import _tick_parts
+from genesis.freqtrade.backtest import PairFrame, _tick_parts, run_backtest
 from genesis.freqtrade.rules import ExitRules, Wallet
 
 
@@ -86,3 +87,44 @@ def test_shorting_and_position_adjustment_are_refused_by_name() -> None:
 def test_wallet_refuses_unlimited_stake_with_unlimited_slots() -> None:
     with pytest.raises(ConfigError, match="unlimited"):
         Wallet(max_open_trades=-1, stake_amount=None)
+
+
+def _frame(n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    close = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))), 2)
+    open_ = np.r_[100.0, close[:-1]]
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC"),
+            "open": open_,
+            "high": np.maximum(open_, close) + 0.5,
+            "low": np.minimum(open_, close) - 0.5,
+            "close": close,
+            "volume": 1.0,
+        }
+    )
+    frame["enter_long"] = (np.arange(n) % 7 == 0).astype(float)
+    frame["exit_long"] = 0.0
+    return frame
+
+
+def test_entries_fill_at_the_next_open_and_equity_books_each_exit() -> None:
+    frame = _frame()
+    rules = ExitRules(minimal_roi=((0, -1.0),), stoploss=-0.5)  # exit at the entry's open
+    result = run_backtest([PairFrame("A/USDT", frame)], rules, Wallet(1, 100.0))
+    trades = result.trades
+    signals = frame.index[frame["enter_long"] == 1]
+    expected_opens = frame["date"].iloc[[i + 1 for i in signals if 0 < i + 1 < len(frame) - 1]]
+    assert list(trades["open_date"]) == list(expected_opens)
+    assert (trades["exit_reason"] == "roi").all()
+    assert np.allclose(trades["open_rate"], frame.set_index("date").loc[expected_opens, "open"])
+    closed = np.searchsorted(result.dates, trades["close_timestamp"].to_numpy())
+    booked = np.zeros(len(result.dates))
+    np.add.at(booked, closed, trades["profit_abs"].to_numpy())
+    assert np.allclose(result.equity, 1000.0 + np.cumsum(booked))
+
+
+def test_a_frame_without_prices_is_a_data_error() -> None:
+    frame = _frame().drop(columns=["low"])
+    with pytest.raises(DataError, match="low"):
+        run_backtest([PairFrame("A/USDT", frame)], ExitRules(((0, 0.1),), -0.1), Wallet(1, 100.0))

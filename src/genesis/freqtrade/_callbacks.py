@@ -1,9 +1,9 @@
 """The per-candle Python path for strategies with ``custom_stoploss`` or ``custom_exit``.
 
 A strategy's callbacks are Python methods that read a trade, so they cannot run inside the
-jitted kernel. This module runs the very same loop, :func:`~genesis.freqtrade._kernels.
-simulate_nb` as Python (its ``py_func``, which still calls the jitted helpers), and hands it
-two functions that call the strategy the way Freqtrade's ``IStrategy.ft_stoploss_adjust``
+jitted kernel. This module runs the very same loop as Python
+(:func:`genesis.freqtrade._kernels.simulate_with`, which still calls the jitted helpers)
+with two functions that call the strategy the way Freqtrade's ``IStrategy.ft_stoploss_adjust``
 and ``should_exit`` do: with a Freqtrade ``LocalTrade`` built once per trade (so
 ``trade.open_rate``, ``open_date_utc``, ``amount``, ``stake_amount``, ``stop_loss``,
 ``calc_profit_ratio()`` behave as in Freqtrade), ``current_time``, ``current_rate``,
@@ -166,7 +166,6 @@ def simulate_with_callbacks(
     times = list(pd.to_datetime(dates, unit="ms", utc=True).to_pydatetime())
     trades = _Trades(pairs, times, params)
     stop_hook, exit_hook = _hooks(strategy, trades, times, tags)
-    records, equity = k.simulate_nb.py_func(
-        minutes, *arrays, roi_minutes, roi_ratios, params, stop_hook, exit_hook
-    )
+    simulate = k.simulate_with(stop_hook, exit_hook)
+    records, equity = simulate(minutes, *arrays, roi_minutes, roi_ratios, params)
     return np.asarray(records), np.asarray(equity)

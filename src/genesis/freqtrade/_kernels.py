@@ -18,8 +18,9 @@ Each candle ``t`` (``current_time = dates[t]``)
        ``min((tied_up + free) * tradable_balance_ratio - tied_up, free)``; no entry when the
        available balance is below the stake; the market's minimum stake (its cost and amount
        limits with Freqtrade's reserves) may raise it by at most 30 %. The amount is
-       truncated to the market's amount step and the stake recomputed from it. The stop
-       starts at ``open * (1 - |stoploss|)`` rounded up to the price tick.
+       truncated to the market's amount step and the stake recomputed from it
+       (``amount * open``). The trade's open rate is the open rounded to the price tick;
+       the stop starts at ``open_rate * (1 - |stoploss|)`` rounded up to the tick.
     3. Exit, for every open trade, the entry candle included (age in whole minutes):
        a. the stop is adjusted when it is below the low: ``custom_stoploss`` (from the high,
           with the profit at the high), then the trailing stop (raised from the high:
@@ -37,23 +38,33 @@ Each candle ``t`` (``current_time = dates[t]``)
           (not below the low); for ROI the rate whose profit after both fees equals the
           entry (the open when a new step starts at this open and the open is beyond it, or
           when the entry is -1 on a candle boundary), clamped to the candle; then rounded
-          to the nearest price tick.
+          to the nearest price tick;
+       d. that rate is an exit order: it replaces the trade's open exit order (the reason
+          is the latest) and fills only if it lies within the candle (a rounded rate can
+          fall just outside a candle whose prices are not on the tick); an order that did
+          not fill stays open and fills on the first later candle that reaches it, unless
+          a new exit replaces it first or it times out (``unfilledtimeout``'s exit time,
+          checked when a candle starts).
     4. After the last candle, open trades exit at the open of their pair's last candle
-       (``force_exit``).
+       (``force_exit``); one whose rounded rate lies outside that candle never fills and,
+       as in Freqtrade, is not in the results.
 
 Profit as ``LocalTrade``: open value ``amount * open_rate * (1 + fee)``, close value
 ``amount * close_rate * (1 - fee)``, profit ratio ``close / open - 1`` (both rounded to 8
 decimals as Freqtrade rounds them). The wallet is the starting balance plus the closed
 profits; ``equity[t]`` adds the open trades valued at candle ``t``'s close after exit fees.
 
-Callbacks: :func:`simulate_nb` takes ``custom_stop`` and ``custom_exit`` functions; the
-jitted path passes no-ops with the flags off, :mod:`genesis.freqtrade._callbacks` runs the
-same loop as Python (``simulate_nb.py_func``) with the strategy's methods.
+Callbacks: :func:`simulate_nb` calls ``custom_stop_nb`` and ``custom_exit_nb``, no-ops
+behind flags that are off in the jitted (and disk-cached) kernel; :func:`simulate_with`
+makes the same loop a Python function in which those two names are the strategy's
+callbacks (:mod:`genesis.freqtrade._callbacks`). The loop is written once.
 """
 
 from __future__ import annotations
 
 import math
+import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -75,8 +86,21 @@ REASON_NAMES = {
 }
 
 # Columns of the per-pair trade state.
-S_OPEN, S_T_OPEN, S_RATE, S_AMOUNT, S_STAKE, S_VALUE, S_STOP, S_STOP_PCT, S_TRAILING = range(9)
-N_STATE = 9
+(
+    S_OPEN,
+    S_T_OPEN,
+    S_RATE,
+    S_AMOUNT,
+    S_STAKE,
+    S_VALUE,
+    S_STOP,
+    S_STOP_PCT,
+    S_TRAILING,
+    S_PENDING,
+    S_PENDING_REASON,
+    S_PENDING_AGE,
+) = range(12)
+N_STATE = 12
 # Columns of the trade records.
 (
     R_PAIR,
@@ -111,8 +135,9 @@ N_RECORD = 10
     P_CUSTOM_STOP,
     P_CUSTOM_STOP_AFTER_FILL,
     P_CUSTOM_EXIT,
-) = range(18)
-N_PARAMS = 18
+    P_EXIT_TIMEOUT,
+) = range(19)
+N_PARAMS = 19
 
 # Freqtrade's reserves on the market's minimum stake (exchange._get_stake_amount_limit with
 # the backtest's stoploss of -0.05 and the default amount_reserve_percent of 0.05).
@@ -295,7 +320,7 @@ def validate_stake_nb(stake: float, min_stake: float, available: float) -> float
 
 
 @njit(cache=True)
-def no_custom_stop_nb(
+def custom_stop_nb(
     p: int, t: int, rate: float, profit: float, after_fill: bool, state: np.ndarray
 ) -> float:
     """The jitted path's ``custom_stoploss``: none (NaN)."""
@@ -303,7 +328,7 @@ def no_custom_stop_nb(
 
 
 @njit(cache=True)
-def no_custom_exit_nb(p: int, t: int, rate: float, profit: float, state: np.ndarray) -> int:
+def custom_exit_nb(p: int, t: int, rate: float, profit: float, state: np.ndarray) -> int:
     """The jitted path's ``custom_exit``: none (0)."""
     return 0
 
@@ -313,23 +338,32 @@ def open_trade_nb(
     state: np.ndarray,
     p: int,
     t: int,
-    rate: float,
+    fill: float,
     amount: float,
     params: np.ndarray,
     scale: float,
     units: float,
 ) -> None:
-    """Open a trade on pair ``p`` at ``rate`` with its initial stop (LocalTrade + adjust)."""
+    """Open a trade on pair ``p`` filled at ``fill`` (Backtesting._enter_trade + its fill).
+
+    The stake is ``amount * fill``; the trade's open rate is ``fill`` rounded to the price
+    tick (LocalTrade.recalc_trade_from_orders), and the open value and the initial stop
+    come from that rounded rate.
+    """
     stoploss = params[P_STOPLOSS]
+    rate = to_tick_nb(fill, scale, units, 0)
     state[p, S_OPEN] = 1.0
     state[p, S_T_OPEN] = t
     state[p, S_RATE] = rate
     state[p, S_AMOUNT] = amount
-    state[p, S_STAKE] = amount * rate
+    state[p, S_STAKE] = amount * fill
     state[p, S_VALUE] = amount * rate * (1.0 + params[P_FEE])
     state[p, S_STOP] = to_tick_nb(rate * (1.0 - abs(stoploss)), scale, units, 1)
     state[p, S_STOP_PCT] = -abs(stoploss)
     state[p, S_TRAILING] = 0.0
+    state[p, S_PENDING] = np.nan
+    state[p, S_PENDING_REASON] = 0.0
+    state[p, S_PENDING_AGE] = 0.0
 
 
 @njit(cache=True)
@@ -577,6 +611,91 @@ def after_fill_nb(
 
 
 @njit(cache=True)
+def exit_step_nb(
+    state: np.ndarray,
+    p: int,
+    t: int,
+    o: float,
+    h: float,
+    lo: float,
+    enter: bool,
+    exit_: bool,
+    tag: int,
+    custom_code: int,
+    age_min: int,
+    dir_ok: bool,
+    roi_minutes: np.ndarray,
+    roi_ratios: np.ndarray,
+    params: np.ndarray,
+    scale: float,
+    units: float,
+    wallet: np.ndarray,
+    records: np.ndarray,
+    n: int,
+) -> tuple[np.ndarray, int]:
+    """Place this candle's exit order, if any, and fill the open one if the candle reaches it.
+
+    As Backtesting: an exit places an order at its rounded rate, replacing an open one
+    (the reason is the latest); the order fills only if its rate lies within the candle,
+    else it stays open and fills on a later candle that reaches it, unless it is older than
+    ``unfilledtimeout``'s exit minutes (NaN: never) when the candle starts.
+    """
+    placed = state[p, S_PENDING_AGE]
+    if not math.isnan(state[p, S_PENDING]) and age_min - placed >= params[P_EXIT_TIMEOUT]:
+        state[p, S_PENDING] = np.nan
+    reason = exit_reason_nb(
+        state, p, o, h, lo, enter, exit_, custom_code, age_min, dir_ok, roi_minutes,
+        roi_ratios, params, scale, units,
+    )  # fmt: skip
+    if reason != 0:
+        rate = exit_rate_nb(
+            state, p, o, h, lo, reason, age_min, roi_minutes, roi_ratios, params, scale, units
+        )
+        if rate != state[p, S_PENDING]:  # an equal open order is kept, with its age
+            state[p, S_PENDING] = rate
+            state[p, S_PENDING_AGE] = age_min
+        state[p, S_PENDING_REASON] = (
+            TAG_BASE + tag if reason == EXIT_SIGNAL and tag >= 0 else reason
+        )
+    rate = state[p, S_PENDING]
+    if math.isnan(rate) or not lo <= rate <= h:
+        return records, n
+    reason = int(state[p, S_PENDING_REASON])
+    records = settle_nb(state, p, t, rate, reason, wallet, params[P_FEE], records, n)
+    return records, n + 1
+
+
+@njit(cache=True)
+def force_exits_nb(
+    state: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    last_row: np.ndarray,
+    price_scale: np.ndarray,
+    price_units: np.ndarray,
+    wallet: np.ndarray,
+    fee: float,
+    records: np.ndarray,
+    n: int,
+) -> tuple[np.ndarray, int]:
+    """Exit the trades still open at the open of their pair's last candle (handle_left_open).
+
+    As in Freqtrade, a trade whose rounded exit rate lies outside that candle never fills
+    and is left out of the results.
+    """
+    for p in range(state.shape[0]):
+        if state[p, S_OPEN] == 0.0:
+            continue
+        r = last_row[p]
+        rate = to_tick_nb(open_[r, p], price_scale[r, p], price_units[r, p], 0)
+        if low[r, p] <= rate <= high[r, p]:
+            records = settle_nb(state, p, r, rate, FORCE_EXIT, wallet, fee, records, n)
+            n += 1
+    return records, n
+
+
+@njit(cache=True)
 def simulate_nb(
     minutes: np.ndarray,
     open_: np.ndarray,
@@ -597,8 +716,6 @@ def simulate_nb(
     roi_minutes: np.ndarray,
     roi_ratios: np.ndarray,
     params: np.ndarray,
-    custom_stop: Any,
-    custom_exit: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run the backtest; returns ``(records[:n], equity)`` (see the module docstring)."""
     n_t, n_p = open_.shape
@@ -622,68 +739,45 @@ def simulate_nb(
                 if not (enter[t, p] and not exit_[t, p] and t < n_t - 1):
                     continue
                 if not enter_nb(
-                    state,
-                    p,
-                    t,
-                    o,
-                    wallet,
-                    params,
-                    min_cost[p],
-                    min_amount[p],
-                    amount_scale[p],
-                    amount_units[p],
-                    sc,
-                    un,
-                ):
+                    state, p, t, o, wallet, params, min_cost[p], min_amount[p],
+                    amount_scale[p], amount_units[p], sc, un,
+                ):  # fmt: skip
                     continue
                 if params[P_CUSTOM_STOP_AFTER_FILL] != 0.0:
                     dir_ok = state[p, S_STOP] < o
-                    ratio = custom_stop(p, t, o, profit_ratio_nb(state, p, o, fee), True, state)
+                    ratio = custom_stop_nb(p, t, o, profit_ratio_nb(state, p, o, fee), True, state)
                     after_fill_nb(state, p, o, ratio, dir_ok, params, sc, un)
-            age = int(minutes[t] - minutes[int(state[p, S_T_OPEN])])
             dir_ok = state[p, S_STOP] < lo
             if params[P_CUSTOM_STOP] != 0.0 and dir_ok:
-                ratio = custom_stop(p, t, h, profit_ratio_nb(state, p, h, fee), False, state)
+                ratio = custom_stop_nb(p, t, h, profit_ratio_nb(state, p, h, fee), False, state)
                 if not math.isnan(ratio) and ratio != 0.0:
                     raise_stop_nb(state, p, h, ratio, sc, un)
             code = 0
             no_signal = not (exit_[t, p] and not enter[t, p])
             if params[P_CUSTOM_EXIT] != 0.0 and params[P_USE_EXIT_SIGNAL] != 0.0 and no_signal:
-                code = custom_exit(p, t, o, profit_ratio_nb(state, p, o, fee), state)
-            reason = exit_reason_nb(
-                state,
-                p,
-                o,
-                h,
-                lo,
-                enter[t, p],
-                exit_[t, p],
-                code,
-                age,
-                dir_ok,
-                roi_minutes,
-                roi_ratios,
-                params,
-                sc,
-                un,
-            )
-            if reason == 0:
-                continue
-            rate = exit_rate_nb(
-                state, p, o, h, lo, reason, age, roi_minutes, roi_ratios, params, sc, un
-            )
-            if reason == EXIT_SIGNAL and exit_tag[t, p] >= 0:
-                reason = TAG_BASE + exit_tag[t, p]
-            records = settle_nb(state, p, t, rate, reason, wallet, fee, records, n)
-            n += 1
+                code = custom_exit_nb(p, t, o, profit_ratio_nb(state, p, o, fee), state)
+            records, n = exit_step_nb(
+                state, p, t, o, h, lo, enter[t, p], exit_[t, p], exit_tag[t, p], code,
+                int(minutes[t] - minutes[int(state[p, S_T_OPEN])]), dir_ok, roi_minutes,
+                roi_ratios, params, sc, un, wallet, records, n,
+            )  # fmt: skip
         for p in range(n_p):
             if valid[t, p]:
                 last_close[p] = close[t, p]
         equity[t] = mark_equity_nb(state, wallet, last_close, params)
-    for p in range(n_p):
-        if state[p, S_OPEN] != 0.0:
-            r = last_row[p]
-            rate = to_tick_nb(open_[r, p], price_scale[r, p], price_units[r, p], 0)
-            records = settle_nb(state, p, r, rate, FORCE_EXIT, wallet, fee, records, n)
-            n += 1
+    records, n = force_exits_nb(
+        state, open_, high, low, last_row, price_scale, price_units, wallet, fee, records, n
+    )
     return records[:n], equity
+
+
+def simulate_with(custom_stop: Callable[..., float], custom_exit: Callable[..., int]) -> Any:
+    """:func:`simulate_nb`'s loop as plain Python calling these two callbacks.
+
+    The function is built from the kernel's own code with ``custom_stop_nb`` and
+    ``custom_exit_nb`` bound to the given functions (the jitted helpers it calls stay
+    jitted), so the callback path cannot drift from the kernel.
+    """
+    loop = simulate_nb.py_func
+    namespace = {**loop.__globals__, "custom_stop_nb": custom_stop, "custom_exit_nb": custom_exit}
+    return types.FunctionType(loop.__code__, namespace, "simulate_with_callbacks")

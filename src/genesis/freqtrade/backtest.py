@@ -110,6 +110,7 @@ def run_backtest(
     strategy: Any | None = None,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
+    startup_candles: int = 0,
 ) -> FtBacktest:
     """Backtest the pairs' signals with Freqtrade's rules.
 
@@ -122,6 +123,10 @@ def run_backtest(
         start: First candle of the window (Freqtrade's start after the startup candles);
             its signal is never traded, as in Freqtrade. None = the frames' first candle.
         end: Last candle of the window (inclusive). None = the frames' last candle.
+        startup_candles: The strategy's ``startup_candle_count``. When positive, each
+            pair's window starts after its own first ``startup_candles`` rows and
+            ``start`` is not used, as Freqtrade trims them (``trim_dataframe``): a pair
+            whose data begins later also loses its first rows.
 
     Raises:
         DataError: no pair has candles in the window, or a frame lacks a column.
@@ -129,7 +134,7 @@ def run_backtest(
     """
     if strategy is not None:
         check_supported(strategy)
-    frames = [_window(pf, start, end) for pf in pairs]
+    frames = [_window(pf, start, end, startup_candles) for pf in pairs]
     kept = [i for i, f in enumerate(frames) if len(f.ms) > 0]
     if not kept:
         raise DataError("no candles left in the backtest window", where=_names(pairs))
@@ -160,11 +165,24 @@ def run_backtest(
             roi_minutes,
             roi_ratios,
             params,
-            k.no_custom_stop_nb,
-            k.no_custom_exit_nb,
         )
     trades = _trades_frame(records, [pairs[i].pair for i in kept], dates, tags, wallet.fee)
+    trades["enter_tag"] = _enter_tags(records, [frames[i] for i in kept], dates)
     return FtBacktest(trades, equity, dates, wallet.dry_run_wallet)
+
+
+def _enter_tags(records: np.ndarray, frames: list[_Window], dates: np.ndarray) -> np.ndarray:
+    """Each trade's ``enter_tag``: the shifted tag of its entry candle, as Freqtrade's."""
+    result = np.full(len(records), None, dtype=object)
+    pair_of = records[:, k.R_PAIR].astype(np.int64)
+    opened = dates[records[:, k.R_T_OPEN].astype(np.int64)]
+    for p, window in enumerate(frames):
+        mine = np.flatnonzero(pair_of == p)
+        if window.enter_tag is None or not len(mine):
+            continue
+        tags = window.enter_tag.to_numpy(dtype=object)[np.searchsorted(window.ms, opened[mine])]
+        result[mine] = [t if isinstance(t, str) and t else None for t in tags]
+    return result
 
 
 def _names(pairs: Sequence[PairFrame]) -> str:
@@ -182,10 +200,13 @@ class _Window(NamedTuple):
     tick: np.ndarray
     enter: np.ndarray
     exit: np.ndarray
-    exit_tag: np.ndarray | None
+    exit_tag: pd.Series | None
+    enter_tag: pd.Series | None
 
 
-def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> _Window:
+def _window(
+    pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None, startup: int
+) -> _Window:
     """The pair's candles in the window with signals shifted one candle, first row dropped.
 
     Freqtrade trims first, then shifts: the window's first candle only gives its signal.
@@ -200,7 +221,10 @@ def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None)
     if pf.market.price_step is not None:
         ticks = np.where(np.isnan(ticks), pf.market.price_step, ticks)
     ms = pd.DatetimeIndex(frame["date"]).as_unit("ms").asi8
-    lo = 0 if start is None else int(np.searchsorted(ms, _to_ms(start), side="left"))
+    if startup > 0:
+        lo = startup
+    else:
+        lo = 0 if start is None else int(np.searchsorted(ms, _to_ms(start), side="left"))
     hi = len(ms) if end is None else int(np.searchsorted(ms, _to_ms(end), side="right"))
     rows, signal_rows = slice(lo + 1, max(hi, lo + 1)), slice(lo, max(hi - 1, lo))
 
@@ -212,13 +236,12 @@ def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None)
             return np.zeros(rows.stop - rows.start, dtype=np.bool_)
         return np.asarray(frame[column].to_numpy(np.float64)[signal_rows] == 1.0)
 
-    tags = None
-    if "exit_tag" in frame.columns:
-        tags = frame["exit_tag"].to_numpy(dtype=object)[signal_rows]
+    tags = frame["exit_tag"].iloc[signal_rows] if "exit_tag" in frame.columns else None
+    enter_tags = frame["enter_tag"].iloc[signal_rows] if "enter_tag" in frame.columns else None
     return _Window(
         ms[rows], prices("open"), prices("high"), prices("low"), prices("close"),
         np.asarray(ticks, dtype=np.float64)[rows], signal("enter_long"), signal("exit_long"),
-        tags,
+        tags, enter_tags,
     )  # fmt: skip
 
 
@@ -254,6 +277,15 @@ def _tick_parts(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return scale, units
 
 
+def _tag_codes(tags: pd.Series, codes: dict[str, int]) -> np.ndarray:
+    """Each row's exit tag as a code of ``codes`` (extended), -1 for none or empty."""
+    local, names = pd.factorize(tags, use_na_sentinel=True)
+    known = [codes.setdefault(n, len(codes)) if isinstance(n, str) and n else -1 for n in names]
+    mapping = np.asarray([*known, -1], dtype=np.int64)
+    result: np.ndarray = mapping[np.asarray(local)]
+    return result
+
+
 def _lay_out(
     frames: list[_Window], pairs: list[PairFrame], dates: np.ndarray
 ) -> tuple[k.Layout, list[str]]:
@@ -275,10 +307,7 @@ def _lay_out(
         ticks[rows, p] = w.tick
         last_row[p] = rows[-1]
         if w.exit_tag is not None:
-            for i in np.flatnonzero(pd.notna(w.exit_tag)):
-                tag = w.exit_tag[i]
-                if isinstance(tag, str) and tag:
-                    exit_tag[rows[i], p] = tag_codes.setdefault(tag, len(tag_codes))
+            exit_tag[rows, p] = _tag_codes(w.exit_tag, tag_codes)
     price_scale, price_units = _tick_parts(ticks)
     markets = [pf.market for pf in pairs]
     steps = np.array([np.nan if m.amount_step is None else m.amount_step for m in markets])
@@ -311,6 +340,8 @@ def _params(rules: ExitRules, wallet: Wallet, tf_min: int) -> np.ndarray:
     params[k.P_STAKE_AMOUNT] = np.nan if wallet.stake_amount is None else wallet.stake_amount
     params[k.P_MAX_OPEN_TRADES] = wallet.max_open_trades
     params[k.P_TF_MIN] = tf_min
+    timeout = rules.exit_timeout_min
+    params[k.P_EXIT_TIMEOUT] = np.nan if timeout is None else timeout
     return params
 
 

@@ -42,6 +42,7 @@ _REFUSED_CALLBACKS = {
     "adjust_exit_price": "exit order replacement is not supported",
     "adjust_order_price": "order replacement is not supported",
     "custom_sell": "custom_sell is not supported (rename it custom_exit)",
+    "check_exit_timeout": "check_exit_timeout is not supported (unfilledtimeout is)",
 }
 
 
@@ -61,6 +62,8 @@ class ExitRules:
         exit_profit_only: Exit signals count only above ``exit_profit_offset``.
         exit_profit_offset: See ``exit_profit_only``.
         ignore_roi_if_entry_signal: No ROI exit while the entry signal holds.
+        exit_timeout_min: ``unfilledtimeout``'s exit time in minutes: an exit order the
+            candles did not reach is cancelled after it (None = never).
     """
 
     minimal_roi: tuple[tuple[int, float], ...]
@@ -73,6 +76,7 @@ class ExitRules:
     exit_profit_only: bool = False
     exit_profit_offset: float = 0.0
     ignore_roi_if_entry_signal: bool = False
+    exit_timeout_min: float | None = None
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.stoploss < 0.0 or math.isnan(self.stoploss):
@@ -117,7 +121,22 @@ class ExitRules:
             exit_profit_only=bool(attr("exit_profit_only", False)),
             exit_profit_offset=float(attr("exit_profit_offset", 0.0) or 0.0),
             ignore_roi_if_entry_signal=bool(attr("ignore_roi_if_entry_signal", False)),
+            exit_timeout_min=exit_timeout_minutes(strategy),
         )
+
+
+def exit_timeout_minutes(strategy: Any) -> float | None:
+    """``unfilledtimeout``'s exit time in minutes (the strategy's, else its config's)."""
+    timeouts = getattr(strategy, "unfilledtimeout", None)
+    if not timeouts:
+        timeouts = (getattr(strategy, "config", None) or {}).get("unfilledtimeout")
+    if not timeouts or timeouts.get("exit") is None:
+        return None
+    unit = timeouts.get("unit", "minutes")
+    if unit not in ("minutes", "seconds"):
+        raise ConfigError(f"unfilledtimeout unit must be minutes or seconds, got {unit!r}")
+    value = float(timeouts["exit"])
+    return value / 60.0 if unit == "seconds" else value
 
 
 def roi_table(minimal_roi: Mapping[Any, Any]) -> tuple[tuple[int, float], ...]:

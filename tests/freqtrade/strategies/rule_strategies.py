@@ -53,6 +53,14 @@ class RoiStepsOffGrid(_Base):
 
     minimal_roi = {"0": 0.06, "45": 0.03, "150": 0.012}
 
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = super().populate_entry_trend(dataframe, metadata)
+        dataframe.loc[dataframe["enter_long"] == 1, "enter_tag"] = "rsi_low"
+        dataframe.loc[(dataframe["enter_long"] == 1) & (dataframe["rsi"] < 30), "enter_tag"] = (
+            "rsi_very_low"
+        )
+        return dataframe
+
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe.loc[(dataframe["rsi"] > 60), ["exit_long", "exit_tag"]] = (1, "rsi_high")
         dataframe.loc[(dataframe["sma_fast"] < dataframe["sma_slow"] * 0.97), "exit_long"] = 1
@@ -157,3 +165,15 @@ class CustomExit(_Base):
         if (current_time - trade.open_date_utc).total_seconds() >= 10 * 3600:
             return "too_long" if current_profit < 0 else True
         return None
+
+
+class ExitTimeout(RoiSteps):
+    """Exit orders that the candles do not reach are cancelled after 90 minutes."""
+
+    unfilledtimeout = {"entry": 10, "exit": 90, "unit": "minutes"}
+
+
+class ExitTimeoutSeconds(ExitProfitOnly):
+    """The same in seconds, shorter than a candle: an unfilled exit lives one candle."""
+
+    unfilledtimeout = {"entry": 600, "exit": 1800, "unit": "seconds"}
