@@ -141,6 +141,12 @@ class ScoreConfig(_Model):
         return [value] if isinstance(value, str) else value
 
 
+MAX_TRIALS = 10_000_000
+"""A budget above this is a typo (years of trials), refused before the search."""
+MAX_SECONDS = 366 * 86_400.0
+"""A timeout or wait above a year is a typo; it would also overflow the ETA's arithmetic."""
+
+
 class OptimizerConfig(_Model):
     """The sampler and the budget."""
 
@@ -148,17 +154,17 @@ class OptimizerConfig(_Model):
     avoid_repeats: bool = True
     """Replace a proposal of already-evaluated params by the nearest new point."""
     seed: int | None = 42
-    n_trials: Annotated[int, Field(ge=1)] = 100
-    timeout_s: Annotated[float, Field(gt=0)] | None = None
-    max_unique_backtests: Annotated[int, Field(ge=1)] | None = None
-    max_trials: Annotated[int, Field(ge=1)] | None = None
-    n_startup_trials: Annotated[int, Field(ge=0)] = 10
+    n_trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)] = 100
+    timeout_s: Annotated[float, Field(gt=0, le=MAX_SECONDS)] | None = None
+    max_unique_backtests: Annotated[int, Field(ge=1, le=MAX_TRIALS)] | None = None
+    max_trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)] | None = None
+    n_startup_trials: Annotated[int, Field(ge=0, le=MAX_TRIALS)] = 10
     n_workers: Annotated[int, Field(ge=1, le=64)] = 1
-    heartbeat_interval_s: Annotated[int, Field(ge=1)] = 5
+    heartbeat_interval_s: Annotated[int, Field(ge=1, le=3_600)] = 5
     """On a database storage: how often a running trial's heartbeat is recorded."""
-    heartbeat_grace_s: Annotated[int, Field(ge=1)] = 15
+    heartbeat_grace_s: Annotated[int, Field(ge=1, le=86_400)] = 15
     """A trial whose heartbeat is this much older is a dead process's: failed and re-run."""
-    storage_retry_s: Annotated[float, Field(gt=0)] = 120.0
+    storage_retry_s: Annotated[float, Field(gt=0, le=MAX_SECONDS)] = 120.0
     """How long workers wait out a database outage before they stop."""
 
 

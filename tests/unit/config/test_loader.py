@@ -149,3 +149,26 @@ def test_a_strategy_file_resolves_beside_the_config_first(
     # not beside the config: left relative, for the current directory
     (folder / "strategies" / "mine.py").unlink()
     assert load_config(config, env={}).strategy.name == "strategies/mine.py:Mine"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "flag", "limit"),
+    [
+        ("optimizer.n_trials", 99999999999999999999999, "--trials", "10000000"),
+        ("optimizer.n_workers", 10**9, "--workers", "64"),
+        ("optimizer.timeout_s", 1e300, None, "31622400"),
+        ("optimizer.timeout_s", float("inf"), None, "31622400"),
+        ("optimizer.max_trials", 10**30, None, "10000000"),
+        ("optimizer.heartbeat_grace_s", 10**12, None, "86400"),
+        ("optimizer.storage_retry_s", 1e20, None, "31622400"),
+    ],
+)
+def test_an_absurd_number_is_refused_naming_the_flag_and_the_limit(
+    tmp_path: Path, path: str, value: float, flag: str | None, limit: str
+) -> None:
+    config = _write(tmp_path, "strategy: {name: ema_cross}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(config, env={}, overrides={path: value})
+    message = str(info.value)
+    assert message.startswith(f"{flag or 'override'}: {path}:"), message
+    assert limit in message
