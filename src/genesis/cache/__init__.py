@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genesis.cache.base import CacheEntryInfo, CacheStats, Payload, ResultCache, VerifyReport
+from genesis.cache._codec import check_result
+from genesis.cache.base import (
+    CacheEntryInfo,
+    CacheStats,
+    Payload,
+    PayloadCheck,
+    ResultCache,
+    VerifyReport,
+)
 from genesis.cache.directory import DEFAULT_CACHE_DIR, DirectoryCache
 from genesis.cache.key import cache_key, canonical_json
 from genesis.cache.memory import MemoryCache
@@ -49,11 +57,13 @@ __all__ = [
     "DirectoryCache",
     "MemoryCache",
     "Payload",
+    "PayloadCheck",
     "ResultCache",
     "SqlCache",
     "VerifyReport",
     "WriteBehindCache",
     "cache_key",
     "canonical_json",
+    "check_result",
     "open_cache",
 ]

@@ -33,6 +33,7 @@ from genesis.cache._codec import decode_entry, encode_entry, encode_payload
 from genesis.cache.base import (
     CacheEntryInfo,
     Payload,
+    PayloadCheck,
     VerifyReport,
     check_key,
     select_prunable,
@@ -136,18 +137,19 @@ class DirectoryCache:
                     continue
                 yield CacheEntryInfo(name[: -len(_SUFFIX)], stat.st_size, stat.st_mtime)
 
-    def verify(self) -> VerifyReport:
+    def verify(self, check: PayloadCheck | None = None) -> VerifyReport:
         """Read and check every entry; remove temp files of killed writers."""
         n_ok = 0
         corrupt: list[tuple[str, str]] = []
         for info in self.entries():
             try:
-                check_key(info.key)
-                self.get(info.key)
+                payload = self.get(check_key(info.key))
+                if payload is not None and check is not None:
+                    check(info.key, payload)
             except ValueError:
                 corrupt.append((info.key, "file name is not a cache key"))
-            except CorruptCacheEntry as error:
-                corrupt.append((error.where or info.key, error.message))
+            except CorruptCacheEntry as error:  # named by its file: prune removes that
+                corrupt.append((self._path_text(info.key), error.message))
             else:
                 n_ok += 1
         return VerifyReport(n_ok, corrupt, n_temp_removed=self._remove_stale_temps())
@@ -172,13 +174,14 @@ class DirectoryCache:
         older_than_s: float | None = None,
         keep_latest: int | None = None,
         corrupt: bool = False,
+        check: PayloadCheck | None = None,
     ) -> int:
         """Remove old, surplus or corrupt entries and stale temp files; entries removed."""
         doomed = set(
             select_prunable(self.entries(), older_than_s=older_than_s, keep_latest=keep_latest)
         )
         if corrupt:
-            for where, _ in self.verify().corrupt:
+            for where, _ in self.verify(check).corrupt:
                 doomed.add(Path(where).name.removesuffix(_SUFFIX))
         else:
             self._remove_stale_temps()

@@ -27,6 +27,7 @@ from genesis.cache._codec import decode_payload, encode_payload
 from genesis.cache.base import (
     CacheEntryInfo,
     Payload,
+    PayloadCheck,
     VerifyReport,
     check_key,
     select_prunable,
@@ -141,8 +142,8 @@ class SqlCache:
         for key, size, created_s in rows:
             yield CacheEntryInfo(key, int(size or 0), float(created_s or 0.0))
 
-    def verify(self) -> VerifyReport:
-        """Read and check every entry's checksum."""
+    def verify(self, check: PayloadCheck | None = None) -> VerifyReport:
+        """Read and check every entry's checksum (and ``check`` its payload)."""
         import sqlalchemy as sa
 
         t = self._table
@@ -152,7 +153,9 @@ class SqlCache:
         with self._translated("verify cache entries"), self._engine.connect() as conn:
             for key, checksum, text in conn.execution_options(yield_per=500).execute(query):
                 try:
-                    decode_payload(text, checksum, where=self._where(key))
+                    payload = decode_payload(text, checksum, where=self._where(key))
+                    if check is not None:
+                        check(key, payload)
                 except CorruptCacheEntry as error:
                     corrupt.append((key, error.message))
                 else:
@@ -172,13 +175,14 @@ class SqlCache:
         older_than_s: float | None = None,
         keep_latest: int | None = None,
         corrupt: bool = False,
+        check: PayloadCheck | None = None,
     ) -> int:
         """Remove old, surplus or corrupt entries; see :meth:`ResultCache.prune`."""
         doomed = set(
             select_prunable(self.entries(), older_than_s=older_than_s, keep_latest=keep_latest)
         )
         if corrupt:
-            doomed.update(key for key, _ in self.verify().corrupt)
+            doomed.update(key for key, _ in self.verify(check).corrupt)
         return self._delete_many(sorted(doomed))
 
     def _delete_many(self, keys: list[str]) -> int:

@@ -18,7 +18,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from genesis.cache.base import CacheEntryInfo, Payload, ResultCache, VerifyReport
+from genesis.cache.base import CacheEntryInfo, Payload, PayloadCheck, ResultCache, VerifyReport
 from genesis.errors import CacheError
 
 _logger = logging.getLogger("genesis")
@@ -94,9 +94,9 @@ class WriteBehindCache:
         self.flush()
         return self.inner.entries()
 
-    def verify(self) -> VerifyReport:
+    def verify(self, check: PayloadCheck | None = None) -> VerifyReport:
         self.flush()
-        return self.inner.verify()
+        return self.inner.verify(check)
 
     def clear(self) -> int:
         self.flush()
@@ -108,9 +108,12 @@ class WriteBehindCache:
         older_than_s: float | None = None,
         keep_latest: int | None = None,
         corrupt: bool = False,
+        check: PayloadCheck | None = None,
     ) -> int:
         self.flush()
-        return self.inner.prune(older_than_s=older_than_s, keep_latest=keep_latest, corrupt=corrupt)
+        return self.inner.prune(
+            older_than_s=older_than_s, keep_latest=keep_latest, corrupt=corrupt, check=check
+        )
 
     def _wake(self) -> None:
         """Wake the writer even if a wake-up was lost.

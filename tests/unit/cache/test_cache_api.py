@@ -23,12 +23,14 @@ def test_all_is_the_public_surface() -> None:
             "DirectoryCache",
             "MemoryCache",
             "Payload",
+            "PayloadCheck",
             "ResultCache",
             "SqlCache",
             "VerifyReport",
             "WriteBehindCache",
             "cache_key",
             "canonical_json",
+            "check_result",
             "open_cache",
         ]
     )
