@@ -107,6 +107,23 @@ class DirectoryCache:
                 f"cannot write cache entry {key}: {error.strerror or error}", where=shard
             ) from error
 
+    def probe(self) -> None:
+        """Create the cache directory and write and remove a file in it, before a run.
+
+        Raises:
+            CacheError: the directory cannot be created or written (a path under a regular
+                file, no permission, a read-only disk), with the system's reason.
+        """
+        temp = os.path.join(
+            self._root_text, f".probe.{os.getpid()}.{os.urandom(4).hex()}{_TEMP_SUFFIX}"
+        )
+        try:
+            os.makedirs(self._root_text, exist_ok=True)
+            self._write(temp, b"")
+            os.unlink(temp)
+        except OSError as error:
+            raise CacheError(str(error.strerror or error), where=self.location) from error
+
     def _write(self, path: str, data: bytes) -> None:
         with open(path, "xb") as file:
             file.write(data)
