@@ -23,14 +23,15 @@ from genesis.cache.base import (
     ResultCache,
     VerifyReport,
 )
+from genesis.cache.database import check_scheme
 from genesis.cache.directory import DEFAULT_CACHE_DIR, DirectoryCache
 from genesis.cache.key import cache_key, canonical_json
 from genesis.cache.memory import MemoryCache
 from genesis.cache.sql import SqlCache
 from genesis.cache.write_behind import WriteBehindCache
-from genesis.errors import UsageError
 
-_SQL_SCHEMES = ("sqlite", "postgresql", "postgres")
+_SQL_SCHEMES = ("postgresql", "sqlite", "postgres")
+_USAGE = "use a directory path, sqlite:///path/to/cache.db or postgresql://user@host/db"
 
 
 def open_cache(location: str | Path) -> ResultCache:
@@ -41,12 +42,7 @@ def open_cache(location: str | Path) -> ResultCache:
     """
     if isinstance(location, Path) or "://" not in location:
         return DirectoryCache(Path(location))
-    scheme = location.split("://", 1)[0].split("+", 1)[0].lower()
-    if scheme not in _SQL_SCHEMES:
-        raise UsageError(
-            f"cannot open a result cache at a {scheme!r} URL",
-            hint="use a directory path, sqlite:///path/to/cache.db or postgresql://user@host/db",
-        )
+    check_scheme(location, _SQL_SCHEMES, field="cache location", usage=_USAGE)
     return SqlCache(location)
 
 

@@ -32,6 +32,7 @@ from genesis.cache.base import (
     check_key,
     select_prunable,
 )
+from genesis.cache.database import connect_problem
 from genesis.errors import CacheError, CorruptCacheEntry
 
 if TYPE_CHECKING:
@@ -101,8 +102,10 @@ class SqlCache:
         except SQLAlchemyError as error:
             cause = getattr(error, "orig", None) or error
             detail = str(cause).strip().splitlines()[0] if str(cause).strip() else repr(cause)
+            said = connect_problem(error, refused_is_final=True)  # what the server said
             raise CacheError(
-                f"cannot {action} at {self.location}: {type(cause).__name__}: {detail}"
+                f"cannot {action} at {self.location}: "
+                + (said if said is not None else f"{type(cause).__name__}: {detail}")
             ) from error
 
     def close(self) -> None:

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
+from genesis.cache.database import connect_problem
 from genesis.errors import StorageError
 from genesis.optimizer import log
 
@@ -74,11 +75,15 @@ def open_rdb(
     try:
         return _open(url, kwargs, heartbeat_interval_s, grace_s, outage, opening)
     except StorageError:
+        if not opening.gave_up:  # the server said why at once: that, not a timeout
+            raise
         raise StorageError(
             f"cannot open storage {masked}: the database did not answer for {opening.retry_s:g}s",
             hint="check the URL; once it answers, run the same command again",
         ) from None
 
+
+_URL_HINT = "check the URL (user, password, host, port, database name)"
 
 OPEN_RETRY_S = 10.0
 """How long opening the storage waits for a database that has not answered yet."""
@@ -105,6 +110,11 @@ def _open(
         except Exception as error:
             if not _is_connection_error(error) or attempt == _REACHABLE_RETRIES:
                 raise
+            problem = connect_problem(error, refused_is_final=True)
+            if problem is not None:  # no retry: the server answered, and said no
+                raise StorageError(
+                    f"cannot open storage {outage.masked}: {problem}", hint=_URL_HINT
+                ) from None
             opening.wait(error)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -171,6 +181,11 @@ class Outage:
                 return False
         self._gave_up = True
         raise self._gave_up_error()
+
+    @property
+    def gave_up(self) -> bool:
+        """Whether the database stayed unreachable past ``retry_s``."""
+        return self._gave_up
 
     def _gave_up_error(self) -> StorageError:
         """The same one line for every call that meets the database gone past the limit."""
@@ -243,6 +258,11 @@ class ResilientRDBStorage(RDBStorage):
                         raise KeyboardInterrupt from error
                     if not _is_connection_error(error):
                         raise
+                    problem = connect_problem(error, refused_is_final=False)
+                    if problem is not None:  # a changed password is no outage: say it now
+                        raise StorageError(
+                            f"database {self.masked}: {problem}", hint=_URL_HINT
+                        ) from None
                     reachable = self.outage.wait(error)
                     if reachable and attempt == _REACHABLE_RETRIES:
                         raise StorageError(
