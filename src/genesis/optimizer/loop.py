@@ -287,7 +287,8 @@ def sweep_orphans(
     ``unknown_are_orphans``: a local journal before its workers start or after they end.
     With ``mine_are_orphans`` (this process's loop has ended) a trial this process
     created and never ran, say because Ctrl-C came just after it, is an orphan too.
-    The queued copy takes the orphan's place in the budget. Without ``requeue`` (a run
+    The queued copy takes the orphan's place in the budget, also the copy of a trial that
+    died before it had params (it samples them anew). Without ``requeue`` (a run
     that was interrupted) an orphan is marked interrupted instead, for ``--resume``.
     """
     orphans = []
@@ -298,7 +299,9 @@ def sweep_orphans(
             orphans.append(trial)
     freed = 0
     for trial in orphans:
-        again = requeue and bool(trial.params)  # killed before its params were suggested
+        # Killed before its params were suggested, it is queued all the same (with none
+        # fixed: the copy samples them): the copy takes its budget slot, as any orphan's.
+        again = requeue
         if not requeue:
             study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
         # Only the process that changes the state queues a copy: a heartbeat judge on
