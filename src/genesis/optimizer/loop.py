@@ -29,10 +29,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import ConfigError, StorageError
 from genesis.optimizer import log
+from genesis.optimizer.interrupts import caused_by_interrupt, dropped_interrupt, keep_interrupts
 from genesis.optimizer.journal import trials_since
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
-from genesis.optimizer.rdb import caused_by_interrupt
 from genesis.optimizer.repeats import RepeatAvoidingSampler
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def run_loop(
     ``between_trials`` runs after each trial (the main process watches its workers there).
     ``heartbeat`` (on a database storage) is told which trial runs.
     """
+    keep_interrupts()  # a Ctrl-C that numba's C callbacks drop reaches this loop all the same
     trials = study.get_trials(deepcopy=False)
     tally = Tally(keys=objective.unique_keys)  # the study's complete keys join the objective's
     finished, asked = tally.update(trials)
@@ -135,6 +136,8 @@ def run_loop(
                     heartbeat.beat(current)
                 trial = optuna.Trial(study, current)  # samples: outside the slot lock
             run_trial(study, trial, objective)
+            if dropped_interrupt():  # a Ctrl-C that numba's C callback swallowed: stop now
+                raise KeyboardInterrupt
             if heartbeat is not None:
                 heartbeat.beat(None)
             if between_trials is not None:

@@ -34,6 +34,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from genesis.cache.database import connect_problem
 from genesis.errors import StorageError
 from genesis.optimizer import log
+from genesis.optimizer.interrupts import caused_by_interrupt
 
 T = TypeVar("T")
 
@@ -286,19 +287,6 @@ def _retried(name: str) -> Callable[..., Any]:
 
 for _name in _RETRIED:
     setattr(ResilientRDBStorage, _name, _retried(_name))
-
-
-def caused_by_interrupt(error: BaseException) -> bool:
-    """Whether a KeyboardInterrupt is among ``error``'s causes (a Ctrl-C in disguise: inside
-    a numba kernel it surfaces as SystemError, inside a query as a cancelled query)."""
-    seen: BaseException | None = error
-    for _ in range(16):
-        if seen is None:
-            return False
-        if isinstance(seen, KeyboardInterrupt):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _is_connection_error(error: BaseException) -> bool:
