@@ -32,6 +32,10 @@ def _date_as_text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
+MAX_BARS = 100_000_000
+"""More bars than 10,000 years of minutes: a number above it is a typo."""
+
+
 class DataConfig(_Model):
     """Where the candles come from and which part of them a backtest sees."""
 
@@ -41,7 +45,7 @@ class DataConfig(_Model):
     start: str | None = None
     end: str | None = None
     fast_window: bool = False
-    fast_window_bars: Annotated[int, Field(ge=100)] = 5_000
+    fast_window_bars: Annotated[int, Field(ge=100, le=MAX_BARS)] = 5_000
 
     _dates = field_validator("start", "end", mode="before")(_date_as_text)
 
@@ -120,7 +124,8 @@ SearchDimension = Annotated[
 class BacktestConfig(_Model):
     """Account and costs; every field is part of the cache key."""
 
-    initial_capital: Annotated[float, Field(gt=0)] = 10_000.0
+    initial_capital: Annotated[float, Field(gt=0, le=1e15)] = 10_000.0
+    """At most 10**15: far above any account, and the equity stays finite and exact."""
     fee_bps: Annotated[float, Field(ge=0, le=1_000)] = 10.0
     slippage_bps: Annotated[float, Field(ge=0, le=1_000)] = 5.0
     position_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
@@ -221,8 +226,8 @@ class WalkForwardConfig(_Model):
 
     folds: Annotated[int, Field(ge=2, le=50)] = 4
     mode: Literal["anchored", "rolling"] = "anchored"
-    test_bars: Annotated[int, Field(ge=10)] | None = None
-    train_bars: Annotated[int, Field(ge=10)] | None = None
+    test_bars: Annotated[int, Field(ge=10, le=MAX_BARS)] | None = None
+    train_bars: Annotated[int, Field(ge=10, le=MAX_BARS)] | None = None
 
     @model_validator(mode="after")
     def _rolling_only(self) -> WalkForwardConfig:

@@ -161,6 +161,8 @@ def test_a_strategy_file_resolves_beside_the_config_first(
         ("optimizer.max_trials", 10**30, None, "10000000"),
         ("optimizer.heartbeat_grace_s", 10**12, None, "86400"),
         ("optimizer.storage_retry_s", 1e20, None, "31622400"),
+        ("backtest.initial_capital", 1e308, None, "1000000000000000"),
+        ("data.fast_window_bars", 10**23, None, "100000000"),
     ],
 )
 def test_an_absurd_number_is_refused_naming_the_flag_and_the_limit(
