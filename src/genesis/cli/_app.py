@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv)
     except GenesisError as error:
+        from genesis.optimizer.interrupts import caused_by_interrupt  # light: no optuna
+
+        if caused_by_interrupt(error):  # a Ctrl-C in a numba kernel, wrapped as a strategy's
+            typer.secho("interrupted", err=True)
+            sys.exit(130)
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         sys.exit(error.exit_code)
     except KeyboardInterrupt as stop:

@@ -237,3 +237,21 @@ def test_random_ctrl_cs_during_numba_kernels_are_interrupts_never_failures(
     assert [o.error for o in outcomes if o.values is None] == [], "a 'trial failed' line"
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Exception ignored" not in err, err[-2000:]
+
+
+def test_the_cli_says_interrupted_for_a_ctrl_c_wrapped_as_a_strategy_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from genesis.cli import _app
+
+    def backtest(**_: Any) -> None:  # what `genesis backtest` raises on a Ctrl-C in a kernel
+        wrapped = StrategyError("strategy 'genesis_trend' raised SystemError: CPUDispatcher(…)")
+        raise wrapped from numba_chain(11)
+
+    monkeypatch.setattr(_app, "app", backtest)
+    monkeypatch.setattr(_app, "_register", lambda: None)
+    monkeypatch.setattr(_app.signal, "signal", lambda *_: None)  # keep pytest's SIGTERM
+    with pytest.raises(SystemExit) as stop:
+        _app.main([])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
