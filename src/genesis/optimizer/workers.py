@@ -21,6 +21,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from genesis.optimizer import log
+from genesis.optimizer.interrupts import keep_interrupts
 
 _JOIN_TIMEOUT_S = 3600.0
 """At the end of a run a worker finishes the trial it is in; this long only if it hangs."""
@@ -100,6 +101,7 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
     """
     signal.signal(signal.SIGINT, _interrupt_once)
     signal.signal(signal.SIGTERM, _interrupt_once)
+    keep_interrupts()  # from the start: numba loads its kernels before the first trial too
     _watch_parent()
     code = 0
     try:
