@@ -12,9 +12,11 @@ A SIGINT that lands while numba runs does not always surface as a KeyboardInterr
   compiled) the interrupt cannot propagate: Python prints "Exception ignored on calling
   ctypes callback function" with a traceback and drops it. :func:`keep_interrupts`
   installs an unraisable hook that prints nothing for it and remembers it; the trial loop
-  asks :func:`dropped_interrupt` after each trial and stops as on any Ctrl-C. (Raising it
-  again from the hook is not possible: the hook runs inside the callback, where Python
-  would drop it once more.)
+  asks :func:`dropped_interrupt` after each trial and stops as on any Ctrl-C, and an error
+  that follows it (numba's "no compiled object yet", its object never stored) is taken
+  for the interrupt it is, by the trial boundary, a worker and the CLI. (Raising it again
+  from the hook is not possible: the hook runs inside the callback, where Python would
+  drop it once more.)
 """
 
 from __future__ import annotations
@@ -50,13 +52,20 @@ def keep_interrupts() -> None:
         sys.unraisablehook = _InterruptKeeper(sys.unraisablehook)
 
 
-def dropped_interrupt() -> bool:
-    """Whether a C callback dropped a KeyboardInterrupt since the last call (then forgotten)."""
+def dropped_interrupt(*, forget: bool = True) -> bool:
+    """Whether a C callback dropped a KeyboardInterrupt (since it was last forgotten)."""
     hook = sys.unraisablehook
     if not isinstance(hook, _InterruptKeeper) or not hook.dropped:
         return False
-    hook.dropped = False
+    if forget:
+        hook.dropped = False
     return True
+
+
+def is_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` is a Ctrl-C in disguise: one in its chain, or one a callback dropped
+    just before (what failed after it is its consequence, not a bug or the strategy's)."""
+    return caused_by_interrupt(error) or dropped_interrupt(forget=False)
 
 
 class _InterruptKeeper:
@@ -73,4 +82,4 @@ class _InterruptKeeper:
         self.previous(unraisable)
 
 
-__all__ = ["caused_by_interrupt", "dropped_interrupt", "keep_interrupts"]
+__all__ = ["caused_by_interrupt", "dropped_interrupt", "is_interrupt", "keep_interrupts"]

@@ -29,7 +29,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import ConfigError, StorageError
 from genesis.optimizer import log
-from genesis.optimizer.interrupts import caused_by_interrupt, dropped_interrupt, keep_interrupts
+from genesis.optimizer.interrupts import dropped_interrupt, is_interrupt, keep_interrupts
 from genesis.optimizer.journal import trials_since
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
@@ -221,7 +221,7 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) ->
     try:
         values = objective(trial)
     except Exception as error:
-        if caused_by_interrupt(error):  # Ctrl-C inside a numba kernel surfaces as SystemError
+        if is_interrupt(error):  # Ctrl-C inside a numba kernel surfaces as SystemError
             raise KeyboardInterrupt from error
         _fail(study, trial, error)
     else:

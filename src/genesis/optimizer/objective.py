@@ -31,7 +31,7 @@ from genesis.features import Features
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import log
 from genesis.optimizer.claims import Claims
-from genesis.optimizer.interrupts import caused_by_interrupt
+from genesis.optimizer.interrupts import is_interrupt
 from genesis.optimizer.journal import grouped_writes
 from genesis.optimizer.space import SearchSpace
 from genesis.strategy import Strategy
@@ -106,7 +106,7 @@ class Objective:
             if payload is None:
                 source, payload = self._compute(trial.number, spec, key)
         except (StrategyError, BacktestError, TrialFailed) as error:
-            if caused_by_interrupt(error):  # Ctrl-C in a numba kernel: not the strategy's fault
+            if is_interrupt(error):  # Ctrl-C in a numba kernel: not the strategy's fault
                 raise KeyboardInterrupt from error
             message = str(error)
             if key is not None:
@@ -282,7 +282,7 @@ class Objective:
                 raise TrialFailed(f"trial {number}'s params no longer give its key {key[:12]}")
             evaluation = evaluate(spec, self.strategy, self.features)
         except (StrategyError, BacktestError) as error:
-            if caused_by_interrupt(error):
+            if is_interrupt(error):
                 raise KeyboardInterrupt from error
             raise TrialFailed(str(error)) from error
         payload = self._payload(number, spec, key, evaluation)

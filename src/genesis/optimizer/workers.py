@@ -21,7 +21,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from genesis.optimizer import log
-from genesis.optimizer.interrupts import keep_interrupts
+from genesis.optimizer.interrupts import is_interrupt, keep_interrupts
 
 _JOIN_TIMEOUT_S = 3600.0
 """At the end of a run a worker finishes the trial it is in; this long only if it hangs."""
@@ -111,6 +111,10 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
 
         worker_process(config, index, level, session, stop)
     except KeyboardInterrupt:
+        code = 130
+    except Exception as error:  # the worker's edge: what a dropped Ctrl-C left broken
+        if not is_interrupt(error):
+            raise
         code = 130
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1

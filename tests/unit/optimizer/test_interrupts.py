@@ -255,3 +255,54 @@ def test_the_cli_says_interrupted_for_a_ctrl_c_wrapped_as_a_strategy_error(
         _app.main([])
     assert stop.value.code == 130
     assert capsys.readouterr().err.strip() == "interrupted"
+
+
+def _drop_an_interrupt() -> None:
+    """A Ctrl-C inside a ctypes callback, as in llvmlite's object cache while numba compiles."""
+    values = (ctypes.c_int * 2)(2, 1)
+    ctypes.CDLL(None).qsort(values, 2, ctypes.sizeof(ctypes.c_int),
+                            _CALLBACK(_interrupting_compare))  # fmt: skip
+
+
+_AFTERMATH = RuntimeError("no compiled object yet for <Library '_path_nb'>")
+"""What numba raises next: the callback that should have stored the object was cut short."""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="qsort from the C library by name")
+def test_the_error_that_follows_a_dropped_interrupt_is_the_interrupt(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from genesis.cli import _app
+    from genesis.optimizer.loop import run_trial
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+    keep_interrupts()
+
+    def compiling(trial: optuna.Trial) -> tuple[float, ...]:
+        _drop_an_interrupt()
+        raise _AFTERMATH
+
+    study = optuna.create_study()
+    with pytest.raises(KeyboardInterrupt):  # at the trial boundary: not a failed trial
+        run_trial(study, study.ask(), compiling)
+    assert dropped_interrupt()
+
+    def command(**_: Any) -> None:
+        _drop_an_interrupt()
+        raise _AFTERMATH
+
+    monkeypatch.setattr(_app, "app", command)
+    monkeypatch.setattr(_app, "_register", lambda: None)
+    monkeypatch.setattr(_app.signal, "signal", lambda *_: None)
+    with pytest.raises(SystemExit) as stop:  # at the CLI edge: no traceback, exit 130
+        _app.main([])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    assert dropped_interrupt()
+
+    def buggy(**_: Any) -> None:
+        raise _AFTERMATH
+
+    monkeypatch.setattr(_app, "app", buggy)
+    with pytest.raises(RuntimeError):  # without an interrupt, a bug keeps its traceback
+        _app.main([])
