@@ -38,19 +38,30 @@ def _free_port() -> int:
 
 
 class PrivateServer:
-    """One PostgreSQL server in a temp directory; ``url`` reaches its ``postgres`` database."""
+    """One PostgreSQL server in a temp directory; ``url`` reaches its ``postgres`` database.
 
-    def __init__(self, bin_dir: Path) -> None:
+    With ``password``, the server asks for it (scram-sha-256) and ``url`` carries it.
+    """
+
+    def __init__(self, bin_dir: Path, *, password: str | None = None) -> None:
         self.bin = bin_dir
         self.root = Path(tempfile.mkdtemp(prefix="genesis-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        login = "postgres" if password is None else f"postgres:{password}"
+        self.url = f"postgresql://{login}@127.0.0.1:{self.port}/postgres"
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
             user = pwd.getpwnam("postgres")
             os.chown(self.root, user.pw_uid, user.pw_gid)
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        auth = ["-A", "trust"]
+        if password is not None:
+            pwfile = self.root / "pwfile"
+            pwfile.write_text(password + "\n")
+            if self._as_postgres:
+                os.chown(pwfile, user.pw_uid, user.pw_gid)
+            auth = ["-A", "scram-sha-256", f"--pwfile={pwfile}"]
+        self._run("initdb", "-D", str(self.data), *auth, "-U", "postgres", "--no-sync")
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(self.bin / tool), *args]
@@ -77,3 +88,17 @@ class PrivateServer:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_private_server(*, password: str | None = None) -> PrivateServer:
+    """A started :class:`PrivateServer`; skips without server binaries (fails under CI)."""
+    import pytest
+
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but no PostgreSQL initdb/pg_ctl is installed")
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) installed")
+    server = PrivateServer(bin_dir, password=password)
+    server.start()
+    return server

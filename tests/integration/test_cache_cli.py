@@ -25,7 +25,8 @@ def filled(tmp_path: Path) -> DirectoryCache:
     """A directory cache with three entries, the first one a day old."""
     cache = DirectoryCache(tmp_path / "_cache")
     for i in range(3):
-        cache.put(make_key(i), {"score": i / 10, "metrics": {"trades": i}})
+        score = {"values": [i / 10], "constraints": {}}  # a result a run can use
+        cache.put(make_key(i), {"score": score, "metrics": {"trades": i}})
     path = cache.path_of(make_key(0))
     day_ago = path.stat().st_mtime - 86400
     os.utime(path, (day_ago, day_ago))
@@ -55,6 +56,16 @@ def test_verify_ok_then_reports_corrupt_entry_and_exits_1(filled: DirectoryCache
     assert code == 1
     assert f"corrupt: {damaged}: not valid JSON" in output
     assert "2 ok, 1 corrupt" in output
+
+
+def test_verify_reports_an_entry_whose_score_is_text_as_a_run_does(
+    filled: DirectoryCache,
+) -> None:
+    key = make_key("oops")
+    filled.put(key, {"score": {"values": ["oops"], "constraints": {}}})  # a valid checksum
+    code, output, _ = invoke("verify", "--cache", filled.location)
+    assert code == 1
+    assert f"corrupt: {filled.path_of(key)}: its score values are ['oops']" in output
 
 
 def test_prune_older_than_keep_and_corrupt(filled: DirectoryCache) -> None:

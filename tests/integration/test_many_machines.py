@@ -23,7 +23,7 @@ from pathlib import Path
 import optuna
 import pytest
 import sqlalchemy as sa
-from pg_server import PrivateServer, postgres_bin
+from pg_server import PrivateServer, start_private_server
 from slow_strategy import slow_config as shared_slow_config
 
 pytestmark = pytest.mark.slow
@@ -84,13 +84,7 @@ def counted(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenT
 
 @pytest.fixture(scope="module")
 def private_pg() -> Iterator[PrivateServer]:
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but no PostgreSQL initdb/pg_ctl is installed")
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) installed")
-    server = PrivateServer(bin_dir)
-    server.start()
+    server = start_private_server()
     yield server
     server.destroy()
 

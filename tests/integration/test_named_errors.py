@@ -113,3 +113,25 @@ def test_a_cache_entry_with_a_valid_checksum_and_a_text_score_is_recomputed(
     assert "Traceback" not in result.stderr
     stats = json.loads((tmp_path / "out" / "b" / "cache_stats.json").read_text())
     assert stats["corrupt_entries"] >= 1 and stats["completed"] == 3
+
+
+def test_an_absurd_trial_budget_is_refused_before_the_search(tmp_path: Path) -> None:
+    result = _optimize(tmp_path, _config(tmp_path), "--trials", "99999999999999999999999")
+    assert result.returncode == 2, result.stderr
+    assert "--trials: optimizer.n_trials" in result.stderr
+    assert "10000000" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_cache_location_under_a_file_is_one_config_error_before_the_search(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a_file").write_text("not a directory")
+    config = _config(tmp_path)
+    config.write_text(config.read_text() + f"cache: {{location: '{tmp_path / 'a_file' / 'c'}'}}\n")
+    result = _optimize(tmp_path, config, "--trials", "5")
+    assert result.returncode == 2, result.stderr
+    assert "cache.location" in result.stderr and "is unusable" in result.stderr
+    assert "Not a directory" in result.stderr and "cache.enabled: false" in result.stderr
+    assert "corrupt entry" not in result.stderr and "Traceback" not in result.stderr
+    assert "trial #" not in result.stderr  # refused before the first trial

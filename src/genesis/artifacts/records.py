@@ -70,6 +70,10 @@ class RunCacheStats:
     """Proposals of evaluated params that were replaced by a new point (not trials)."""
     earlier_run_hits: int = 0
     """Cached trials whose result an earlier run stored (not a repeat within this run)."""
+    written_late: int = 0
+    """Results whose first write to the cache failed and a later one stored (an outage)."""
+    not_stored: int = 0
+    """Results this process could not store in the cache by the end of the run."""
 
     @property
     def within_run_repeats(self) -> int:
@@ -102,6 +106,8 @@ class RunCacheStats:
             "repeated_proposals": self.repeated_proposals,
             "earlier_run_hits": self.earlier_run_hits,
             "within_run_repeats": self.within_run_repeats,
+            "written_late": self.written_late,
+            "not_stored": self.not_stored,
         }
 
 

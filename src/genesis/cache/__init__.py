@@ -14,15 +14,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genesis.cache.base import CacheEntryInfo, CacheStats, Payload, ResultCache, VerifyReport
+from genesis.cache._codec import check_result
+from genesis.cache.base import (
+    CacheEntryInfo,
+    CacheStats,
+    Payload,
+    PayloadCheck,
+    ResultCache,
+    VerifyReport,
+)
+from genesis.cache.database import check_scheme
 from genesis.cache.directory import DEFAULT_CACHE_DIR, DirectoryCache
 from genesis.cache.key import cache_key, canonical_json
 from genesis.cache.memory import MemoryCache
 from genesis.cache.sql import SqlCache
 from genesis.cache.write_behind import WriteBehindCache
-from genesis.errors import UsageError
 
-_SQL_SCHEMES = ("sqlite", "postgresql", "postgres")
+_SQL_SCHEMES = ("postgresql", "sqlite", "postgres")
+_USAGE = "use a directory path, sqlite:///path/to/cache.db or postgresql://user@host/db"
 
 
 def open_cache(location: str | Path) -> ResultCache:
@@ -33,12 +42,7 @@ def open_cache(location: str | Path) -> ResultCache:
     """
     if isinstance(location, Path) or "://" not in location:
         return DirectoryCache(Path(location))
-    scheme = location.split("://", 1)[0].split("+", 1)[0].lower()
-    if scheme not in _SQL_SCHEMES:
-        raise UsageError(
-            f"cannot open a result cache at a {scheme!r} URL",
-            hint="use a directory path, sqlite:///path/to/cache.db or postgresql://user@host/db",
-        )
+    check_scheme(location, _SQL_SCHEMES, field="cache location", usage=_USAGE)
     return SqlCache(location)
 
 
@@ -49,11 +53,13 @@ __all__ = [
     "DirectoryCache",
     "MemoryCache",
     "Payload",
+    "PayloadCheck",
     "ResultCache",
     "SqlCache",
     "VerifyReport",
     "WriteBehindCache",
     "cache_key",
     "canonical_json",
+    "check_result",
     "open_cache",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 from genesis.cache.base import ENTRY_FORMAT, Payload
@@ -57,6 +58,44 @@ def decode_payload(text: str, checksum: str | None, *, where: str) -> Payload:
     if not isinstance(payload, dict):
         raise CorruptCacheEntry("payload is not a JSON object", where=where)
     return payload
+
+
+def check_result(key: str, payload: Payload, n_objectives: int | None = None) -> Payload:
+    """``payload`` if it holds a score a run can use, else :class:`CorruptCacheEntry`.
+
+    The one check of a result's content, applied by a run to every entry it reads and by
+    ``genesis cache verify`` and ``prune --corrupt``: the checksum proves an entry is as
+    written, not that its writer wrote a score.
+
+    Args:
+        key: The entry's key (named in the error).
+        payload: The decoded payload.
+        n_objectives: How many score values the run expects; default: as many as the
+            objectives named in the payload's own spec (the key hashes that spec).
+    """
+    score = payload.get("score")
+    values = score.get("values") if isinstance(score, dict) else None
+    constraints = score.get("constraints") if isinstance(score, dict) else None
+    n = _objectives_in(payload) if n_objectives is None else n_objectives
+    counted = isinstance(values, list) and (len(values) == n if n is not None else bool(values))
+    if not (counted and all(map(_finite, values))):  # type: ignore[arg-type]
+        problem = f"its score values are {values!r}, not {n or 'one or more'} finite number(s)"
+    elif not (isinstance(constraints, dict) and all(map(_finite, constraints.values()))):
+        problem = f"its constraints are {constraints!r}, not finite numbers by name"
+    else:
+        return payload
+    raise CorruptCacheEntry(problem, where=f"cache entry {key[:12]}…")
+
+
+def _objectives_in(payload: Payload) -> int | None:
+    spec = payload.get("spec")
+    score = spec.get("score") if isinstance(spec, dict) else None
+    objectives = score.get("objectives") if isinstance(score, dict) else None
+    return len(objectives) if isinstance(objectives, list) and objectives else None
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def encode_entry(key: str, created_s: float, text: str, checksum: str) -> bytes:

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 Payload = dict[str, Any]
+PayloadCheck = Callable[[str, Payload], object]
+"""``check(key, payload)`` raises CorruptCacheEntry for a payload a run cannot use."""
 
 ENTRY_FORMAT = 1
 """Version of the stored entry's envelope (``format`` field); bump when it changes shape."""
@@ -114,8 +116,14 @@ class ResultCache(Protocol):
         """Every entry's key, size and creation time (no payloads read)."""
         ...
 
-    def verify(self) -> VerifyReport:
-        """Read and check every entry (and remove a killed writer's leftovers)."""
+    def verify(self, check: PayloadCheck | None = None) -> VerifyReport:
+        """Read and check every entry (and remove a killed writer's leftovers).
+
+        Args:
+            check: Also applied to every readable payload (``check_result``: the checks a
+                run applies); a :class:`~genesis.errors.CorruptCacheEntry` it raises
+                counts the entry as corrupt.
+        """
         ...
 
     def clear(self) -> int:
@@ -128,6 +136,7 @@ class ResultCache(Protocol):
         older_than_s: float | None = None,
         keep_latest: int | None = None,
         corrupt: bool = False,
+        check: PayloadCheck | None = None,
     ) -> int:
         """Remove old, surplus or corrupt entries; the number removed.
 
@@ -135,6 +144,7 @@ class ResultCache(Protocol):
             older_than_s: Remove entries created more than this many seconds ago.
             keep_latest: Then keep only this many of the newest remaining entries.
             corrupt: Also remove every entry that fails verification.
+            check: With ``corrupt``, the ``check`` of :meth:`verify`.
         """
         ...
 

@@ -33,6 +33,7 @@ from genesis.cache._codec import decode_entry, encode_entry, encode_payload
 from genesis.cache.base import (
     CacheEntryInfo,
     Payload,
+    PayloadCheck,
     VerifyReport,
     check_key,
     select_prunable,
@@ -106,6 +107,23 @@ class DirectoryCache:
                 f"cannot write cache entry {key}: {error.strerror or error}", where=shard
             ) from error
 
+    def probe(self) -> None:
+        """Create the cache directory and write and remove a file in it, before a run.
+
+        Raises:
+            CacheError: the directory cannot be created or written (a path under a regular
+                file, no permission, a read-only disk), with the system's reason.
+        """
+        temp = os.path.join(
+            self._root_text, f".probe.{os.getpid()}.{os.urandom(4).hex()}{_TEMP_SUFFIX}"
+        )
+        try:
+            os.makedirs(self._root_text, exist_ok=True)
+            self._write(temp, b"")
+            os.unlink(temp)
+        except OSError as error:
+            raise CacheError(str(error.strerror or error), where=self.location) from error
+
     def _write(self, path: str, data: bytes) -> None:
         with open(path, "xb") as file:
             file.write(data)
@@ -136,18 +154,19 @@ class DirectoryCache:
                     continue
                 yield CacheEntryInfo(name[: -len(_SUFFIX)], stat.st_size, stat.st_mtime)
 
-    def verify(self) -> VerifyReport:
+    def verify(self, check: PayloadCheck | None = None) -> VerifyReport:
         """Read and check every entry; remove temp files of killed writers."""
         n_ok = 0
         corrupt: list[tuple[str, str]] = []
         for info in self.entries():
             try:
-                check_key(info.key)
-                self.get(info.key)
+                payload = self.get(check_key(info.key))
+                if payload is not None and check is not None:
+                    check(info.key, payload)
             except ValueError:
                 corrupt.append((info.key, "file name is not a cache key"))
-            except CorruptCacheEntry as error:
-                corrupt.append((error.where or info.key, error.message))
+            except CorruptCacheEntry as error:  # named by its file: prune removes that
+                corrupt.append((self._path_text(info.key), error.message))
             else:
                 n_ok += 1
         return VerifyReport(n_ok, corrupt, n_temp_removed=self._remove_stale_temps())
@@ -172,13 +191,14 @@ class DirectoryCache:
         older_than_s: float | None = None,
         keep_latest: int | None = None,
         corrupt: bool = False,
+        check: PayloadCheck | None = None,
     ) -> int:
         """Remove old, surplus or corrupt entries and stale temp files; entries removed."""
         doomed = set(
             select_prunable(self.entries(), older_than_s=older_than_s, keep_latest=keep_latest)
         )
         if corrupt:
-            for where, _ in self.verify().corrupt:
+            for where, _ in self.verify(check).corrupt:
                 doomed.add(Path(where).name.removesuffix(_SUFFIX))
         else:
             self._remove_stale_temps()

@@ -15,6 +15,7 @@ from genesis.cache._codec import decode_payload, encode_payload
 from genesis.cache.base import (
     CacheEntryInfo,
     Payload,
+    PayloadCheck,
     VerifyReport,
     check_key,
     select_prunable,
@@ -58,13 +59,15 @@ class MemoryCache:
         for key, (created_s, text, _) in list(self._entries.items()):
             yield CacheEntryInfo(key, len(text.encode()), created_s)
 
-    def verify(self) -> VerifyReport:
-        """Check every entry's checksum."""
+    def verify(self, check: PayloadCheck | None = None) -> VerifyReport:
+        """Check every entry's checksum (and ``check`` its payload)."""
         n_ok = 0
         corrupt: list[tuple[str, str]] = []
         for key in list(self._entries):
             try:
-                self.get(key)
+                payload = self.get(key)
+                if payload is not None and check is not None:
+                    check(key, payload)
             except CorruptCacheEntry as error:
                 corrupt.append((key, error.message))
             else:
@@ -83,11 +86,12 @@ class MemoryCache:
         older_than_s: float | None = None,
         keep_latest: int | None = None,
         corrupt: bool = False,
+        check: PayloadCheck | None = None,
     ) -> int:
         """Remove old, surplus or corrupt entries; see :meth:`ResultCache.prune`."""
         doomed = set(
             select_prunable(self.entries(), older_than_s=older_than_s, keep_latest=keep_latest)
         )
         if corrupt:
-            doomed.update(key for key, _ in self.verify().corrupt)
+            doomed.update(key for key, _ in self.verify(check).corrupt)
         return sum(self.delete(key) for key in doomed)

@@ -27,10 +27,12 @@ from genesis.cache._codec import decode_payload, encode_payload
 from genesis.cache.base import (
     CacheEntryInfo,
     Payload,
+    PayloadCheck,
     VerifyReport,
     check_key,
     select_prunable,
 )
+from genesis.cache.database import connect_problem
 from genesis.errors import CacheError, CorruptCacheEntry
 
 if TYPE_CHECKING:
@@ -100,8 +102,10 @@ class SqlCache:
         except SQLAlchemyError as error:
             cause = getattr(error, "orig", None) or error
             detail = str(cause).strip().splitlines()[0] if str(cause).strip() else repr(cause)
+            said = connect_problem(error, refused_is_final=True)  # what the server said
             raise CacheError(
-                f"cannot {action} at {self.location}: {type(cause).__name__}: {detail}"
+                f"cannot {action} at {self.location}: "
+                + (said if said is not None else f"{type(cause).__name__}: {detail}")
             ) from error
 
     def close(self) -> None:
@@ -141,8 +145,8 @@ class SqlCache:
         for key, size, created_s in rows:
             yield CacheEntryInfo(key, int(size or 0), float(created_s or 0.0))
 
-    def verify(self) -> VerifyReport:
-        """Read and check every entry's checksum."""
+    def verify(self, check: PayloadCheck | None = None) -> VerifyReport:
+        """Read and check every entry's checksum (and ``check`` its payload)."""
         import sqlalchemy as sa
 
         t = self._table
@@ -152,7 +156,9 @@ class SqlCache:
         with self._translated("verify cache entries"), self._engine.connect() as conn:
             for key, checksum, text in conn.execution_options(yield_per=500).execute(query):
                 try:
-                    decode_payload(text, checksum, where=self._where(key))
+                    payload = decode_payload(text, checksum, where=self._where(key))
+                    if check is not None:
+                        check(key, payload)
                 except CorruptCacheEntry as error:
                     corrupt.append((key, error.message))
                 else:
@@ -172,13 +178,14 @@ class SqlCache:
         older_than_s: float | None = None,
         keep_latest: int | None = None,
         corrupt: bool = False,
+        check: PayloadCheck | None = None,
     ) -> int:
         """Remove old, surplus or corrupt entries; see :meth:`ResultCache.prune`."""
         doomed = set(
             select_prunable(self.entries(), older_than_s=older_than_s, keep_latest=keep_latest)
         )
         if corrupt:
-            doomed.update(key for key, _ in self.verify().corrupt)
+            doomed.update(key for key, _ in self.verify(check).corrupt)
         return self._delete_many(sorted(doomed))
 
     def _delete_many(self, keys: list[str]) -> int:

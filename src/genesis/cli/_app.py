@@ -72,14 +72,24 @@ def main(argv: list[str] | None = None) -> None:
     Usage errors (unknown command or option) are typer's: a usage line and exit 2.
     """
     from genesis.errors import GenesisError, Terminated
+    from genesis.optimizer.interrupts import is_interrupt, keep_interrupts  # light: no optuna
 
     _register()
     signal.signal(signal.SIGTERM, _terminate)
+    keep_interrupts()  # a Ctrl-C while numba compiles is not lost, nor printed as a traceback
     try:
         app(args=argv)
     except GenesisError as error:
+        if is_interrupt(error):  # a Ctrl-C in a numba kernel, wrapped as a strategy's
+            typer.secho("interrupted", err=True)
+            sys.exit(130)
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         sys.exit(error.exit_code)
+    except Exception as error:  # the CLI edge: a bug keeps its traceback, a Ctrl-C does not
+        if not is_interrupt(error):
+            raise
+        typer.secho("interrupted", err=True)
+        sys.exit(130)
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, Terminated)
         typer.secho("terminated" if terminated else "interrupted", err=True)

@@ -16,6 +16,7 @@ every event is also one JSON object on stdout (``stage``, ``trial``, ``best``,
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -36,8 +37,17 @@ _HEARTBEAT_S = 30.0
 """Without new trials (a slow backtest, the report), a progress line this often."""
 
 
+_LONGEST_S = 100 * 86_400
+"""Durations at or above this (100 days) are shown as a bound, not counted to the second."""
+
+
 def _fmt_duration(seconds: float) -> str:
-    return str(timedelta(seconds=round(seconds)))
+    """``0:01:05``, ``3 days, 2:00:00``; ``> 100 days`` and ``–`` (not finite) never raise."""
+    if not math.isfinite(seconds):
+        return "–"
+    if seconds >= _LONGEST_S:
+        return f"> {_LONGEST_S // 86_400} days"
+    return str(timedelta(seconds=round(max(seconds, 0.0))))
 
 
 @dataclass
@@ -132,7 +142,8 @@ class RunState:
         left: list[float] = []
         rate = self.rate(now)
         if self.total is not None and rate and self.unit == "trials":
-            left.append(max(self.total - self.done, 0) / rate)
+            # capped: int / float overflows past float's range, and 2**53 trials is "> 100 days"
+            left.append(min(max(self.total - self.done, 0), 2**53) / rate)
         if self.timeout_s is not None:
             left.append(max(self.timeout_s - (now - self.started), 0.0))
         return min(left) if left else None

@@ -98,8 +98,10 @@ def stats(cache: CacheOption = DEFAULT_CACHE) -> None:
 @app.command()
 def verify(cache: CacheOption = DEFAULT_CACHE) -> None:
     """Read and check every entry; exit 1 if any is corrupt."""
+    from genesis.cache import check_result
+
     result_cache = _open(cache)
-    report = result_cache.verify()
+    report = result_cache.verify(check_result)  # the checks a run applies to what it reads
     for where, what in report.corrupt:
         typer.echo(f"corrupt: {where}: {what}")
     if report.n_temp_removed:
@@ -124,9 +126,13 @@ def prune(
     ] = False,
 ) -> None:
     """Remove old, surplus or corrupt entries and report how many."""
+    from genesis.cache import check_result
+
     older_than_s = None if older_than is None else parse_duration(older_than)
     result_cache = _open(cache)
-    n = result_cache.prune(older_than_s=older_than_s, keep_latest=keep, corrupt=corrupt)
+    n = result_cache.prune(
+        older_than_s=older_than_s, keep_latest=keep, corrupt=corrupt, check=check_result
+    )
     typer.echo(f"removed {n} entr{'y' if n == 1 else 'ies'} from {result_cache.location}")
 
 

@@ -262,6 +262,11 @@ def _summary(result: Any) -> None:
         f"real backtests: {stats.computed}, cache hits: {stats.cache_hits}, "
         f"memory hits: {stats.memory_hits}, hit rate: {100 * stats.hit_rate:.1f}%"
     )
+    if stats.written_late or stats.not_stored:  # the cache failed for a while
+        typer.echo(
+            f"cache: {stats.written_late} results written late (the cache failed when they "
+            f"were computed), {stats.not_stored} not stored"
+        )
     best = result.best
     if best is None:
         typer.echo("best trial: none completed")

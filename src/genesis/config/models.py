@@ -32,6 +32,10 @@ def _date_as_text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
+MAX_BARS = 100_000_000
+"""More bars than 10,000 years of minutes: a number above it is a typo."""
+
+
 class DataConfig(_Model):
     """Where the candles come from and which part of them a backtest sees."""
 
@@ -41,7 +45,7 @@ class DataConfig(_Model):
     start: str | None = None
     end: str | None = None
     fast_window: bool = False
-    fast_window_bars: Annotated[int, Field(ge=100)] = 5_000
+    fast_window_bars: Annotated[int, Field(ge=100, le=MAX_BARS)] = 5_000
 
     _dates = field_validator("start", "end", mode="before")(_date_as_text)
 
@@ -122,7 +126,8 @@ SearchDimension = Annotated[
 class BacktestConfig(_Model):
     """Account and costs; every field is part of the cache key."""
 
-    initial_capital: Annotated[float, Field(gt=0)] = 10_000.0
+    initial_capital: Annotated[float, Field(gt=0, le=1e15)] = 10_000.0
+    """At most 10**15: far above any account, and the equity stays finite and exact."""
     fee_bps: Annotated[float, Field(ge=0, le=1_000)] = 10.0
     slippage_bps: Annotated[float, Field(ge=0, le=1_000)] = 5.0
     position_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
@@ -143,6 +148,12 @@ class ScoreConfig(_Model):
         return [value] if isinstance(value, str) else value
 
 
+MAX_TRIALS = 10_000_000
+"""A budget above this is a typo (years of trials), refused before the search."""
+MAX_SECONDS = 366 * 86_400.0
+"""A timeout or wait above a year is a typo; it would also overflow the ETA's arithmetic."""
+
+
 class OptimizerConfig(_Model):
     """The sampler and the budget."""
 
@@ -150,17 +161,17 @@ class OptimizerConfig(_Model):
     avoid_repeats: bool = True
     """Replace a proposal of already-evaluated params by the nearest new point."""
     seed: int | None = 42
-    n_trials: Annotated[int, Field(ge=1)] = 100
-    timeout_s: Annotated[float, Field(gt=0)] | None = None
-    max_unique_backtests: Annotated[int, Field(ge=1)] | None = None
-    max_trials: Annotated[int, Field(ge=1)] | None = None
-    n_startup_trials: Annotated[int, Field(ge=0)] = 10
+    n_trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)] = 100
+    timeout_s: Annotated[float, Field(gt=0, le=MAX_SECONDS)] | None = None
+    max_unique_backtests: Annotated[int, Field(ge=1, le=MAX_TRIALS)] | None = None
+    max_trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)] | None = None
+    n_startup_trials: Annotated[int, Field(ge=0, le=MAX_TRIALS)] = 10
     n_workers: Annotated[int, Field(ge=1, le=64)] = 1
-    heartbeat_interval_s: Annotated[int, Field(ge=1)] = 5
+    heartbeat_interval_s: Annotated[int, Field(ge=1, le=3_600)] = 5
     """On a database storage: how often a running trial's heartbeat is recorded."""
-    heartbeat_grace_s: Annotated[int, Field(ge=1)] = 15
+    heartbeat_grace_s: Annotated[int, Field(ge=1, le=86_400)] = 15
     """A trial whose heartbeat is this much older is a dead process's: failed and re-run."""
-    storage_retry_s: Annotated[float, Field(gt=0)] = 120.0
+    storage_retry_s: Annotated[float, Field(gt=0, le=MAX_SECONDS)] = 120.0
     """How long workers wait out a database outage before they stop."""
 
 
@@ -217,8 +228,8 @@ class WalkForwardConfig(_Model):
 
     folds: Annotated[int, Field(ge=2, le=50)] = 4
     mode: Literal["anchored", "rolling"] = "anchored"
-    test_bars: Annotated[int, Field(ge=10)] | None = None
-    train_bars: Annotated[int, Field(ge=10)] | None = None
+    test_bars: Annotated[int, Field(ge=10, le=MAX_BARS)] | None = None
+    train_bars: Annotated[int, Field(ge=10, le=MAX_BARS)] | None = None
 
     @model_validator(mode="after")
     def _rolling_only(self) -> WalkForwardConfig:

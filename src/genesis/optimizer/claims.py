@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 from genesis.errors import StorageError
 from genesis.optimizer import log
+from genesis.optimizer.interrupts import caused_by_interrupt
 from genesis.optimizer.owner import Owner
-from genesis.optimizer.rdb import caused_by_interrupt
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -109,16 +109,23 @@ class DedupGuard:
     def release(self, key: str, trial: int, *, done: bool) -> None:
         """Drop this process's claim on ``key``; record it as done when the result is stored."""
         try:
-            self._db.execute("BEGIN")
-            self._db.execute(
-                "DELETE FROM claims WHERE key = ? AND host = ? AND pid = ?",
-                (key, self._host, self._pid),
-            )
-            if done:
+            try:
+                self._db.execute("BEGIN")
                 self._db.execute(
-                    "INSERT OR IGNORE INTO done VALUES (?, ?, ?)", (key, trial, time.time())
+                    "DELETE FROM claims WHERE key = ? AND host = ? AND pid = ?",
+                    (key, self._host, self._pid),
                 )
-            self._db.execute("COMMIT")
+                if done:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO done VALUES (?, ?, ?)", (key, trial, time.time())
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                # A Ctrl-C between BEGIN and COMMIT must not leave the transaction open:
+                # every later BEGIN of this connection would fail ("within a transaction").
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         except sqlite3.Error as error:
             raise StorageError(f"dedup guard: {error}", where=str(self.path)) from error
 

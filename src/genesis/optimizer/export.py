@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from genesis.artifacts import (
     write_json,
     write_trials_csv,
 )
-from genesis.cache import Payload, ResultCache
+from genesis.cache import Payload, ResultCache, WriteBehindCache
 from genesis.errors import CacheError
 from genesis.optimizer.objective import Objective
 from genesis.optimizer.problem import Problem
@@ -67,6 +67,8 @@ def write_artifacts(
     names = list(problem.score_spec.objectives)
     write_trials_csv(run.trials_csv, records, names)
     stats = cache_stats(records, corrupt_entries=objective.corrupt_entries)
+    if isinstance(cache, WriteBehindCache):  # this process's writes through an outage
+        stats = replace(stats, written_late=cache.written_late, not_stored=cache.unstored)
     write_json(run.cache_stats, {"study": run.name, **stats.as_dict(), "stop_reason": stop_reason})
     best = _best(study, records, payloads, run, names)
     if best is not None:

@@ -29,10 +29,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import ConfigError, StorageError
 from genesis.optimizer import log
+from genesis.optimizer.interrupts import dropped_interrupt, is_interrupt, keep_interrupts
 from genesis.optimizer.journal import trials_since
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner
-from genesis.optimizer.rdb import caused_by_interrupt
 from genesis.optimizer.repeats import RepeatAvoidingSampler
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def run_loop(
     ``between_trials`` runs after each trial (the main process watches its workers there).
     ``heartbeat`` (on a database storage) is told which trial runs.
     """
+    keep_interrupts()  # a Ctrl-C that numba's C callbacks drop reaches this loop all the same
     trials = study.get_trials(deepcopy=False)
     tally = Tally(keys=objective.unique_keys)  # the study's complete keys join the objective's
     finished, asked = tally.update(trials)
@@ -135,6 +136,8 @@ def run_loop(
                     heartbeat.beat(current)
                 trial = optuna.Trial(study, current)  # samples: outside the slot lock
             run_trial(study, trial, objective)
+            if dropped_interrupt():  # a Ctrl-C that numba's C callback swallowed: stop now
+                raise KeyboardInterrupt
             if heartbeat is not None:
                 heartbeat.beat(None)
             if between_trials is not None:
@@ -218,7 +221,7 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, objective: Objective) ->
     try:
         values = objective(trial)
     except Exception as error:
-        if caused_by_interrupt(error):  # Ctrl-C inside a numba kernel surfaces as SystemError
+        if is_interrupt(error):  # Ctrl-C inside a numba kernel surfaces as SystemError
             raise KeyboardInterrupt from error
         _fail(study, trial, error)
     else:
@@ -287,7 +290,8 @@ def sweep_orphans(
     ``unknown_are_orphans``: a local journal before its workers start or after they end.
     With ``mine_are_orphans`` (this process's loop has ended) a trial this process
     created and never ran, say because Ctrl-C came just after it, is an orphan too.
-    The queued copy takes the orphan's place in the budget. Without ``requeue`` (a run
+    The queued copy takes the orphan's place in the budget, also the copy of a trial that
+    died before it had params (it samples them anew). Without ``requeue`` (a run
     that was interrupted) an orphan is marked interrupted instead, for ``--resume``.
     """
     orphans = []
@@ -298,7 +302,9 @@ def sweep_orphans(
             orphans.append(trial)
     freed = 0
     for trial in orphans:
-        again = requeue and bool(trial.params)  # killed before its params were suggested
+        # Killed before its params were suggested, it is queued all the same (with none
+        # fixed: the copy samples them): the copy takes its budget slot, as any orphan's.
+        again = requeue
         if not requeue:
             study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
         # Only the process that changes the state queues a copy: a heartbeat judge on

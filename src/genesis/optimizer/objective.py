@@ -15,7 +15,6 @@ without running again); the study goes on.
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import Any
 import optuna
 
 from genesis.artifacts import CacheSource, RunDir
-from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key
+from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key, check_result
 from genesis.engine import BacktestSettings
 from genesis.errors import BacktestError, CacheError, CorruptCacheEntry, StrategyError
 from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
@@ -32,6 +31,7 @@ from genesis.features import Features
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import log
 from genesis.optimizer.claims import Claims
+from genesis.optimizer.interrupts import is_interrupt
 from genesis.optimizer.journal import grouped_writes
 from genesis.optimizer.space import SearchSpace
 from genesis.strategy import Strategy
@@ -106,6 +106,8 @@ class Objective:
             if payload is None:
                 source, payload = self._compute(trial.number, spec, key)
         except (StrategyError, BacktestError, TrialFailed) as error:
+            if is_interrupt(error):  # Ctrl-C in a numba kernel: not the strategy's fault
+                raise KeyboardInterrupt from error
             message = str(error)
             if key is not None:
                 self.failures[key] = message
@@ -146,21 +148,8 @@ class Objective:
         return None
 
     def _checked(self, key: str, payload: Payload) -> Payload:
-        """``payload`` if its score is what :meth:`_payload` writes, else CorruptCacheEntry.
-
-        The checksum proves the entry is as written, not that its writer wrote a score.
-        """
-        score = payload.get("score")
-        values = score.get("values") if isinstance(score, dict) else None
-        constraints = score.get("constraints") if isinstance(score, dict) else None
-        n = len(self.score_spec.objectives)
-        if not (isinstance(values, list) and len(values) == n and all(map(_finite, values))):
-            problem = f"its score values are {values!r}, not {n} finite number(s)"
-        elif not (isinstance(constraints, dict) and all(map(_finite, constraints.values()))):
-            problem = f"its constraints are {constraints!r}, not finite numbers by name"
-        else:
-            return payload
-        raise CorruptCacheEntry(problem, where=f"cache entry {key[:12]}…")
+        """``payload`` if its score is what :meth:`_payload` writes, else CorruptCacheEntry."""
+        return check_result(key, payload, len(self.score_spec.objectives))
 
     def _compute(self, number: int, spec: BacktestSpec, key: str) -> tuple[CacheSource, Payload]:
         self._release_stored()
@@ -293,6 +282,8 @@ class Objective:
                 raise TrialFailed(f"trial {number}'s params no longer give its key {key[:12]}")
             evaluation = evaluate(spec, self.strategy, self.features)
         except (StrategyError, BacktestError) as error:
+            if is_interrupt(error):
+                raise KeyboardInterrupt from error
             raise TrialFailed(str(error)) from error
         payload = self._payload(number, spec, key, evaluation)
         self._cache_put(key, payload, through=True)
@@ -317,10 +308,6 @@ class Objective:
             params=dict(trial.params), metrics=metrics,
         )  # fmt: skip
         self.on_outcome(outcome)
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def result_payload(

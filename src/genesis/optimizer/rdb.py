@@ -31,8 +31,10 @@ from typing import Any, TypeVar
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
+from genesis.cache.database import connect_problem
 from genesis.errors import StorageError
 from genesis.optimizer import log
+from genesis.optimizer.interrupts import caused_by_interrupt
 
 T = TypeVar("T")
 
@@ -74,11 +76,15 @@ def open_rdb(
     try:
         return _open(url, kwargs, heartbeat_interval_s, grace_s, outage, opening)
     except StorageError:
+        if not opening.gave_up:  # the server said why at once: that, not a timeout
+            raise
         raise StorageError(
             f"cannot open storage {masked}: the database did not answer for {opening.retry_s:g}s",
             hint="check the URL; once it answers, run the same command again",
         ) from None
 
+
+_URL_HINT = "check the URL (user, password, host, port, database name)"
 
 OPEN_RETRY_S = 10.0
 """How long opening the storage waits for a database that has not answered yet."""
@@ -105,6 +111,11 @@ def _open(
         except Exception as error:
             if not _is_connection_error(error) or attempt == _REACHABLE_RETRIES:
                 raise
+            problem = connect_problem(error, refused_is_final=True)
+            if problem is not None:  # no retry: the server answered, and said no
+                raise StorageError(
+                    f"cannot open storage {outage.masked}: {problem}", hint=_URL_HINT
+                ) from None
             opening.wait(error)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -171,6 +182,11 @@ class Outage:
                 return False
         self._gave_up = True
         raise self._gave_up_error()
+
+    @property
+    def gave_up(self) -> bool:
+        """Whether the database stayed unreachable past ``retry_s``."""
+        return self._gave_up
 
     def _gave_up_error(self) -> StorageError:
         """The same one line for every call that meets the database gone past the limit."""
@@ -243,6 +259,11 @@ class ResilientRDBStorage(RDBStorage):
                         raise KeyboardInterrupt from error
                     if not _is_connection_error(error):
                         raise
+                    problem = connect_problem(error, refused_is_final=False)
+                    if problem is not None:  # a changed password is no outage: say it now
+                        raise StorageError(
+                            f"database {self.masked}: {problem}", hint=_URL_HINT
+                        ) from None
                     reachable = self.outage.wait(error)
                     if reachable and attempt == _REACHABLE_RETRIES:
                         raise StorageError(
@@ -266,19 +287,6 @@ def _retried(name: str) -> Callable[..., Any]:
 
 for _name in _RETRIED:
     setattr(ResilientRDBStorage, _name, _retried(_name))
-
-
-def caused_by_interrupt(error: BaseException) -> bool:
-    """Whether a KeyboardInterrupt is among ``error``'s causes (a Ctrl-C in disguise: inside
-    a numba kernel it surfaces as SystemError, inside a query as a cancelled query)."""
-    seen: BaseException | None = error
-    for _ in range(16):
-        if seen is None:
-            return False
-        if isinstance(seen, KeyboardInterrupt):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _is_connection_error(error: BaseException) -> bool:

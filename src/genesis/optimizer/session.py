@@ -20,7 +20,7 @@ from genesis.artifacts import RunDir
 from genesis.cache import DirectoryCache, WriteBehindCache, open_cache
 from genesis.cache.sql import mask_url
 from genesis.config import GenesisConfig
-from genesis.errors import ConfigError, StorageError
+from genesis.errors import CacheError, ConfigError, StorageError
 from genesis.metrics import objective_direction
 from genesis.optimizer import log
 from genesis.optimizer.claims import AdvisoryClaims, Claims, DedupGuard
@@ -152,11 +152,16 @@ def open_run_cache(config: GenesisConfig) -> WriteBehindCache | None:
         return None
     location = config.cache.location or str(Path(config.output_dir) / "_cache")
     refuse_masked(location, "cache.location", "GENESIS_CACHE_URL")
-    inner = (
-        DirectoryCache(Path(location), fsync=False)
-        if "://" not in location
-        else open_cache(location)
-    )
+    if "://" in location:
+        return WriteBehindCache(open_cache(location))
+    inner = DirectoryCache(Path(location), fsync=False)
+    try:  # once, here: not one "corrupt entry" warning per key during the search
+        inner.probe()
+    except CacheError as error:
+        raise ConfigError(
+            f"cache.location {location!r} is unusable: {error.message}",
+            hint="point cache.location at a writable directory, or set cache.enabled: false",
+        ) from error
     return WriteBehindCache(inner)
 
 

@@ -12,11 +12,14 @@ from pathlib import Path
 
 from optuna.storages import BaseStorage
 
+from genesis.cache.database import check_scheme
 from genesis.config import has_masked_password, mask_password
 from genesis.errors import ConfigError, StorageError
 from genesis.optimizer.journal import GenesisJournalBackend, GenesisJournalStorage
 
 JOURNAL_NAME = "study.journal"
+_SCHEMES = ("postgresql", "journal", "sqlite", "mysql", "postgres")
+_USAGE = "use postgresql://user@host/db, or journal:/path/to/study.journal"
 
 
 def open_storage(
@@ -34,6 +37,7 @@ def open_storage(
 
     Raises:
         ConfigError: the URL's password is masked (a run directory's ``config.yaml``).
+        UsageError: the URL's scheme is not a storage's (``postgress://``: did you mean …).
         StorageError: the database cannot be reached or the URL is not a storage URL.
     """
     if url is None or url.startswith("journal:"):
@@ -43,6 +47,7 @@ def open_storage(
         except OSError as error:
             raise StorageError(f"cannot open journal: {error.strerror}", where=str(path)) from None
     refuse_masked(url, "storage", "--storage or GENESIS_STORAGE_URL")
+    check_scheme(url, _SCHEMES, field="storage", usage=_USAGE)
     from sqlalchemy.exc import SQLAlchemyError
 
     for plain in ("postgresql://", "postgres://"):  # the installed driver is psycopg 3

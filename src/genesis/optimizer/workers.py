@@ -21,6 +21,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from genesis.optimizer import log
+from genesis.optimizer.interrupts import is_interrupt, keep_interrupts
 
 _JOIN_TIMEOUT_S = 3600.0
 """At the end of a run a worker finishes the trial it is in; this long only if it hangs."""
@@ -123,6 +124,7 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
     """
     signal.signal(signal.SIGINT, _interrupt_once)
     signal.signal(signal.SIGTERM, _interrupt_once)
+    keep_interrupts()  # from the start: numba loads its kernels before the first trial too
     _watch_parent()
     code = 0
     try:
@@ -132,6 +134,10 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
 
         worker_process(config, index, level, session, stop)
     except KeyboardInterrupt:
+        code = 130
+    except Exception as error:  # the worker's edge: what a dropped Ctrl-C left broken
+        if not is_interrupt(error):
+            raise
         code = 130
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1

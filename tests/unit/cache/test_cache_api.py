@@ -23,12 +23,14 @@ def test_all_is_the_public_surface() -> None:
             "DirectoryCache",
             "MemoryCache",
             "Payload",
+            "PayloadCheck",
             "ResultCache",
             "SqlCache",
             "VerifyReport",
             "WriteBehindCache",
             "cache_key",
             "canonical_json",
+            "check_result",
             "open_cache",
         ]
     )
@@ -51,8 +53,10 @@ def test_open_cache_dispatches_on_the_location(tmp_path: Path) -> None:
     assert isinstance(open_cache(str(tmp_path / "c")), DirectoryCache)
     sql = open_cache(f"sqlite:///{tmp_path / 'c.db'}")
     assert isinstance(sql, SqlCache)
-    with pytest.raises(UsageError, match="'redis' URL"):
+    with pytest.raises(UsageError, match=r"unknown scheme 'redis' \(use a directory path"):
         open_cache("redis://localhost/0")
+    with pytest.raises(UsageError, match=r"unknown scheme 'postgress' \(did you mean 'postgresql'"):
+        open_cache("postgress://u@localhost/db")
 
 
 def test_check_key() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from genesis.cache import CacheStats, ResultCache, canonical_json
+from genesis.cache import CacheStats, ResultCache, canonical_json, check_result
 from genesis.errors import CacheError, CorruptCacheEntry
 
 # A fork child only needs the harness's picklable-free closures; fork is Linux's default.
@@ -126,6 +126,34 @@ def test_corrupt_entry_raises_then_put_repairs(backend: Any, mode: str) -> None:
     cache.put(key, {"score": 1.5, "trades": 10})
     assert cache.get(key) == {"score": 1.5, "trades": 10}
     assert cache.verify().corrupt == []
+
+
+def result(values: list[Any], objectives: int = 1) -> dict[str, Any]:
+    """A result payload as a run writes it, with the score ``values`` given."""
+    return {
+        "spec": {"score": {"objectives": [f"o{i}" for i in range(objectives)]}},
+        "score": {"values": values, "constraints": {"min_trades": -3.0}},
+    }
+
+
+def test_verify_and_prune_apply_the_checks_a_run_applies(cache: ResultCache) -> None:
+    good, text, short, boolean = (make_key(i) for i in range(4))
+    cache.put(good, result([1.5, -2.0], objectives=2))
+    cache.put(text, result(["oops"]))  # checksum valid: only the content check finds it
+    cache.put(short, result([1.5], objectives=2))
+    cache.put(boolean, result([True]))
+    assert cache.verify().corrupt == []  # the storage is intact ...
+    report = cache.verify(check_result)  # ... the results are not all usable
+    assert report.n_ok == 1
+    bad = {key: what for key in (text, short, boolean) for where, what in report.corrupt
+           if key in where}  # fmt: skip
+    assert bad[text] == "its score values are ['oops'], not 1 finite number(s)"
+    assert "not 2 finite number(s)" in bad[short] and "[True]" in bad[boolean]
+    for key in (text, short, boolean):  # the run rejects exactly these, in the same words
+        with pytest.raises(CorruptCacheEntry, match=r"not \d finite number"):
+            check_result(key, cache.get(key) or {})
+    assert cache.prune(corrupt=True, check=check_result) == 3
+    assert [info.key for info in cache.entries()] == [good]
 
 
 def test_unstorable_payload_is_refused(cache: ResultCache) -> None:

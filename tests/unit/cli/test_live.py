@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import shlex
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from genesis.artifacts import CacheSource
-from genesis.cli._live import LiveDisplay, RunState
+from genesis.cli._live import LiveDisplay, RunState, _fmt_duration
 from genesis.cli.optimize import resume_command
 from genesis.optimizer import TrialOutcome
 
@@ -138,3 +140,31 @@ def test_with_other_workers_the_status_says_its_counts_are_this_process_s() -> N
     status = state.status(now=1.0)
     assert "best 0.5 #0 (this process)" in status
     assert "1 backtests in this process · 0 cache hits in this process" in status
+
+
+@pytest.mark.parametrize(
+    "seconds", [0.0, 65.4, -5.0, -1e300, 1e300, 8.7e13, 1e9, math.inf, -math.inf, math.nan]
+)
+def test_a_duration_of_any_size_is_formatted_without_raising(seconds: float) -> None:
+    text = _fmt_duration(seconds)
+    expected = {0.0: "0:00:00", 65.4: "0:01:05", -5.0: "0:00:00", -1e300: "0:00:00"}
+    if seconds in expected:
+        assert text == expected[seconds]
+    elif math.isfinite(seconds):
+        assert text == "> 100 days"
+    else:
+        assert text == "–"
+
+
+@pytest.mark.parametrize("total", [10**23, 10**400, -(10**30)], ids=["1e23", "1e400", "negative"])
+@pytest.mark.parametrize("timeout_s", [None, 1e300, math.inf, math.nan, -1.0])
+def test_the_status_line_survives_absurd_budgets_and_timeouts(
+    total: int, timeout_s: float | None
+) -> None:
+    state = RunState(total=total, directions=("maximize",), objective="sharpe", timeout_s=timeout_s)
+    state.started = 0.0
+    for i in range(3):
+        state.observe(outcome(i, 0.5 + i), now=float(i + 1))
+    line = state.status(now=4.0)
+    assert line.startswith(f"3/{total} trials · ETA ")
+    assert "best 2.5 #2" in line

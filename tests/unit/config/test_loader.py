@@ -184,3 +184,28 @@ def test_an_unquoted_invalid_date_is_a_config_error_with_its_line(tmp_path: Path
     assert "month must be in 1..12" in str(info.value) and "quote" in str(info.value)
     fixed = load_config(_write(tmp_path, text.replace("13", "12")), env={})
     assert fixed.data.start == "2018-12-01"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "flag", "limit"),
+    [
+        ("optimizer.n_trials", 99999999999999999999999, "--trials", "10000000"),
+        ("optimizer.n_workers", 10**9, "--workers", "64"),
+        ("optimizer.timeout_s", 1e300, None, "31622400"),
+        ("optimizer.timeout_s", float("inf"), None, "31622400"),
+        ("optimizer.max_trials", 10**30, None, "10000000"),
+        ("optimizer.heartbeat_grace_s", 10**12, None, "86400"),
+        ("optimizer.storage_retry_s", 1e20, None, "31622400"),
+        ("backtest.initial_capital", 1e308, None, "1000000000000000"),
+        ("data.fast_window_bars", 10**23, None, "100000000"),
+    ],
+)
+def test_an_absurd_number_is_refused_naming_the_flag_and_the_limit(
+    tmp_path: Path, path: str, value: float, flag: str | None, limit: str
+) -> None:
+    config = _write(tmp_path, "strategy: {name: ema_cross}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(config, env={}, overrides={path: value})
+    message = str(info.value)
+    assert message.startswith(f"{flag or 'override'}: {path}:"), message
+    assert limit in message

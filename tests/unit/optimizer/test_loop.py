@@ -205,3 +205,31 @@ def test_queued_trials_run_first_also_one_queued_during_the_run(
     assert [t.params["x"] for t in trials[:2]] == [7, 8]
     assert trials[4].params["x"] == 9  # popped before a new trial was made
     assert len(trials) == 8 and all(t.state == TrialState.COMPLETE for t in trials)
+
+
+def test_a_trial_killed_before_it_had_params_takes_no_budget_slot(tmp_path: Path) -> None:
+    import subprocess
+
+    from genesis.optimizer.loop import WORKER_ATTR, Budget, run_loop, sweep_orphans
+    from genesis.optimizer.owner import Owner
+    from genesis.optimizer.storage import open_storage
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = Owner(Owner.current().host, gone.pid)
+    study = optuna.create_study(storage=open_storage(None, tmp_path), study_name="k")
+    killed: list[int] = []
+
+    def between_trials() -> None:  # a worker dies right after creating its trial
+        if len(study.trials) == 3 and not killed:
+            trial = study.ask()
+            study._storage.set_trial_user_attr(trial._trial_id, WORKER_ATTR, dead.as_attr())
+            killed.append(trial.number)
+        sweep_orphans(study, unknown_are_orphans=False)  # what the main process's watch does
+
+    budget = Budget(n_trials=8, max_unique=None, max_trials=8, timeout_s=None,
+                    space_size=None, started=time.monotonic())  # fmt: skip
+    run_loop(study, _Square(), budget, shared=True, between_trials=between_trials)  # type: ignore[arg-type]
+    states = [t.state for t in study.get_trials()]
+    assert killed and states[killed[0]] == TrialState.FAIL
+    assert states.count(TrialState.COMPLETE) == 8, states  # as many as an uninterrupted run
