@@ -11,7 +11,9 @@ Exit codes, one rule for every command (each class below carries its ``exit_code
   a config, flag or environment value (:class:`ConfigError`), an unknown name or a bad
   argument (:class:`UsageError`), candles in a file the user named (:class:`DataError`),
   a strategy that is unknown or raises (:class:`StrategyError`), a run, champion or folder
-  the user named that is missing, taken or not writable (:class:`ArtifactUsageError`).
+  the user named that is missing, taken or not writable (:class:`ArtifactUsageError`), a
+  database that refuses the URL given (wrong password, unknown role, database or host:
+  :class:`StorageUsageError`).
 * **1 — a failed run**: the input was fine, the work failed: no trial completed, a
   champion does not reproduce, the exchange, the database, the cache or the disk failed
   (:class:`DataFetchError`, :class:`StorageError`, :class:`CacheError`,
@@ -95,6 +97,12 @@ class StorageError(GenesisError):
     """The Optuna storage (journal file or database) cannot be used."""
 
 
+class StorageUsageError(StorageError):
+    """The database refused the URL given: wrong password, unknown role, database or host."""
+
+    exit_code = 2
+
+
 class ArtifactError(GenesisError):
     """A run directory or one of its files cannot be read or written."""
 
@@ -128,6 +136,7 @@ __all__ = [
     "DataFetchError",
     "GenesisError",
     "StorageError",
+    "StorageUsageError",
     "StrategyError",
     "Terminated",
     "UsageError",

@@ -18,7 +18,7 @@ import pytest
 from pg_server import PrivateServer, start_private_server  # type: ignore[import-not-found]
 
 from genesis.cache import open_cache
-from genesis.errors import CacheError, StorageError, UsageError
+from genesis.errors import CacheError, StorageUsageError, UsageError
 from genesis.optimizer.storage import open_storage
 
 AT_ONCE_S = 5.0
@@ -55,8 +55,8 @@ def _refusal(open_it: Callable[[str], object], url: str, expected: type[Exceptio
 
 def _opener(kind: str, tmp_path: Path) -> tuple[Callable[[str], object], type[Exception]]:
     """How to open a URL as ``kind`` (a study storage or a result cache), and its error."""
-    if kind == "storage":
-        return (lambda url: open_storage(url, tmp_path, retry_s=60.0)), StorageError
+    if kind == "storage":  # a StorageUsageError exits 2: the URL is the user's to fix
+        return (lambda url: open_storage(url, tmp_path, retry_s=60.0)), StorageUsageError
     return open_cache, CacheError
 
 

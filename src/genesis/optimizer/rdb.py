@@ -32,7 +32,7 @@ import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
 from genesis.cache.database import connect_problem
-from genesis.errors import StorageError
+from genesis.errors import StorageError, StorageUsageError
 from genesis.optimizer import log
 from genesis.optimizer.interrupts import caused_by_interrupt
 
@@ -113,7 +113,7 @@ def _open(
                 raise
             problem = connect_problem(error, refused_is_final=True)
             if problem is not None:  # no retry: the server answered, and said no
-                raise StorageError(
+                raise StorageUsageError(
                     f"cannot open storage {outage.masked}: {problem}", hint=_URL_HINT
                 ) from None
             opening.wait(error)
