@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.study._tell import _tell_with_warning
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import ConfigError, StorageError
 from genesis.optimizer import log
+from genesis.optimizer._optuna_private import _tell_with_warning
 from genesis.optimizer.journal import trials_since
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.owner import Owner

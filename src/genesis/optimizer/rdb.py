@@ -33,6 +33,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
 from genesis.errors import StorageError
 from genesis.optimizer import log
+from genesis.optimizer._optuna_private import RDB_STORAGE_LOGGER
 
 T = TypeVar("T")
 
@@ -118,7 +119,7 @@ class _NoFallbackNotes(logging.Filter):
 
 
 def _quiet_optuna_fallbacks() -> None:
-    rdb_logger = logging.getLogger("optuna.storages._rdb.storage")
+    rdb_logger = logging.getLogger(RDB_STORAGE_LOGGER)
     if not any(isinstance(f, _NoFallbackNotes) for f in rdb_logger.filters):
         rdb_logger.addFilter(_NoFallbackNotes())
 
