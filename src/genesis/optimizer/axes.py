@@ -64,6 +64,12 @@ class Axis:
         """Whether the values are choices without an order."""
         return isinstance(self.distribution, CategoricalDistribution)
 
+    @property
+    def even(self) -> bool:
+        """Whether the cells are equally wide in [0, 1) (all but a log-scaled int's)."""
+        d = self.distribution
+        return not (isinstance(d, IntDistribution) and d.log)
+
     def index(self, value: Any) -> float | None:
         """The grid index of ``value`` (the value itself when continuous); ``None`` outside."""
         d = self.distribution

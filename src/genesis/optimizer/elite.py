@@ -274,11 +274,16 @@ class EliteSampler(Locked, BaseSampler):
             return (other + (other >= here) + 0.5) / count
         moved = u + self._sigma * float(self._rng.standard_normal())
         if count is not None and count > 1:  # move at least one grid step
-            here = int(axis.cell(u))
-            if here == int(axis.cell(min(max(moved, 0.0), _BELOW_ONE))):
-                step = 1 if moved >= u else -1
-                there = here + step if 0 <= here + step < count else here - step
-                moved = u + axis.centre(there) - axis.centre(here)
+            if axis.even:  # cells of 1 / count
+                here, there = min(int(u * count), count - 1), min(int(moved * count), count - 1)
+                if here == there:
+                    moved = u + math.copysign(1.0 / count, moved - u)
+            else:  # a log-scaled int: a step to the next value's cell, however wide
+                here = int(axis.cell(u))
+                if here == int(axis.cell(min(max(moved, 0.0), _BELOW_ONE))):
+                    step = 1 if moved >= u else -1
+                    there = here + step if 0 <= here + step < count else here - step
+                    moved = u + axis.centre(there) - axis.centre(here)
         if moved < 0.0 or moved >= 1.0:  # reflect at the bounds
             moved = -moved if moved < 0.0 else 2.0 - moved
         return min(max(moved, 0.0), _BELOW_ONE)
