@@ -19,6 +19,8 @@ from optuna.study._tell import _tell_with_warning
 
 RDB_STORAGE_LOGGER = "optuna.storages._rdb.storage"
 """The logger of Optuna's RDB storage (its module's ``__name__``), whose notes genesis filters."""
+RDB_HEARTBEAT_TABLE = "trial_heartbeats"
+"""The table of Optuna's RDB schema where trials' heartbeats are (``TrialHeartbeatModel``)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ PRIVATE_APIS: tuple[PrivateApi, ...] = (
     PrivateApi(
         "optuna.storages._rdb.storage:RDBStorage",
         "rdb: the module whose logger (RDB_STORAGE_LOGGER) genesis quiets",
+    ),
+    PrivateApi(
+        "optuna.storages._rdb.models:TrialHeartbeatModel.__tablename__",
+        "rdb.Heartbeat.keeps_running: which running trials have a heartbeat at all "
+        "(RDB_HEARTBEAT_TABLE; the storage has no call for it)",
     ),
     PrivateApi(
         "optuna.study:Study._storage",
@@ -140,6 +147,7 @@ __all__ = [
     "LOCK_FILE_SUFFIX",
     "NOT_FOUND_MSG",
     "PRIVATE_APIS",
+    "RDB_HEARTBEAT_TABLE",
     "RDB_STORAGE_LOGGER",
     "UNUPDATABLE_MSG",
     "BaseJournalFileLock",

@@ -26,14 +26,16 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import FrozenTrial
 
 from genesis.errors import StorageError
 from genesis.optimizer import log
-from genesis.optimizer._optuna_private import RDB_STORAGE_LOGGER
+from genesis.optimizer._optuna_private import RDB_HEARTBEAT_TABLE, RDB_STORAGE_LOGGER
 
 T = TypeVar("T")
 
@@ -359,6 +361,39 @@ class Heartbeat:
                 self._storage.record_heartbeat(trial_id)
         except Exception:  # the outage is the main thread's to report; keep beating
             self._storage.note_trouble()
+
+    def keeps_running(self, running: list[FrozenTrial]) -> bool:
+        """Whether another process may still finish, or hand back, one of ``running``.
+
+        A trial with a heartbeat beats (it runs) or stopped: then it is failed here and
+        queued again (its copy is WAITING), or soon (right after an outage). A trial
+        without one yet is waited for from its start for the grace period: its owner
+        records the first beat right after creating it.
+        """
+        if not running:
+            return False
+        self.fail_stale()
+        beating = self._with_heartbeat([t._trial_id for t in running])
+        grace = timedelta(seconds=float(self._storage.grace_period or 2 * self._interval))
+        now = datetime.now()
+        return any(
+            t._trial_id in beating or t.datetime_start is None or now - t.datetime_start < grace
+            for t in running
+        )
+
+    def _with_heartbeat(self, trial_ids: list[int]) -> set[int]:
+        """Which of ``trial_ids`` have a heartbeat row (all of them if the database fails)."""
+        import sqlalchemy as sa
+
+        query = sa.text(
+            f"SELECT trial_id FROM {RDB_HEARTBEAT_TABLE} WHERE trial_id IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        try:
+            with self._storage.engine.connect() as conn:
+                return {int(r[0]) for r in conn.execute(query, {"ids": trial_ids})}
+        except Exception:  # the outage is the main loop's to handle; keep waiting
+            self._storage.note_trouble()
+            return set(trial_ids)
 
     def fail_stale(self) -> list[int]:
         """Fail (and queue again) the trials whose heartbeat stopped; returns their numbers."""

@@ -74,6 +74,12 @@ def test_the_private_api_is_there_with_its_signature(
         )
 
 
+def test_the_heartbeat_table_is_optunas() -> None:
+    from optuna.storages._rdb.models import TrialHeartbeatModel
+
+    assert TrialHeartbeatModel.__tablename__ == _optuna_private.RDB_HEARTBEAT_TABLE
+
+
 def test_only_the_private_api_module_imports_optunas_private_modules() -> None:
     private_import = re.compile(r"^\s*(from|import)\s+optuna(\.\w+)*\._\w+", re.MULTILINE)
     offenders = [
