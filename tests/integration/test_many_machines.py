@@ -202,12 +202,10 @@ def _kill_a_host_mid_trial(tmp_path: Path, postgres_url: str) -> float:
         cwd=tmp_path, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:
-        wait_for(lambda: _running_on(postgres_url, study, "hostB"))
+        victim = _stop_mid_trial(host_b, postgres_url, study)
         os.killpg(host_b.pid, signal.SIGKILL)  # mid-trial, the whole "machine"
         killed_at = time.monotonic()
-        victim = _running_on(postgres_url, study, "hostB")
         host_b.wait(timeout=30)
-        assert victim
         wait_for(lambda: load(postgres_url, study).trials[victim[0]].state.name == "FAIL", 60)
         freed_after_s = time.monotonic() - killed_at
         _, stderr = host_a.communicate(timeout=300)
@@ -225,6 +223,23 @@ def _kill_a_host_mid_trial(tmp_path: Path, postgres_url: str) -> float:
     assert trials[victim[0]].params.items() <= rerun[0].params.items()
     optuna.delete_study(study_name=study, storage=postgres_url)
     return freed_after_s
+
+
+def _stop_mid_trial(host: subprocess.Popen[str], url: str, study: str) -> list[int]:
+    """Freeze host B (SIGSTOP) while it runs a trial; returns that trial's number.
+
+    Frozen, B cannot finish the trial between this look and the kill (on a loaded
+    machine it often did: the test then had no victim).
+    """
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        wait_for(lambda: _running_on(url, study, "hostB"))
+        os.killpg(host.pid, signal.SIGSTOP)
+        victim = _running_on(url, study, "hostB")
+        if victim:
+            return victim
+        os.killpg(host.pid, signal.SIGCONT)  # between two trials: look again
+    raise AssertionError("host B never ran a trial")
 
 
 def _running_on(url: str, study: str, host: str) -> list[int]:

@@ -21,6 +21,7 @@ heartbeats only run inside ``study.optimize``. This module owns both repairs:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 import time
@@ -97,7 +98,7 @@ def _open(
 ) -> ResilientRDBStorage:
     for attempt in range(1, _REACHABLE_RETRIES + 1):
         try:
-            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5.0
+            with _schema_lock(url), warnings.catch_warnings():  # heartbeats: "experimental"
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return ResilientRDBStorage(
                     url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_interval_s,
@@ -110,6 +111,40 @@ def _open(
                 raise
             opening.wait(error)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_SCHEMA_LOCK_ID = int.from_bytes(
+    hashlib.blake2b(b"genesis-optuna-schema", digest_size=8).digest(), "big", signed=True
+)
+"""The advisory lock under which a process opens Optuna's storage (see :func:`_schema_lock`)."""
+
+
+@contextlib.contextmanager
+def _schema_lock(url: str) -> Iterator[None]:
+    """Optuna's storage opened by one process at a time, on a PostgreSQL database.
+
+    Opening creates Optuna's tables and types when the database is empty; two processes
+    doing it at once make PostgreSQL refuse one (``UniqueViolation`` on
+    ``pg_type_typname_nsp_index``). A session-level advisory lock on a connection of its
+    own serializes the opening (the server frees it if its holder dies); on a database
+    that has the tables it costs one connection. Other databases open as before.
+    """
+    if not url.startswith(("postgresql", "postgres:")):
+        yield
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
+            try:
+                yield
+            finally:
+                with contextlib.suppress(sa.exc.SQLAlchemyError):  # a lost connection: freed
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _SCHEMA_LOCK_ID})
+    finally:
+        engine.dispose()
 
 
 class _NoFallbackNotes(logging.Filter):
