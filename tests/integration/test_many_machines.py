@@ -162,6 +162,30 @@ def on_host(host: str, args: list[str]) -> list[str]:
 def test_a_killed_host_s_trial_is_failed_in_bounded_time_and_run_again(
     tmp_path: Path, postgres_url: str
 ) -> None:
+    freed_after_s = _kill_a_host_mid_trial(tmp_path, postgres_url)
+    assert freed_after_s < 1 + 3 + 1 + 5, "heartbeat interval + grace (+ a poll and slack)"
+
+
+@needs_unshare
+def test_a_killed_host_s_trial_is_run_again_on_a_loaded_machine(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The survivor waits for the freed trial however slow the machine: every core busy."""
+    busy = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(2 * (os.cpu_count() or 1))
+    ]
+    try:
+        _kill_a_host_mid_trial(tmp_path, postgres_url)
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+
+
+def _kill_a_host_mid_trial(tmp_path: Path, postgres_url: str) -> float:
+    """Kill host B mid-trial; host A ends with exactly the budget. Returns when B's trial
+    was freed, in seconds after the kill."""
     config = slow_config(tmp_path, 0.4)
     study = f"hosts_{uuid.uuid4().hex[:6]}"
     common = ["--storage", postgres_url, "--study", study, "--trials", "16", "-q"]
@@ -172,12 +196,10 @@ def test_a_killed_host_s_trial_is_failed_in_bounded_time_and_run_again(
         cwd=tmp_path, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:
-        wait_for(lambda: _running_on(postgres_url, study, "hostB"))
+        victim = _stop_mid_trial(host_b, postgres_url, study)
         os.killpg(host_b.pid, signal.SIGKILL)  # mid-trial, the whole "machine"
         killed_at = time.monotonic()
-        victim = _running_on(postgres_url, study, "hostB")
         host_b.wait(timeout=30)
-        assert victim
         wait_for(lambda: load(postgres_url, study).trials[victim[0]].state.name == "FAIL", 60)
         freed_after_s = time.monotonic() - killed_at
         _, stderr = host_a.communicate(timeout=300)
@@ -186,7 +208,6 @@ def test_a_killed_host_s_trial_is_failed_in_bounded_time_and_run_again(
             if proc.poll() is None:
                 proc.kill()
     assert host_a.returncode == 0, stderr
-    assert freed_after_s < 1 + 3 + 1 + 5, "heartbeat interval + grace (+ a poll and slack)"
     trials = load(postgres_url, study).get_trials()
     assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
     assert len([t for t in counted(trials) if t.state.is_finished()]) == 16
@@ -195,6 +216,24 @@ def test_a_killed_host_s_trial_is_failed_in_bounded_time_and_run_again(
     # the copy keeps every param the victim had suggested; the rest are sampled anew
     assert trials[victim[0]].params.items() <= rerun[0].params.items()
     optuna.delete_study(study_name=study, storage=postgres_url)
+    return freed_after_s
+
+
+def _stop_mid_trial(host: subprocess.Popen[str], url: str, study: str) -> list[int]:
+    """Freeze host B (SIGSTOP) while it runs a trial; returns that trial's number.
+
+    Frozen, B cannot finish the trial between this look and the kill (on a loaded
+    machine it often did: the test then had no victim).
+    """
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        wait_for(lambda: _running_on(url, study, "hostB"))
+        os.killpg(host.pid, signal.SIGSTOP)
+        victim = _running_on(url, study, "hostB")
+        if victim:
+            return victim
+        os.killpg(host.pid, signal.SIGCONT)  # between two trials: look again
+    raise AssertionError("host B never ran a trial")
 
 
 def _running_on(url: str, study: str, host: str) -> list[int]:

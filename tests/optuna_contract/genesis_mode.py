@@ -16,6 +16,7 @@ from typing import Any
 import optuna.testing.storages as storages
 import pytest
 from optuna.testing.tempfile_pool import NamedTemporaryFilePool
+from outcomes import OUTCOMES, pytest_runtest_logreport  # noqa: F401 (the hook, found here)
 
 from genesis.optimizer.journal import (
     FLOCK_SUFFIX,
@@ -52,24 +53,16 @@ def _exit(self: storages.StorageSupplier, *exc: Any) -> None:
 storages.StorageSupplier.__enter__ = _enter  # type: ignore[method-assign]
 storages.StorageSupplier.__exit__ = _exit  # type: ignore[method-assign]
 
-_outcomes: dict[str, str] = {}
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    previous = _outcomes.get(report.nodeid, "passed")
-    if previous == "passed" or report.outcome == "failed":
-        _outcomes[report.nodeid] = report.outcome
-
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    ours = {n: o for n, o in _outcomes.items() if MODE in n}
+    ours = {n: o for n, o in OUTCOMES.items() if MODE in n}
     differ = []
     for nodeid, outcome in sorted(ours.items()):
-        twin = _outcomes.get(nodeid.replace(MODE, STOCK))
+        twin = OUTCOMES.get(nodeid.replace(MODE, STOCK))
         if twin != outcome:
             differ.append(f"{nodeid}: {outcome}, stock journal: {twin}")
     passed = sum(o == "passed" for o in ours.values())
-    stock = sum(_outcomes.get(n.replace(MODE, STOCK)) == "passed" for n in ours)
+    stock = sum(OUTCOMES.get(n.replace(MODE, STOCK)) == "passed" for n in ours)
     print(f"\ngenesis_journal: {passed} passed of {len(ours)}; stock journal: {stock} passed")
     for line in differ:
         print(f"DIFFERS {line}")

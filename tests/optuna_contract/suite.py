@@ -1,4 +1,4 @@
-"""Run Optuna's own storage, trial and study tests on genesis's journal.
+"""Run Optuna's own storage, trial and study tests on genesis's journal, and its sampler tests.
 
 The tests ship in Optuna's sdist on PyPI (not in the wheel). This script downloads the
 sdist of the installed Optuna version once (``pip download``, PyPI only) into
@@ -6,9 +6,12 @@ sdist of the installed Optuna version once (``pip download``, PyPI only) into
 ``pyproject.toml`` (so that ``import optuna`` is the installed package), and runs the
 storage-parametrized modules with the :mod:`genesis_mode` plugin: each test runs on
 Optuna's stock journal and on genesis's, and the run fails if any outcome differs.
+``suite.py samplers`` runs Optuna's generic sampler tests instead, with the
+:mod:`genesis_samplers` plugin: genesis's samplers beside stock ones, and the run fails if
+a test fails for a genesis sampler where a stock sampler passes.
 
-Run: ``.venv/bin/python tests/optuna_contract/suite.py [extra pytest args]``
-(``tests/integration/test_optuna_contract.py`` runs it as part of ``make test``).
+Run: ``.venv/bin/python tests/optuna_contract/suite.py [samplers] [extra pytest args]``
+(``tests/integration/test_optuna_contract.py`` runs both as part of ``make test``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ MODULES = [
     "tests/study_tests/test_dataframe.py",
 ]
 """Optuna's modules parametrized over ``STORAGE_MODES``."""
+SAMPLER_MODULES = [
+    "tests/samplers_tests/test_samplers.py",
+    "tests/samplers_tests/test_partial_fixed.py",
+]
+"""Optuna's generic sampler tests (``optuna.testing.pytest_samplers``) and PartialFixed's."""
 
 
 def optuna_tests(version: str) -> Path:
@@ -64,10 +72,13 @@ def main(argv: list[str]) -> int:
     root = optuna_tests(version)
     path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path}
+    if argv[:1] == ["samplers"]:
+        selection = ["-p", "genesis_samplers", *SAMPLER_MODULES, *argv[1:]]
+    else:
+        selection = ["-p", "genesis_mode", "-k", "journal", *MODULES, *argv]
     command = [
-        sys.executable, "-m", "pytest", "-p", "genesis_mode", "-p", "no:cacheprovider",
-        "-q", "--color=no", "-k", "journal", "--rootdir", str(root), "-c",
-        str(root / "pyproject.toml"), *MODULES, *argv,
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--color=no",
+        "--rootdir", str(root), "-c", str(root / "pyproject.toml"), *selection,
     ]  # fmt: skip
     print(f"Optuna {version}'s tests from {root}", flush=True)
     return subprocess.run(command, cwd=root, env=env).returncode

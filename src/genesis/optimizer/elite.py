@@ -28,6 +28,14 @@ same at trial 5,000 as at trial 1,000. Other
 workers' trials are read from the study like this worker's own. It never repeats itself
 on purpose, but does not check: :class:`~genesis.optimizer.repeats.RepeatAvoidingSampler`
 wraps it (by default) to replace repeats.
+
+It keeps Optuna's sampler contract (Optuna's own sampler tests run on it, see
+``tests/optuna_contract``): it samples the ``search_space`` Optuna passes (genesis's
+configured space, or without one the union of the params of the study's complete
+trials), learns from trials that have only some of the params (conditional spaces: a
+missing coordinate counts as unknown), returns Python values, refuses several objectives
+with ``ValueError``, pickles, and may be shared by ``study.optimize(n_jobs=...)`` threads
+(one proposal at a time, each finished trial read once).
 """
 
 from __future__ import annotations
@@ -43,8 +51,8 @@ from optuna.samplers import BaseSampler
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from genesis.config import CategoricalParam, FloatParam, IntParam
-from genesis.optimizer.feed import TrialFeed
+from genesis.optimizer.axes import Axis, axes_of
+from genesis.optimizer.feed import Locked, TrialFeed
 from genesis.optimizer.space import SearchSpace
 
 _SIGMA_RANGE = (0.02, 0.4)
@@ -53,14 +61,22 @@ _CROSSOVER = 0.3
 _MODEL_POINTS = 1_000
 _GOOD = 0.15
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
+Key = tuple[float, float]
+"""A complete trial's rank: (total constraint violation, loss); smaller is better."""
 
 
-class EliteSampler(BaseSampler):
-    """A Latin-hypercube start, then mutations of the elite; see the module docstring."""
+class EliteSampler(Locked, BaseSampler):
+    """A Latin-hypercube start, then mutations of the elite; see the module docstring.
+
+    Args:
+        space: genesis's search space; ``None`` (composing it with plain Optuna) samples
+            the params the study's complete trials have.
+        seed: the random stream's seed (``None``: fresh entropy).
+    """
 
     def __init__(
         self,
-        space: SearchSpace,
+        space: SearchSpace | None = None,
         *,
         seed: int | None,
         n_startup: int = 10,
@@ -69,51 +85,59 @@ class EliteSampler(BaseSampler):
         n_candidates: int = 16,
         bandwidth: float = 0.15,
     ) -> None:
-        self._names = list(space.dimensions)
-        self._dims = list(space.dimensions.values())
-        self._distributions = space.distributions()
+        self._configured = None if space is None else space.distributions()
         self._rng = np.random.default_rng(seed)
         self._n_startup = max(1, n_startup)
         self._n_elite = max(1, elite)
         self._sigma = sigma
-        self._design: np.ndarray | None = None
-        self._feed = TrialFeed(lambda t: t.state.is_finished())
-        self._complete = 0
-        self._ranked: list[tuple[tuple[float, float], int, np.ndarray]] = []
-        self._parents: dict[int, tuple[float, float]] = {}
         self._n_candidates = max(1, n_candidates)
         self._bandwidth = bandwidth
-        self._counts = [_count(d) for d in self._dims]
-        self._seen: set[tuple[float, ...]] = set()
-        # The complete trials' unit points and (violation, loss) keys, in arrays of twice
-        # the model's window: the last _MODEL_POINTS rows are the window, without copies.
-        self._units = np.empty((2 * _MODEL_POINTS, len(self._dims)))
+        self._feed = TrialFeed(_finished)
+        Locked.__init__(self)
+        self._union: dict[str, BaseDistribution] = {}  # every complete trial's params
+        self._complete = 0
+        self._ranked: list[tuple[Key, int, dict[str, Any]]] = []
+        self._parents: dict[int, Key] = {}
+        # The complete trials' params and keys, in arrays of twice the model's window: the
+        # last _MODEL_POINTS rows are the window, without copies. ``_units`` holds those
+        # params as unit points of the space sampled last (rebuilt when it changes).
+        self._params: list[dict[str, Any]] = []
         self._keys = np.empty((2 * _MODEL_POINTS, 2))
         self._n_points = 0
+        self._space: dict[str, BaseDistribution] = {}
+        self._axes: list[Axis] = []
+        self._units = np.empty((2 * _MODEL_POINTS, 0))
+        self._seen: set[tuple[float, ...]] = set()
+        self._design: np.ndarray | None = None
 
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        return dict(self._distributions)
+        _single_objective(study)
+        if self._configured is not None:
+            return dict(self._configured)
+        with self._lock:
+            self._read(study, trial.number)
+            return {n: d for n, d in self._union.items() if not d.single()}
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
+        _single_objective(study)
         if not search_space:
             return {}
-        sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
-        for finished in self._feed.new(study, before=trial.number):
-            if finished.state == TrialState.COMPLETE and finished.values is not None:
-                self._add(finished, sign)
+        with self._lock:
+            self._read(study, trial.number)
+            self._use(search_space)
+            if self._complete < self._n_startup or not self._ranked:
+                unit = self._startup_point(trial.number)
+            elif self._rng.random() < _EXPLORE:
+                unit = self._rng.random(len(self._axes))
             else:
-                self._parents.pop(finished.number, None)  # failed: no success to count
-        if self._complete < self._n_startup or not self._ranked:
-            unit = self._startup_point(trial.number)
-        elif self._rng.random() < _EXPLORE:
-            unit = self._rng.random(len(self._dims))
-        else:
-            unit = self._child(trial.number)
-        return {n: _value(d, u) for n, d, u in zip(self._names, self._dims, unit, strict=True)}
+                unit = self._child(trial.number)
+            return {
+                n: a.at(float(u)) for n, a, u in zip(self._space, self._axes, unit, strict=True)
+            }
 
     def sample_independent(
         self,
@@ -122,15 +146,53 @@ class EliteSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        """Only for params outside the configured space: uniform at random."""
-        sampler = optuna.samplers.RandomSampler(seed=int(self._rng.integers(2**31)))
+        """Only for params outside the relative search space: uniform at random."""
+        _single_objective(study)
+        with self._lock:
+            seed = int(self._rng.integers(2**31))
+        sampler = optuna.samplers.RandomSampler(seed=seed)
         return sampler.sample_independent(study, trial, param_name, param_distribution)
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
 
+    def _read(self, study: optuna.Study, before: int) -> None:
+        """Learn from the trials finished since the last call (each exactly once)."""
+        sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
+        for finished in self._feed.new(study, before=before):
+            if finished.state == TrialState.COMPLETE and finished.values is not None:
+                self._add(finished, sign)
+            else:
+                self._parents.pop(finished.number, None)  # failed: no success to count
+
+    def _use(self, search_space: dict[str, BaseDistribution]) -> None:
+        """Make ``search_space`` the space of the unit points (rebuilt only on a change)."""
+        if search_space == self._space:
+            return
+        self._space = dict(search_space)
+        self._axes = list(axes_of(self._space).values())
+        self._units = np.empty((len(self._keys), len(self._axes)))
+        self._seen = set()
+        self._design = None
+        for row, params in enumerate(self._params):
+            self._units[row] = self._unit_row(params)
+            self._see(self._units[row])
+
+    def _unit_row(self, params: dict[str, Any]) -> np.ndarray:
+        """The unit point of ``params`` in the current space; NaN where a param is absent."""
+        return np.array(
+            [
+                a.unit(params[n]) if n in params else math.nan
+                for n, a in zip(self._space, self._axes, strict=True)
+            ]
+        )
+
+    def _see(self, unit: np.ndarray) -> None:
+        if not np.isnan(unit).any():
+            self._seen.add(self._cell(unit))
+
     def _startup_point(self, number: int) -> np.ndarray:
-        n, d = self._n_startup, len(self._dims)
+        n, d = self._n_startup, len(self._axes)
         if self._design is None:
             strata = np.argsort(self._rng.random((d, n)), axis=1).T  # a permutation per dim
             self._design = (strata + self._rng.random((n, d))) / n
@@ -150,16 +212,14 @@ class EliteSampler(BaseSampler):
 
     def _cell(self, unit: np.ndarray) -> tuple[float, ...]:
         """The grid cell of a unit point: what makes two proposals the same params."""
-        return tuple(
-            u if n is None else min(int(u * n), n - 1)
-            for u, n in zip(unit.tolist(), self._counts, strict=True)
-        )
+        return tuple(a.cell(u) for a, u in zip(self._axes, unit.tolist(), strict=True))
 
     def _screen(self, candidates: np.ndarray) -> int:
         """The candidate most likely good: highest ratio of kernel densities good / bad.
 
         TPE's density ratio (Bergstra et al. 2011) over the last ``_MODEL_POINTS``
-        trials, with the best ``_GOOD`` fraction (feasible first) as the good set.
+        trials, with the best ``_GOOD`` fraction (feasible first) as the good set. A
+        coordinate a trial does not have (a conditional param) adds no distance.
         """
         window = slice(max(0, self._n_points - _MODEL_POINTS), self._n_points)
         units, keys = self._units[window], self._keys[window]
@@ -171,51 +231,65 @@ class EliteSampler(BaseSampler):
         h2 = 2.0 * self._bandwidth**2
 
         def log_density(points: np.ndarray) -> np.ndarray:
-            sq = ((candidates[:, None, :] - points[None, :, :]) ** 2).sum(axis=2) / h2
+            diff = np.nan_to_num(candidates[:, None, :] - points[None, :, :], nan=0.0)
+            sq = (diff**2).sum(axis=2) / h2
             low = sq.min(axis=1)
             density: np.ndarray = -low + np.log(np.exp(-(sq - low[:, None])).mean(axis=1))
             return density
 
         return int(np.argmax(log_density(good) - log_density(bad)))
 
-    def _mutant(self) -> tuple[tuple[float, float], np.ndarray]:
+    def _mutant(self) -> tuple[Key, np.ndarray]:
         ranked = self._ranked[: self._n_elite]
         parent = 0 if self._rng.random() < 0.5 else int(self._rng.integers(len(ranked)))
-        key, _, unit = ranked[parent]
-        child = unit.copy()
+        key, _, params = ranked[parent]
+        child = self._known_unit(params)
         if len(ranked) > 1 and self._rng.random() < _CROSSOVER:
-            other = ranked[int(self._rng.integers(len(ranked)))][2]
+            other = self._known_unit(ranked[int(self._rng.integers(len(ranked)))][2])
             take = self._rng.random(len(child)) < 0.5
             child[take] = other[take]
-        d = len(self._dims)
+        d = len(self._axes)
         mutate = self._rng.random(d) < min(1.0, 2.0 / d)
         if not mutate.any():
             mutate[int(self._rng.integers(d))] = True
         for i in np.flatnonzero(mutate):
-            child[i] = self._mutate(self._dims[i], float(child[i]))
+            child[i] = self._mutate(self._axes[i], float(child[i]))
         return key, child
 
-    def _mutate(self, dim: IntParam | FloatParam | CategoricalParam, u: float) -> float:
-        if isinstance(dim, CategoricalParam):
-            count = len(dim.choices)
+    def _known_unit(self, params: dict[str, Any]) -> np.ndarray:
+        """An elite's unit point; a coordinate it does not have is drawn at random."""
+        unit = self._unit_row(params)
+        missing = np.isnan(unit)
+        unit[missing] = self._rng.random(int(missing.sum()))
+        return unit
+
+    def _mutate(self, axis: Axis, u: float) -> float:
+        count = axis.count
+        if axis.categorical:
+            assert count is not None
             if count < 2:
                 return u
             here = min(int(u * count), count - 1)
             other = int(self._rng.integers(count - 1))
             return (other + (other >= here) + 0.5) / count
-        cells = _count(dim)
         moved = u + self._sigma * float(self._rng.standard_normal())
-        if cells is not None and cells > 1:  # move at least one grid step
-            here, there = min(int(u * cells), cells - 1), min(int(moved * cells), cells - 1)
-            if here == there:
-                moved = u + math.copysign(1.0 / cells, moved - u)
+        if count is not None and count > 1:  # move at least one grid step
+            if axis.even:  # cells of 1 / count
+                here, there = min(int(u * count), count - 1), min(int(moved * count), count - 1)
+                if here == there:
+                    moved = u + math.copysign(1.0 / count, moved - u)
+            else:  # a log-scaled int: a step to the next value's cell, however wide
+                here = int(axis.cell(u))
+                if here == int(axis.cell(min(max(moved, 0.0), _BELOW_ONE))):
+                    step = 1 if moved >= u else -1
+                    there = here + step if 0 <= here + step < count else here - step
+                    moved = u + axis.centre(there) - axis.centre(here)
         if moved < 0.0 or moved >= 1.0:  # reflect at the bounds
             moved = -moved if moved < 0.0 else 2.0 - moved
         return min(max(moved, 0.0), _BELOW_ONE)
 
     def _add(self, trial: FrozenTrial, sign: float) -> None:
-        if not all(n in trial.params for n in self._names):
-            return
+        self._union.update(trial.distributions)
         self._complete += 1
         violation = sum(max(0.0, v) for v in trial.constraints.values())
         key = (violation, sign * float(trial.values[0]))  # smaller is better
@@ -223,18 +297,17 @@ class EliteSampler(BaseSampler):
         if parent is not None:  # Rechenberg's 1/5 rule: x1.2 on success, x0.955 otherwise
             self._sigma *= 1.2 if key < parent else 0.955
             self._sigma = min(max(self._sigma, _SIGMA_RANGE[0]), _SIGMA_RANGE[1])
-        unit = np.array(
-            [_unit(d, trial.params[n]) for n, d in zip(self._names, self._dims, strict=True)]
-        )
-        self._seen.add(self._cell(unit))
-        if self._n_points == len(self._units):  # full: keep the window, drop the rest
+        if self._n_points == len(self._keys):  # full: keep the window, drop the rest
             self._units[:_MODEL_POINTS] = self._units[-_MODEL_POINTS:]
             self._keys[:_MODEL_POINTS] = self._keys[-_MODEL_POINTS:]
+            self._params = self._params[-_MODEL_POINTS:]
             self._n_points = _MODEL_POINTS
-        self._units[self._n_points] = unit
+        self._params.append(trial.params)
+        self._units[self._n_points] = self._unit_row(trial.params)
+        self._see(self._units[self._n_points])
         self._keys[self._n_points] = key
         self._n_points += 1
-        entry = (key, trial.number, unit)
+        entry = (key, trial.number, trial.params)
         keys = [e[0] for e in self._ranked]
         at = bisect.bisect_right(keys, key)
         if at < 4 * self._n_elite:
@@ -242,45 +315,15 @@ class EliteSampler(BaseSampler):
             del self._ranked[4 * self._n_elite :]
 
 
-def _count(dim: IntParam | FloatParam | CategoricalParam) -> int | None:
-    if isinstance(dim, IntParam):
-        return (dim.high - dim.low) // dim.step + 1
-    if isinstance(dim, FloatParam):
-        return None if dim.step is None else math.floor((dim.high - dim.low) / dim.step + 1e-9) + 1
-    return len(dim.choices)
+def _finished(trial: FrozenTrial) -> bool:
+    return trial.state.is_finished()
 
 
-def _value(dim: IntParam | FloatParam | CategoricalParam, u: float) -> Any:
-    """The param value of unit coordinate ``u``: discrete values own equal cells of [0, 1)."""
-    count = _count(dim)
-    if count is not None:
-        k = min(int(u * count), count - 1)
-        if isinstance(dim, CategoricalParam):
-            return dim.choices[k]
-        if isinstance(dim, IntParam):
-            return dim.low + k * dim.step
-        assert dim.step is not None
-        return float(f"{dim.low + k * dim.step:.12g}")
-    assert isinstance(dim, FloatParam)
-    if dim.log:
-        return math.exp(math.log(dim.low) + u * (math.log(dim.high) - math.log(dim.low)))
-    return dim.low + u * (dim.high - dim.low)
-
-
-def _unit(dim: IntParam | FloatParam | CategoricalParam, value: Any) -> float:
-    """The centre of ``value``'s cell in [0, 1) (the inverse of :func:`_value`)."""
-    if isinstance(dim, CategoricalParam):
-        k = next(i for i, c in enumerate(dim.choices) if type(c) is type(value) and c == value)
-        return (k + 0.5) / len(dim.choices)
-    count = _count(dim)
-    if count is not None:
-        assert dim.step is not None
-        return float((round((value - dim.low) / dim.step) + 0.5) / count)
-    if dim.log:
-        return float(
-            (math.log(value) - math.log(dim.low)) / (math.log(dim.high) - math.log(dim.low))
+def _single_objective(study: optuna.Study) -> None:
+    if len(study.directions) > 1:
+        raise ValueError(
+            "EliteSampler is for one objective; use NSGAIISampler or TPESampler for several"
         )
-    return float((value - dim.low) / (dim.high - dim.low))
 
 
 __all__ = ["EliteSampler"]

@@ -45,12 +45,11 @@ from optuna.distributions import check_distribution_compatibility, json_to_distr
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
-from optuna.storages.journal._file import get_lock_file
-from optuna.storages.journal._storage import NOT_FOUND_MSG, UNUPDATABLE_MSG
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import StorageError
 from genesis.optimizer import log
+from genesis.optimizer._optuna_private import NOT_FOUND_MSG, UNUPDATABLE_MSG, get_lock_file
 from genesis.optimizer.forks import ProcessFd
 from genesis.optimizer.journal_lock import FLOCK_SUFFIX, SYMLINK_SUFFIX, JournalLock
 

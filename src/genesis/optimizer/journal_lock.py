@@ -28,9 +28,8 @@ import threading
 import time
 from typing import Any
 
-from optuna.storages.journal._file import LOCK_FILE_SUFFIX, BaseJournalFileLock
-
 from genesis.optimizer import log
+from genesis.optimizer._optuna_private import LOCK_FILE_SUFFIX, BaseJournalFileLock
 from genesis.optimizer.forks import ProcessFd, forget_in_forked_children
 
 FLOCK_SUFFIX = ".genesis-lock"

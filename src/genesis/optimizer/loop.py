@@ -8,8 +8,11 @@ study (``--workers``, or a database storage that other machines join), each take
 under the study's slot lock (:mod:`genesis.optimizer.slots`): it counts the study's
 trials and creates the next one in one step, so the total is exact with any number of
 workers. A trial abandoned by a dead process and queued again does not count twice: the
-copy takes its slot. When every slot is taken a worker lingers while others still run
-trials, so that a dead one's trial, queued again, is run before the study ends.
+copy takes its slot. When every slot is taken a worker waits while another process may
+still hand a trial back: a trial is WAITING (queued again), or RUNNING under a heartbeat
+that still beats, or stopped beating and is failed and queued again right there (on a
+database storage), or RUNNING for an owner that is alive (elsewhere). So a dead worker's
+trial is run before the study ends, however slow the machine: no fixed wait decides it.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.study._tell import _tell_with_warning
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import ConfigError, StorageError
 from genesis.optimizer import log
+from genesis.optimizer._optuna_private import _tell_with_warning
 from genesis.optimizer.interrupts import dropped_interrupt, is_interrupt, keep_interrupts
 from genesis.optimizer.journal import trials_since
 from genesis.optimizer.objective import Objective, TrialFailed
@@ -42,7 +45,7 @@ INTERRUPTED_ATTR = "interrupted"
 WORKER_ATTR = "worker"
 RETRY_OF_ATTR = "retry_of"
 """On a queued copy of an orphaned trial: the number of the trial it replaces."""
-_LINGER_POLL_S = 0.2
+_WAIT_POLL_S = 0.2
 
 SlotLock = Callable[[], AbstractContextManager[None]]
 
@@ -57,9 +60,6 @@ class Budget:
     timeout_s: float | None
     space_size: int | None
     started: float
-    linger_s: float = 0.0
-    """With every slot taken, how long to wait for other workers' trials (a dead one's
-    trial is failed and queued again within this time)."""
 
     def waits_for_others(self, finished: int, asked: int) -> bool:
         """Every trial slot is taken, but not every trial has finished."""
@@ -107,7 +107,6 @@ def run_loop(
     unique = tally.keys
     first_new = len(trials)
     current: int | None = None  # the trial id this loop runs, as soon as it exists
-    lingering_since: float | None = None
     try:
         while True:
             current = None
@@ -123,15 +122,12 @@ def run_loop(
                 )
                 if current is None:
                     assert reason is not None
-                    now = time.monotonic()
-                    lingering_since = lingering_since or now
-                    if not others_running or now - lingering_since >= budget.linger_s:
+                    if not others_running or not _others_may_hand_back(study, tally, heartbeat):
                         return reason
-                    time.sleep(_LINGER_POLL_S)
+                    time.sleep(_WAIT_POLL_S)
                     if between_trials is not None:
                         between_trials()
                     continue
-                lingering_since = None
                 if heartbeat is not None:
                     heartbeat.beat(current)
                 trial = optuna.Trial(study, current)  # samples: outside the slot lock
@@ -322,6 +318,21 @@ def sweep_orphans(
             trial.number, " and re-queued" if again else "",
         )  # fmt: skip
     return freed
+
+
+def _others_may_hand_back(study: optuna.Study, tally: Tally, heartbeat: Heartbeat | None) -> bool:
+    """Whether another process may still finish, or hand back, one of the running trials.
+
+    On a database storage the heartbeats tell (see :meth:`Heartbeat.keeps_running`).
+    Elsewhere a trial of a dead process on this host is failed and queued again here,
+    and the others' owners are alive (or on another host, which nothing can judge).
+    """
+    running = [t for t in tally.unfinished if t.state == TrialState.RUNNING]
+    if heartbeat is not None:
+        return heartbeat.keeps_running(running)
+    if sweep_orphans(study, unknown_are_orphans=False):
+        return True  # the copies are WAITING: take them
+    return any(Owner.from_attr(t.user_attrs.get(WORKER_ATTR)) is not None for t in running)
 
 
 def _stop_reason(

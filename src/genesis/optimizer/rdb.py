@@ -21,19 +21,23 @@ heartbeats only run inside ``study.optimize``. This module owns both repairs:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import FrozenTrial
 
 from genesis.cache.database import connect_problem
 from genesis.errors import StorageError, StorageUsageError
 from genesis.optimizer import log
+from genesis.optimizer._optuna_private import RDB_HEARTBEAT_TABLE, RDB_STORAGE_LOGGER
 from genesis.optimizer.interrupts import caused_by_interrupt
 
 T = TypeVar("T")
@@ -100,7 +104,7 @@ def _open(
 ) -> ResilientRDBStorage:
     for attempt in range(1, _REACHABLE_RETRIES + 1):
         try:
-            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5.0
+            with _schema_lock(url), warnings.catch_warnings():  # heartbeats: "experimental"
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return ResilientRDBStorage(
                     url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_interval_s,
@@ -120,6 +124,40 @@ def _open(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+_SCHEMA_LOCK_ID = int.from_bytes(
+    hashlib.blake2b(b"genesis-optuna-schema", digest_size=8).digest(), "big", signed=True
+)
+"""The advisory lock under which a process opens Optuna's storage (see :func:`_schema_lock`)."""
+
+
+@contextlib.contextmanager
+def _schema_lock(url: str) -> Iterator[None]:
+    """Optuna's storage opened by one process at a time, on a PostgreSQL database.
+
+    Opening creates Optuna's tables and types when the database is empty; two processes
+    doing it at once make PostgreSQL refuse one (``UniqueViolation`` on
+    ``pg_type_typname_nsp_index``). A session-level advisory lock on a connection of its
+    own serializes the opening (the server frees it if its holder dies); on a database
+    that has the tables it costs one connection. Other databases open as before.
+    """
+    if not url.startswith(("postgresql", "postgres:")):
+        yield
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
+            try:
+                yield
+            finally:
+                with contextlib.suppress(sa.exc.SQLAlchemyError):  # a lost connection: freed
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _SCHEMA_LOCK_ID})
+    finally:
+        engine.dispose()
+
+
 class _NoFallbackNotes(logging.Filter):
     """Drops Optuna's multi-line "Caught an error from sqlalchemy ... Falling back" note:
     in an outage the one line of :class:`Outage` says it, and the call is repeated."""
@@ -129,7 +167,7 @@ class _NoFallbackNotes(logging.Filter):
 
 
 def _quiet_optuna_fallbacks() -> None:
-    rdb_logger = logging.getLogger("optuna.storages._rdb.storage")
+    rdb_logger = logging.getLogger(RDB_STORAGE_LOGGER)
     if not any(isinstance(f, _NoFallbackNotes) for f in rdb_logger.filters):
         rdb_logger.addFilter(_NoFallbackNotes())
 
@@ -366,6 +404,39 @@ class Heartbeat:
                 self._storage.record_heartbeat(trial_id)
         except Exception:  # the outage is the main thread's to report; keep beating
             self._storage.note_trouble()
+
+    def keeps_running(self, running: list[FrozenTrial]) -> bool:
+        """Whether another process may still finish, or hand back, one of ``running``.
+
+        A trial with a heartbeat beats (it runs) or stopped: then it is failed here and
+        queued again (its copy is WAITING), or soon (right after an outage). A trial
+        without one yet is waited for from its start for the grace period: its owner
+        records the first beat right after creating it.
+        """
+        if not running:
+            return False
+        self.fail_stale()
+        beating = self._with_heartbeat([t._trial_id for t in running])
+        grace = timedelta(seconds=float(self._storage.grace_period or 2 * self._interval))
+        now = datetime.now()
+        return any(
+            t._trial_id in beating or t.datetime_start is None or now - t.datetime_start < grace
+            for t in running
+        )
+
+    def _with_heartbeat(self, trial_ids: list[int]) -> set[int]:
+        """Which of ``trial_ids`` have a heartbeat row (all of them if the database fails)."""
+        import sqlalchemy as sa
+
+        query = sa.text(
+            f"SELECT trial_id FROM {RDB_HEARTBEAT_TABLE} WHERE trial_id IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        try:
+            with self._storage.engine.connect() as conn:
+                return {int(r[0]) for r in conn.execute(query, {"ids": trial_ids})}
+        except Exception:  # the outage is the main loop's to handle; keep waiting
+            self._storage.note_trouble()
+            return set(trial_ids)
 
     def fail_stale(self) -> list[int]:
         """Fail (and queue again) the trials whose heartbeat stopped; returns their numbers."""

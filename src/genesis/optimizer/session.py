@@ -137,7 +137,6 @@ def make_budget(config: GenesisConfig, problem: Problem) -> Budget:
     return Budget(
         n_trials=opt.n_trials, max_unique=opt.max_unique_backtests, max_trials=max_trials,
         timeout_s=opt.timeout_s, space_size=problem.space.size, started=time.monotonic(),
-        linger_s=opt.heartbeat_grace_s + 2 * opt.heartbeat_interval_s,
     )  # fmt: skip
 
 

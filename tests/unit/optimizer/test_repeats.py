@@ -1,10 +1,15 @@
-"""RepeatAvoidingSampler: repeated proposals replaced by the nearest new point."""
+"""RepeatAvoidingSampler: repeated proposals replaced by the nearest new point.
+
+And Optuna's sampler contract where its own tests do not look: the search_space argument,
+pickling, threads on a journal, enqueued trials (partly, and outside the space).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +17,8 @@ import optuna
 import pytest
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial
 
 from genesis.config import config_from_dict
@@ -55,6 +62,15 @@ class Stubborn(BaseSampler):
 
     def sample_independent(self, *args: Any) -> Any:
         raise AssertionError("the whole proposal is relative")
+
+
+class StubbornEverywhere(Stubborn):
+    """Stubborn, also for the params Optuna asks one by one."""
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, name: str, distribution: BaseDistribution
+    ) -> Any:
+        return {"a": 2, "b": 0.5, "c": "x"}[name]
 
 
 def score(params: dict[str, Any]) -> float:
@@ -106,6 +122,65 @@ def test_same_seed_same_replacements() -> None:
     first = optimize(RepeatAvoidingSampler(Stubborn(), SPACE, seed=5), 12)
     second = optimize(RepeatAvoidingSampler(Stubborn(), SPACE, seed=5), 12)
     assert [t.params for t in first.trials] == [t.params for t in second.trials]
+
+
+def test_sample_relative_samples_only_the_space_it_is_given() -> None:
+    sampler = RepeatAvoidingSampler(Stubborn(), SPACE, seed=1)
+    study = optimize(sampler, 3)
+    frozen = study.ask()._cached_frozen_trial
+    subset = {"a": SPACE.distributions()["a"]}
+    assert set(sampler.sample_relative(study, frozen, subset)) == {"a"}
+
+
+def test_a_pickled_sampler_goes_on_as_the_original() -> None:
+    sampler = RepeatAvoidingSampler(Stubborn(), SPACE, seed=3)
+    study = optimize(sampler, 5)
+    copy = pickle.loads(pickle.dumps(sampler))
+    frozen = study.ask()._cached_frozen_trial
+    space = SPACE.distributions()
+    assert copy.sample_relative(study, frozen, space) == sampler.sample_relative(
+        study, frozen, space
+    )
+
+
+def test_n_jobs_2_on_a_journal_never_runs_a_point_twice(tmp_path: Path) -> None:
+    for run in range(3):
+        storage = JournalStorage(JournalFileBackend(str(tmp_path / f"{run}.log")))
+        sampler = RepeatAvoidingSampler(Stubborn(), SPACE, seed=run)
+        study = optuna.create_study(direction="maximize", sampler=sampler, storage=storage)
+        study.optimize(lambda t: score(SPACE.suggest(t)), n_trials=24, n_jobs=2)
+        points = [tuple(t.params.values()) for t in study.trials]
+        assert len(points) == len(set(points)) == 24
+
+
+def test_a_partly_enqueued_trial_runs_its_values_and_no_repeat() -> None:
+    sampler = RepeatAvoidingSampler(StubbornEverywhere(), SPACE, seed=4)
+    study = optimize(sampler, 1)  # (2, 0.5, "x")
+    study.enqueue_trial({"a": 2})
+    study = optimize_more(study, 1)
+    assert study.trials[1].params["a"] == 2
+    assert study.trials[1].params != study.trials[0].params
+    assert study.trials[1].user_attrs[REPEAT_ATTR] == 0
+
+
+def test_an_enqueued_point_outside_the_space_does_not_use_up_the_space() -> None:
+    sampler = RepeatAvoidingSampler(StubbornEverywhere(), SPACE, seed=5)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.enqueue_trial({"a": 99, "b": 0.5, "c": "x"})
+    with pytest.warns(UserWarning, match="out of range"):
+        study = optimize_more(study, 1)
+    study = optimize_more(study, 29)
+    inside = {tuple(t.params.values()) for t in study.trials[1:]}
+    assert len(inside) == 29 and not sampler.exhausted()  # one point of 30 is left
+    study = optimize_more(study, 1)
+    assert sampler.exhausted() and len({tuple(t.params.values()) for t in study.trials[1:]}) == 30
+
+
+def optimize_more(study: optuna.Study, n_trials: int) -> optuna.Study:
+    for _ in range(n_trials):
+        trial = study.ask()
+        study.tell(trial, score(SPACE.suggest(trial)))
+    return study
 
 
 def _config(tmp_path: Path, **optimizer: Any) -> dict[str, Any]:
