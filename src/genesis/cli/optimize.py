@@ -60,6 +60,13 @@ def optimize(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html at the end.")
     ] = True,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Backtest on a Dask cluster: tcp://scheduler:8786, or local:N processes.",
+        ),
+    ] = None,
 ) -> None:
     """Optimize a strategy's params: Optuna over cached, real backtests.
 
@@ -82,7 +89,7 @@ def optimize(
     display.start("starting (loading numba and optuna)")
     given = {
         "--trials": trials, "--out": out, "--seed": seed, "--storage": storage,
-        "--workers": workers, "--fast-window": fast_window,
+        "--workers": workers, "--cluster": cluster, "--fast-window": fast_window,
         "--precompute-features": precompute_features, "--report": report,
         "-q": quiet, "-v": verbose, "--json": json_events,
     }  # fmt: skip
@@ -97,6 +104,7 @@ def optimize(
             "data.fast_window": fast_window,
             "features.precompute": precompute_features,
             "optimizer.n_workers": workers,
+            "optimizer.cluster": cluster,
         }, report=report)  # fmt: skip
     except KeyboardInterrupt as stop:
         from genesis.errors import ArtifactsIncomplete, Terminated
