@@ -70,7 +70,8 @@ class Cluster:
                 f"cannot connect to the Dask scheduler at {url}: {error}",
                 hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`",
             ) from None
-        self._completed = distributed.as_completed()
+        # Results come with their futures: no round trip per result (7 ms each, measured).
+        self._completed = distributed.as_completed(with_results=True, raise_errors=False)
 
     def capacity(self) -> int:
         """How many tasks the workers can run at once (their threads), at least 1."""
@@ -81,16 +82,25 @@ class Cluster:
         """Block until ``n`` workers have joined (a LocalCluster's start up)."""
         self._client.wait_for_workers(n, timeout=timeout_s)
 
-    def submit(self, fn: Callable[..., Any], *args: Any, key: str) -> Any:
-        """Run ``fn(*args)`` on a worker as task ``key``; its future is collected by
-        :meth:`finished`. Dask runs a task again when its worker dies."""
-        future = self._client.submit(fn, *args, key=key, pure=False)
-        self._completed.add(future)
-        return future
+    def submit(self, fn: Callable[..., Any], rows: list[tuple[Any, ...]], keys: list[str]) -> None:
+        """Run ``fn(*row)`` for each row on the workers, as tasks ``keys``, in one message;
+        :meth:`finished` collects them. Dask runs a task again when its worker dies."""
+        if not rows:
+            return
+        futures = self._client.map(fn, *zip(*rows, strict=True), key=keys, pure=False)
+        self._completed.update(futures)
 
-    def finished(self) -> list[Any]:
-        """Block until at least one submitted task is done; every one done by now."""
-        return list(self._completed.next_batch(block=True))
+    def finished(self) -> list[tuple[str, Any, str | None]]:
+        """Block until at least one task is done; (key, result, error) of each one done by
+        now. ``error`` says why a task failed (it raised, or its workers kept dying)."""
+        done = []
+        for future, result in self._completed.next_batch(block=True):
+            error = None
+            if future.status == "error":
+                error, result = f"{type(result).__name__}: {result}", None
+            done.append((future.key, result, error))
+            future.release()
+        return done
 
     def close(self) -> None:
         """Disconnect (and stop a local cluster); submitted tasks are cancelled."""
@@ -101,12 +111,4 @@ class Cluster:
             self._local.close()
 
 
-def task_error(future: Any) -> str | None:
-    """Why ``future``'s task failed (a worker that kept dying, an exception), or ``None``."""
-    if future.status != "error":
-        return None
-    error = future.exception()
-    return f"{type(error).__name__}: {error}"
-
-
-__all__ = ["LOCAL_PREFIX", "Cluster", "local_workers", "require_distributed", "task_error"]
+__all__ = ["LOCAL_PREFIX", "Cluster", "local_workers", "require_distributed"]

@@ -19,6 +19,7 @@ backtest had finished.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import time
 from typing import Any
@@ -32,7 +33,7 @@ from genesis.artifacts import CacheSource, RunDir
 from genesis.config import GenesisConfig
 from genesis.errors import BacktestError, StrategyError
 from genesis.optimizer import log
-from genesis.optimizer._dask import Cluster, task_error
+from genesis.optimizer._dask import Cluster
 from genesis.optimizer.cluster_task import CACHED, FAILED, recipe_of, run_task
 from genesis.optimizer.journal import grouped_writes
 from genesis.optimizer.loop import (
@@ -66,6 +67,16 @@ def run_cluster(config: GenesisConfig, session: Session, budget: Budget, run: Ru
         cluster.close()
 
 
+def problem_fingerprint(recipe: str) -> str:
+    """What a worker keys its problem by: the recipe without what only the coordinator
+    uses (the study's name, the sampler and budget), so that a worker keeps its candles and
+    features from one study to the next on the same data."""
+    config = json.loads(recipe)
+    for name in ("study_name", "resume", "optimizer", "storage", "validation"):
+        config.pop(name, None)
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
 class Coordinator:
     """The ask / dispatch / tell loop of one coordinator (see the module docstring)."""
 
@@ -83,7 +94,7 @@ class Coordinator:
         self.budget = budget
         self.cluster = cluster
         self.recipe = recipe_of(config)
-        self.fingerprint = hashlib.sha256(self.recipe.encode()).hexdigest()
+        self.fingerprint = problem_fingerprint(self.recipe)
         self.run_name = run.name
         self.tally = Tally(keys=objective.unique_keys)
         self.finished, self.asked = self.tally.update(study.get_trials(deepcopy=False))
@@ -91,6 +102,8 @@ class Coordinator:
         """Trials waiting for a key's result, by key (the first one asked it)."""
         self.tasks: dict[str, str] = {}
         """The key of each task in flight, by Dask task key."""
+        self.to_send: dict[str, tuple[Any, ...]] = {}
+        """The arguments of this batch's tasks by Dask task key, sent together."""
         self._capacity = 0
         self._capacity_at = -math.inf
 
@@ -116,9 +129,12 @@ class Coordinator:
             unique = len(self.tally.keys) + len(self.flights)
             reason = _stop_reason(self.study, self.budget, self.finished, self.asked, unique)
             if reason is not None:
-                return reason
+                break
             self._dispatch(self._ask())
-        return None
+        else:
+            reason = None
+        self._send()
+        return reason
 
     def _target(self) -> int:
         """Tasks to keep in flight: the workers' threads and a few queued, so that a worker
@@ -155,23 +171,22 @@ class Coordinator:
             self.flights[key].append(trial)
         else:
             task = f"genesis-{self.run_name}-{trial.number}-{key[:12]}"
-            self.cluster.submit(
-                run_task, self.recipe, self.fingerprint, params, key, trial.number,
-                self.run_name, key=task,
-            )  # fmt: skip
+            args = (self.recipe, self.fingerprint, params, key, trial.number, self.run_name)
+            self.to_send[task] = args
             self.tasks[task] = key
             self.flights[key] = [trial]
 
+    def _send(self) -> None:
+        self.cluster.submit(run_task, list(self.to_send.values()), list(self.to_send))
+        self.to_send = {}
+
     def _collect(self) -> None:
         """Tell the trials of every task finished by now, in the order they finish."""
-        for future in self.cluster.finished():
-            key = self.tasks.pop(future.key)
+        for task, result, error in self.cluster.finished():
+            key = self.tasks.pop(task)
             trials = self.flights.pop(key)
-            error = task_error(future)  # the task raised, or its workers kept dying
-            result: dict[str, Any] = (
-                {"status": FAILED, "error": error} if error else future.result()
-            )
-            future.release()
+            if error is not None:  # the task raised, or its workers kept dying
+                result = {"status": FAILED, "error": error}
             if result["status"] == FAILED:
                 for trial in trials:
                     self._fail(trial, key, result["error"])
@@ -195,10 +210,11 @@ class Coordinator:
     def _tell(
         self, trial: optuna.Trial, key: str, source: CacheSource, payload: dict[str, Any]
     ) -> None:
-        values = self.objective.accept(trial, key, source, payload)
-        # Study.tell, without the deep copy of the trial it returns.
-        told = list(values) if len(values) > 1 else values[0]
-        _tell_with_warning(self.study, trial, told, skip_if_finished=True)
+        with grouped_writes(self.study._storage):  # the attributes and the state: one append
+            values = self.objective.accept(trial, key, source, payload)
+            # Study.tell, without the deep copy of the trial it returns.
+            told = list(values) if len(values) > 1 else values[0]
+            _tell_with_warning(self.study, trial, told, skip_if_finished=True)
         self.finished += 1
 
     def _fail(self, trial: optuna.Trial, key: str | None, message: str) -> None:

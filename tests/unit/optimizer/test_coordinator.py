@@ -22,22 +22,6 @@ from genesis.optimizer import _dask, coordinator, run_optimizer
 from genesis.optimizer.storage import open_storage
 
 
-class _Task:
-    """A task run when collected, as much of a Dask future as the coordinator reads."""
-
-    status = "finished"
-
-    def __init__(self, key: str, fn: Any, args: tuple[Any, ...]) -> None:
-        self.key = key
-        self._result = fn(*args)
-
-    def result(self) -> dict[str, Any]:
-        return self._result
-
-    def release(self) -> None:
-        pass
-
-
 class InlineCluster:
     """Runs the tasks one by one when collected: the others stay in flight (and out of the
     cache) meanwhile."""
@@ -51,12 +35,14 @@ class InlineCluster:
     def capacity(self) -> int:
         return 3
 
-    def submit(self, fn: Any, *args: Any, key: str) -> None:
-        InlineCluster.sent.append(args[3])
-        self._pending.append((key, fn, args))
+    def submit(self, fn: Any, rows: list[tuple[Any, ...]], keys: list[str]) -> None:
+        for key, args in zip(keys, rows, strict=True):
+            InlineCluster.sent.append(args[3])
+            self._pending.append((key, fn, args))
 
-    def finished(self) -> list[_Task]:
-        return [_Task(*self._pending.pop(0))]
+    def finished(self) -> list[tuple[str, Any, str | None]]:
+        key, fn, args = self._pending.pop(0)
+        return [(key, fn(*args), None)]
 
     def close(self) -> None:
         pass
