@@ -18,10 +18,15 @@ Measured from the coordinator's tells (a probe on ``Coordinator._tell``):
 * at trial k: CPU ms/trial over trials k-100..k+100 of the longest run (``--long``).
 
 Then one run of the config's own sampler (elite) with the most workers: its CPU per trial
-shows what the sampler adds. PostgreSQL peers are not run here (see the module's report).
+shows what the sampler adds. Beside it, when ``--postgres URL`` is given (default
+``GENESIS_BENCH_POSTGRES_URL`` or ``GENESIS_TEST_POSTGRES_URL``), with ``--pg-workers``
+worker processes and the same 50 ms backtests: genesis's PostgreSQL mode (``--workers N
+--storage URL``, study, cache and claims in PostgreSQL) and plain Optuna on PostgreSQL
+(``study.optimize`` in N processes, random sampler, an objective that suggests the same
+11 params and sleeps 50 ms); rates from the trials' completion times, from the 20 % mark.
 
 Run: ``PYTHONPATH=src .venv/bin/python bench/cluster.py [--workers 1 2 4 8 16 32]
-[--long 10000] [--threads]``
+[--long 10000] [--threads] [--postgres URL] [--pg-workers 1 2 4 8]``
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
 
 from _common import ROOT, load, quiet, table
 from genesis.optimizer import build_problem, coordinator
@@ -132,11 +140,16 @@ def search(address: str, out: Path, trials: int, seed: int, sampler: str) -> Pro
     return PROBE
 
 
-def measure(address: str, out: Path, n: int, trials: int) -> Probe:
+def measure(address: str, out: Path, n: int, trials: int, sampler_trials: int = 0) -> list[Probe]:
+    """A warm-up and a measured random-sampler search on ``n`` new workers; then, with
+    ``sampler_trials``, one search of the config's own sampler on the same workers."""
     proc = start_workers(address, n, ARGS.threads)
     try:
         search(address, out, 3 * n + 5, seed=1000 + n, sampler="random")  # warm-up
-        return search(address, out, trials, seed=n, sampler="random")
+        probes = [search(address, out, trials, seed=n, sampler="random")]
+        if sampler_trials:
+            probes.append(search(address, out, sampler_trials, seed=7, sampler="elite"))
+        return probes
     finally:
         stop(proc)
 
@@ -144,11 +157,16 @@ def measure(address: str, out: Path, n: int, trials: int) -> Probe:
 def main() -> int:
     quiet()
     with tempfile.TemporaryDirectory(prefix="genesis_cluster_") as tmp:
-        scheduler, address = start_scheduler(Path(tmp))
-        try:
-            report(address, Path(tmp))
-        finally:
-            stop(scheduler)
+        if not ARGS.skip_cluster:
+            scheduler, address = start_scheduler(Path(tmp))
+            try:
+                report(address, Path(tmp))
+            finally:
+                stop(scheduler)
+    if ARGS.postgres:
+        postgres_peers(ARGS.postgres)
+    else:
+        print("\nPostgreSQL peers not run: give --postgres URL (or GENESIS_BENCH_POSTGRES_URL)")
     return 0
 
 
@@ -156,10 +174,11 @@ def report(address: str, tmp: Path) -> None:
     kind = "threads of one process" if ARGS.threads else "processes"
     print(f"# bench/cluster.py: 50 ms backtests, workers are {kind}, {os.cpu_count()} cores\n")
     probes: dict[int, Probe] = {}
+    most = max(ARGS.workers)
     for n in ARGS.workers:
-        trials = ARGS.long if n == max(ARGS.workers) else max(200, 40 * n)
-        probes[n] = measure(address, tmp / f"out_{n}", n, trials)
-        p = probes[n]
+        trials = ARGS.long if n == most else max(200, 40 * n)
+        measured = measure(address, tmp / f"out_{n}", n, trials, ARGS.sampler_trials * (n == most))
+        probes[n] = p = measured[0]
         print(f"  {n} workers: {len(p.marks)} trials, {p.rate():.1f} trials/s", flush=True)
     base = probes[min(ARGS.workers)].rate() / min(ARGS.workers)
     rows = [
@@ -172,19 +191,89 @@ def report(address: str, tmp: Path) -> None:
         ["workers", "trials", "trials/s", "of linear (vs 1)", "of ideal (N/50ms)",
          "coordinator CPU ms/trial"], rows,
     ))  # fmt: skip
-    longest = probes[max(ARGS.workers)]
+    longest = probes[most]
     points = [k for k in (1000, 5000, len(longest.marks) - 101) if k + 100 < len(longest.marks)]
     print(f"\n## coordinator CPU per trial along the {len(longest.marks)}-trial run\n")
     print(table(["at trial", "CPU ms/trial"],
                 [[k, f"{longest.cpu_ms(k - 100, k + 100):.2f}"] for k in points]))  # fmt: skip
-    n = max(ARGS.workers)
-    proc = start_workers(address, n, ARGS.threads)
-    try:
-        elite = search(address, tmp / f"out_{n}", ARGS.sampler_trials, seed=7, sampler="elite")
-    finally:
-        stop(proc)
-    print(f"\n## the config's own sampler (elite), {n} workers, {len(elite.marks)} trials\n")
-    print(table(["trials/s", "CPU ms/trial"], [[f"{elite.rate():.1f}", f"{elite.cpu_ms():.2f}"]]))
+    if len(measured) > 1:
+        elite = measured[1]
+        print(f"\n## the config's own sampler (elite), {most} workers, {len(elite.marks)} trials\n")
+        print(table(["trials/s", "CPU ms/trial"],
+                    [[f"{elite.rate():.1f}", f"{elite.cpu_ms():.2f}"]]))  # fmt: skip
+
+
+def completion_rate(trials: list[FrozenTrial]) -> float:
+    """Trials/s from the trials' completion times, from the 20 % mark to the last."""
+    ends = sorted(t.datetime_complete for t in trials if t.datetime_complete is not None)
+    first = len(ends) // 5
+    return (len(ends) - 1 - first) / (ends[-1] - ends[first]).total_seconds()
+
+
+def genesis_postgres(url: str, n: int, trials: int) -> float:
+    """genesis's PostgreSQL mode: N processes sharing a study, cache and claims in ``url``."""
+    name = f"cluster_pg_{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="genesis_cluster_pg_") as out:
+        config = load(CONFIG, {
+            "data.source": f"synthetic:tBTCUSD:1h:{n}:{ARGS.bars}", "strategy.name": SLOW,
+            "score.objectives": ["total_return_pct"], "optimizer.n_trials": trials,
+            "optimizer.sampler": "random", "optimizer.n_workers": n, "storage": url,
+            "cache.location": url, "output_dir": out, "study_name": name,
+        })  # fmt: skip
+        run_search(config, build_problem(config), run_dir_of(config))
+    quiet()
+    study = optuna.load_study(study_name=name, storage=url)
+    rate = completion_rate(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    optuna.delete_study(study_name=name, storage=url)
+    return rate
+
+
+def _plain_worker(url: str, name: str, trials: int, seed: int) -> None:
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.load_study(
+        study_name=name, storage=url, sampler=optuna.samplers.RandomSampler(seed=seed)
+    )
+
+    def objective(trial: optuna.Trial) -> float:
+        total = sum(trial.suggest_float(f"p{i}", 0.0, 1.0) for i in range(11))
+        time.sleep(SLEEP_S)
+        return total
+
+    study.optimize(objective, n_trials=trials)
+
+
+def plain_postgres(url: str, n: int, trials: int) -> float:
+    """Plain Optuna on PostgreSQL: N processes running ``study.optimize`` on one study."""
+    import multiprocessing
+
+    name = f"cluster_plain_{uuid.uuid4().hex[:8]}"
+    optuna.create_study(study_name=name, storage=url)
+    context = multiprocessing.get_context("spawn")
+    procs = [
+        context.Process(target=_plain_worker, args=(url, name, trials // n, i)) for i in range(n)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    study = optuna.load_study(study_name=name, storage=url)
+    rate = completion_rate(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    optuna.delete_study(study_name=name, storage=url)
+    return rate
+
+
+def postgres_peers(url: str) -> None:
+    print(f"\n## PostgreSQL peers, same 50 ms backtests ({ARGS.pg_trials} trials each)\n")
+    rows = []
+    for n in ARGS.pg_workers:
+        mode = genesis_postgres(url, n, ARGS.pg_trials)
+        plain = plain_postgres(url, n, ARGS.pg_trials)
+        rows.append([n, f"{mode:.1f}", f"{plain:.1f}", f"{n / SLEEP_S:.0f}"])
+        print(f"  {n} workers: genesis PostgreSQL mode {mode:.1f}, plain Optuna {plain:.1f} "
+              "trials/s", flush=True)  # fmt: skip
+    print()
+    print(table(["workers", "genesis --storage postgresql trials/s",
+                 "plain Optuna on PostgreSQL trials/s", "ideal"], rows))  # fmt: skip
 
 
 def _args() -> argparse.Namespace:
@@ -194,6 +283,13 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--sampler-trials", type=int, default=2000)
     parser.add_argument("--bars", type=int, default=300)
     parser.add_argument("--threads", action="store_true", help="one worker process, N threads")
+    parser.add_argument(
+        "--postgres", default=os.environ.get("GENESIS_BENCH_POSTGRES_URL")
+        or os.environ.get("GENESIS_TEST_POSTGRES_URL"), help="PostgreSQL URL for the peers",
+    )  # fmt: skip
+    parser.add_argument("--pg-workers", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--pg-trials", type=int, default=200)
+    parser.add_argument("--skip-cluster", action="store_true", help="only the peers")
     return parser.parse_args()
 
 
