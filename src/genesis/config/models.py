@@ -165,6 +165,17 @@ class OptimizerConfig(_Model):
     ``local:N`` (N worker processes here); this process owns the study and the sampler.
     Needs ``pip install 'genesis[cluster]'``."""
 
+    @field_validator("cluster")
+    @classmethod
+    def _cluster_url(cls, cluster: str | None) -> str | None:
+        n = cluster[6:] if cluster is not None and cluster.startswith("local:") else ""
+        if cluster is not None and "://" not in cluster and not (n.isdigit() and int(n) > 0):
+            raise ValueError(
+                f"{cluster!r} is neither a scheduler address (tcp://host:8786) "
+                "nor local:N (N worker processes here)"
+            )
+        return cluster
+
     @model_validator(mode="after")
     def _cluster_or_workers(self) -> OptimizerConfig:
         if self.cluster is not None and self.n_workers > 1:

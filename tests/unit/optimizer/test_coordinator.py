@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -136,6 +137,16 @@ def test_cluster_and_local_workers_exclude_each_other(tmp_path: Path) -> None:
         })  # fmt: skip
 
 
+@pytest.mark.parametrize("url", ["local:0", "local:two", "scheduler:8786"])
+def test_a_cluster_is_an_address_or_local_n(url: str) -> None:
+    with pytest.raises(ConfigError, match="neither a scheduler address"):
+        config_from_dict({
+            "strategy": {"name": "ema_cross"},
+            "search_space": {"fast": {"type": "int", "low": 2, "high": 4}},
+            "optimizer": {"cluster": url},
+        })  # fmt: skip
+
+
 def test_local_n_must_be_a_positive_number() -> None:
     with pytest.raises(ConfigError, match="local:N"):
         _dask.local_workers("local:zero")
@@ -155,3 +166,23 @@ def test_without_dask_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ConfigError) as caught:
         _dask.require_distributed()
     assert "genesis[cluster]" in str(caught.value.hint)
+
+
+@pytest.mark.postgres
+def test_the_coordinator_tells_a_postgresql_study(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    monkeypatch.setattr(coordinator, "Cluster", InlineCluster)
+    InlineCluster.sent = []
+    name = f"cluster_{uuid.uuid4().hex[:8]}"
+    config = _config(tmp_path, 5).model_copy(update={"storage": postgres_url, "study_name": name})
+    try:
+        result = run_optimizer(config)
+        study = optuna.load_study(study_name=name, storage=postgres_url)
+        trials = study.get_trials()
+        assert [t.state for t in trials] == [TrialState.COMPLETE] * 5
+        assert len(InlineCluster.sent) == result.stats.unique_backtests == 5
+        assert all(t.user_attrs["cache_source"] == "computed" for t in trials)
+        assert all("worker" in t.user_attrs for t in trials)  # its owner, for the sweep
+    finally:
+        optuna.delete_study(study_name=name, storage=postgres_url)
