@@ -15,7 +15,10 @@ Measured from the coordinator's tells (a probe on ``Coordinator._tell``):
 * of linear: trials/s over N x the 1-worker rate; and over the ideal N / 50 ms;
 * CPU ms/trial: the coordinator's ``time.process_time`` (all its threads: the Dask
   client's too) per told trial over the same span;
-* at trial k: CPU ms/trial over trials k-100..k+100 of the longest run (``--long``).
+* at trial k: CPU ms/trial over trials k-100..k+100 of the longest run (``--long``);
+* cluster CPU ms/trial: the CPU of the scheduler and of every worker process over the
+  measured search, per trial: what the box must give besides the coordinator (on 2
+  cores, 2000 ms/s over coordinator + cluster CPU per trial caps the trials/s).
 
 Then one run of the config's own sampler (elite) with the most workers: its CPU per trial
 shows what the sampler adds. Beside it, when ``--postgres URL`` is given (default
@@ -61,6 +64,8 @@ class Probe:
     """(wall, coordinator CPU) at each tell of the coordinator."""
 
     marks: list[tuple[float, float]] = field(default_factory=list)
+    cluster_cpu_s: float = 0.0
+    """CPU seconds of the scheduler and the workers during the search."""
 
     def rate(self) -> float:
         first = len(self.marks) // 5
@@ -74,6 +79,7 @@ class Probe:
 
 
 PROBE = Probe()
+SCHEDULER: list[int] = []
 
 
 def _probed(tell: Any) -> Any:
@@ -87,6 +93,22 @@ def _probed(tell: Any) -> Any:
 # Every told trial, COMPLETE or FAIL (a backtest with no trades has no Sharpe).
 coordinator.Coordinator._tell = _probed(coordinator.Coordinator._tell)  # type: ignore[method-assign]
 coordinator.Coordinator._fail = _probed(coordinator.Coordinator._fail)  # type: ignore[method-assign]
+
+
+def tree_cpu_s(*pids: int) -> float:
+    """CPU seconds used so far by the processes ``pids`` and all their descendants."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+    return total
 
 
 def start_scheduler(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -146,7 +168,9 @@ def measure(address: str, out: Path, n: int, trials: int, sampler_trials: int = 
     proc = start_workers(address, n, ARGS.threads)
     try:
         search(address, out, 3 * n + 5, seed=1000 + n, sampler="random")  # warm-up
+        before = tree_cpu_s(proc.pid, SCHEDULER[0])
         probes = [search(address, out, trials, seed=n, sampler="random")]
+        probes[0].cluster_cpu_s = tree_cpu_s(proc.pid, SCHEDULER[0]) - before
         if sampler_trials:
             probes.append(search(address, out, sampler_trials, seed=7, sampler="elite"))
         return probes
@@ -159,6 +183,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="genesis_cluster_") as tmp:
         if not ARGS.skip_cluster:
             scheduler, address = start_scheduler(Path(tmp))
+            SCHEDULER[:] = [scheduler.pid]
             try:
                 report(address, Path(tmp))
             finally:
@@ -183,13 +208,14 @@ def report(address: str, tmp: Path) -> None:
     base = probes[min(ARGS.workers)].rate() / min(ARGS.workers)
     rows = [
         [n, len(p.marks), f"{p.rate():.1f}", f"{p.rate() / (n * base):.2f}",
-         f"{p.rate() / (n / SLEEP_S):.2f}", f"{p.cpu_ms():.2f}"]
+         f"{p.rate() / (n / SLEEP_S):.2f}", f"{p.cpu_ms():.2f}",
+         f"{p.cluster_cpu_s / len(p.marks) * 1e3:.2f}"]
         for n, p in probes.items()
     ]  # fmt: skip
     print()
     print(table(
         ["workers", "trials", "trials/s", "of linear (vs 1)", "of ideal (N/50ms)",
-         "coordinator CPU ms/trial"], rows,
+         "coordinator CPU ms/trial", "cluster CPU ms/trial"], rows,
     ))  # fmt: skip
     longest = probes[most]
     points = [k for k in (1000, 5000, len(longest.marks) - 101) if k + 100 < len(longest.marks)]
