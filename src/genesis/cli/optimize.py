@@ -68,6 +68,13 @@ def optimize(
             "candidate) [strategy.allow_lookahead].",
         ),
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Backtest on a Dask cluster: tcp://scheduler:8786, or local:N processes.",
+        ),
+    ] = None,
 ) -> None:
     """Optimize a strategy's params: Optuna over cached, real backtests.
 
@@ -90,7 +97,7 @@ def optimize(
     display.start("starting (loading numba and optuna)")
     given = {
         "--trials": trials, "--out": out, "--seed": seed, "--storage": storage,
-        "--workers": workers, "--fast-window": fast_window,
+        "--workers": workers, "--cluster": cluster, "--fast-window": fast_window,
         "--precompute-features": precompute_features, "--report": report,
         "-q": quiet, "-v": verbose, "--json": json_events,
         "--allow-lookahead": True if allow_lookahead else None,
@@ -107,6 +114,7 @@ def optimize(
             "features.precompute": precompute_features,
             "optimizer.n_workers": workers,
             "strategy.allow_lookahead": True if allow_lookahead else None,
+            "optimizer.cluster": cluster,
         }, report=report)  # fmt: skip
     except KeyboardInterrupt as stop:
         from genesis.errors import ArtifactsIncomplete, Terminated

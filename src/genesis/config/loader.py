@@ -51,6 +51,7 @@ OVERRIDE_FLAGS: dict[str, str] = {
     "data.end": "--end",
     "features.precompute": "--precompute-features",
     "optimizer.n_workers": "--workers",
+    "optimizer.cluster": "--cluster",
 }
 """Dotted config path → the command-line flag that sets it, to blame errors on the flag."""
 

@@ -173,6 +173,27 @@ class OptimizerConfig(_Model):
     """A trial whose heartbeat is this much older is a dead process's: failed and re-run."""
     storage_retry_s: Annotated[float, Field(gt=0, le=MAX_SECONDS)] = 120.0
     """How long workers wait out a database outage before they stop."""
+    cluster: str | None = None
+    """Run the backtests on a Dask cluster: a scheduler address (``tcp://host:8786``) or
+    ``local:N`` (N worker processes here); this process owns the study and the sampler.
+    Needs ``pip install 'genesis[cluster]'``."""
+
+    @field_validator("cluster")
+    @classmethod
+    def _cluster_url(cls, cluster: str | None) -> str | None:
+        n = cluster[6:] if cluster is not None and cluster.startswith("local:") else ""
+        if cluster is not None and "://" not in cluster and not (n.isdigit() and int(n) > 0):
+            raise ValueError(
+                f"{cluster!r} is neither a scheduler address (tcp://host:8786) "
+                "nor local:N (N worker processes here)"
+            )
+        return cluster
+
+    @model_validator(mode="after")
+    def _cluster_or_workers(self) -> OptimizerConfig:
+        if self.cluster is not None and self.n_workers > 1:
+            raise ValueError("give cluster (Dask workers) or n_workers (local processes), not both")
+        return self
 
 
 class CacheConfig(_Model):

@@ -97,31 +97,53 @@ class Objective:
             params = self.space.suggest(trial)
         key: str | None = None
         try:
-            spec = make_spec(
-                self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
-                window=self.window,
-            )  # fmt: skip
-            key = cache_key(spec)
-            source, payload = self._lookup(trial.number, key)
+            spec, key = self.spec_and_key(params)
+            source, payload = self.lookup(trial.number, key)
             if payload is None:
                 source, payload = self._compute(trial.number, spec, key)
         except (StrategyError, BacktestError, TrialFailed) as error:
             if is_interrupt(error):  # Ctrl-C in a numba kernel: not the strategy's fault
                 raise KeyboardInterrupt from error
-            message = str(error)
-            if key is not None:
-                self.failures[key] = message
-            with grouped_writes(trial.storage):
-                _set_attrs(trial, {"key": key, "error": message})
-            self._emit(trial, None, None, key, message)
-            raise TrialFailed(message) from error
+            raise self.failed(trial, key, str(error)) from error
+        return self.accept(trial, key, source, payload)
+
+    def spec_and_key(self, params: dict[str, Any]) -> tuple[BacktestSpec, str]:
+        """The backtest of ``params`` and its cache key.
+
+        Raises:
+            StrategyError: ``params`` do not fit the strategy.
+        """
+        spec = make_spec(
+            self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
+            window=self.window,
+        )  # fmt: skip
+        return spec, cache_key(spec)
+
+    def failed(self, trial: optuna.Trial, key: str | None, message: str) -> TrialFailed:
+        """Record that ``trial`` failed with ``message``; the error to raise for it."""
+        if key is not None:
+            self.failures[key] = message
+        with grouped_writes(trial.storage):
+            _set_attrs(trial, {"key": key, "error": message})
+        self._emit(trial, None, None, key, message)
+        return TrialFailed(message)
+
+    def accept(
+        self, trial: optuna.Trial, key: str, source: CacheSource, payload: Payload
+    ) -> tuple[float, ...]:
+        """Remember ``payload`` as ``trial``'s result and record it; the trial's values."""
         self.memory[key] = payload
         self.unique_keys.add(key)
         values = tuple(float(v) for v in payload["score"]["values"])
         self._record(trial, key, source, payload, values)
         return values
 
-    def _lookup(self, number: int, key: str) -> tuple[CacheSource, Payload | None]:
+    def lookup(self, number: int, key: str) -> tuple[CacheSource, Payload | None]:
+        """The result of ``key`` from the memory or the cache (``None``: compute it).
+
+        Raises:
+            TrialFailed: ``key``'s backtest failed before in this run.
+        """
         remembered = self.memory.get(key)
         if remembered is not None:
             log.log_memory_hit(number, remembered["score"]["values"])
@@ -135,21 +157,9 @@ class Objective:
         return CacheSource.COMPUTED, None
 
     def _cache_get(self, key: str) -> Payload | None:
-        if self.cache is None:
-            return None
-        try:
-            stored = self.cache.get(key)
-            return None if stored is None else self._checked(key, stored)
-        except CorruptCacheEntry as error:
-            self.corrupt_entries += 1
-            log.logger.warning("[CACHE] corrupt entry ignored, recomputing: %s", error)
-        except CacheError as error:  # a dropped connection, say: a miss, not a failed trial
-            log.logger.warning("[CACHE] cache unreadable, treated as a miss: %s", error)
-        return None
-
-    def _checked(self, key: str, payload: Payload) -> Payload:
-        """``payload`` if its score is what :meth:`_payload` writes, else CorruptCacheEntry."""
-        return check_result(key, payload, len(self.score_spec.objectives))
+        stored, corrupt = read_result(self.cache, key, len(self.score_spec.objectives))
+        self.corrupt_entries += corrupt
+        return stored
 
     def _compute(self, number: int, spec: BacktestSpec, key: str) -> tuple[CacheSource, Payload]:
         self._release_stored()
@@ -199,15 +209,10 @@ class Objective:
         ``through`` writes past a write-behind cache, at once (off the trial loop, where
         its writer thread may already be stopped).
         """
-        if self.cache is None:
-            return
-        try:
-            if through and isinstance(self.cache, WriteBehindCache):
-                self.cache.inner.put(key, payload)
-                return
-            self.cache.put(key, payload)
-        except CacheError as error:
-            log.logger.warning("[CACHE] result of key %s not stored: %s", key[:12], error)
+        cache = self.cache
+        if through and isinstance(cache, WriteBehindCache):
+            cache = cache.inner
+        store_result(cache, key, payload)
 
     def _release_stored(self) -> None:
         """Release the claims whose results the write-behind cache has stored by now.
@@ -238,11 +243,7 @@ class Objective:
             self.unreleased = []
 
     def _payload(self, number: int, spec: BacktestSpec, key: str, ev: Evaluation) -> Payload:
-        run = self.run_dir.name
-        return result_payload(
-            key, spec, ev, backtest_path=f"{run}/trials/trial_{number:04d}.json",
-            computed_by={"run": run, "trial": number},
-        )  # fmt: skip
+        return trial_payload(self.run_dir.name, number, spec, key, ev)
 
     def _record(
         self,
@@ -274,11 +275,8 @@ class Objective:
                 backtest fails.
         """
         try:
-            spec = make_spec(
-                self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
-                window=self.window,
-            )  # fmt: skip
-            if cache_key(spec) != key:
+            spec, spec_key = self.spec_and_key(params)
+            if spec_key != key:
                 raise TrialFailed(f"trial {number}'s params no longer give its key {key[:12]}")
             evaluation = evaluate(spec, self.strategy, self.features)
         except (StrategyError, BacktestError) as error:
@@ -308,6 +306,44 @@ class Objective:
             params=dict(trial.params), metrics=metrics,
         )  # fmt: skip
         self.on_outcome(outcome)
+
+
+def read_result(cache: ResultCache | None, key: str, n_values: int) -> tuple[Payload | None, int]:
+    """The checked result of ``key`` in ``cache`` (``None``: a miss) and how many corrupt
+    entries were met (0 or 1).
+
+    A corrupt entry or an unreadable cache is a miss, never a failed trial.
+    """
+    if cache is None:
+        return None, 0
+    try:
+        stored = cache.get(key)
+        return (None if stored is None else check_result(key, stored, n_values)), 0
+    except CorruptCacheEntry as error:
+        log.logger.warning("[CACHE] corrupt entry ignored, recomputing: %s", error)
+        return None, 1
+    except CacheError as error:  # a dropped connection, say: a miss, not a failed trial
+        log.logger.warning("[CACHE] cache unreadable, treated as a miss: %s", error)
+    return None, 0
+
+
+def store_result(cache: ResultCache | None, key: str, payload: Payload) -> None:
+    """Store a result in ``cache``; a cache that cannot be written costs reuse, never the
+    trial."""
+    if cache is None:
+        return
+    try:
+        cache.put(key, payload)
+    except CacheError as error:
+        log.logger.warning("[CACHE] result of key %s not stored: %s", key[:12], error)
+
+
+def trial_payload(run: str, number: int, spec: BacktestSpec, key: str, ev: Evaluation) -> Payload:
+    """The cache payload of trial ``number``'s backtest in run ``run``."""
+    return result_payload(
+        key, spec, ev, backtest_path=f"{run}/trials/trial_{number:04d}.json",
+        computed_by={"run": run, "trial": number},
+    )  # fmt: skip
 
 
 def result_payload(
@@ -341,4 +377,12 @@ def _set_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:
         trial.set_user_attr(name, value)
 
 
-__all__ = ["Objective", "TrialFailed", "TrialOutcome", "result_payload"]
+__all__ = [
+    "Objective",
+    "TrialFailed",
+    "TrialOutcome",
+    "read_result",
+    "result_payload",
+    "store_result",
+    "trial_payload",
+]

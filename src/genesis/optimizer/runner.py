@@ -102,11 +102,16 @@ def run_search(
     log.log_stage("first trial (numba compiles its kernels once after an install)")
     reason, interrupted = "stopped by an error", False
     try:
-        reason = run_loop(
-            session.study, session.objective, make_budget(config, problem),
-            shared=is_shared(config), between_trials=watch if workers else None,
-            slot_lock=session.slot_lock, heartbeat=session.heartbeat,
-        )  # fmt: skip
+        if config.optimizer.cluster is not None:  # the backtests run on a Dask cluster
+            from genesis.optimizer.coordinator import run_cluster
+
+            reason = run_cluster(config, session, make_budget(config, problem), run)
+        else:
+            reason = run_loop(
+                session.study, session.objective, make_budget(config, problem),
+                shared=is_shared(config), between_trials=watch if workers else None,
+                slot_lock=session.slot_lock, heartbeat=session.heartbeat,
+            )  # fmt: skip
     except KeyboardInterrupt as stop:
         interrupted = True
         reason = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted (Ctrl-C)"
