@@ -26,7 +26,6 @@ from typing import Any
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.study._tell import _tell_with_warning
 from optuna.trial import TrialState
 
 from genesis.artifacts import CacheSource, RunDir
@@ -34,6 +33,7 @@ from genesis.config import GenesisConfig
 from genesis.errors import BacktestError, StrategyError
 from genesis.optimizer import log
 from genesis.optimizer._dask import Cluster
+from genesis.optimizer._optuna_private import _tell_with_warning
 from genesis.optimizer.cluster_task import CACHED, FAILED, recipe_of, run_task
 from genesis.optimizer.journal import grouped_writes
 from genesis.optimizer.loop import (
