@@ -1,0 +1,250 @@
+"""The objective of a Freqtrade hyperopt: Freqtrade's own loss class applied to genesis's trades.
+
+The loss is resolved by name with Freqtrade's ``HyperOptLossResolver`` (a built-in such as
+``SharpeHyperOptLoss``, or a user's ``IHyperOptLoss`` subclass found on ``--hyperopt-path``)
+and called with the arguments Freqtrade's ``HyperOptimizer`` passes: the trades in
+Freqtrade's field names, the trade count, the backtest's first and last date, the config,
+the processed frames, ``backtest_stats`` from Freqtrade's ``generate_strategy_stats`` and
+the starting balance. Nothing is rewritten: the value is Freqtrade's for the same trades.
+
+``backtest_stats`` costs more than most losses (it builds per-pair and per-tag tables), so
+it is computed only when the loss reads it. Lower is better, as in Freqtrade; genesis
+minimizes it. Freqtrade's ``MAX_LOSS`` for too few trades is not used: ``--min-trades`` is a
+constraint of the score (see :mod:`genesis.freqtrade.hyperopt`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from genesis.errors import BacktestError, ConfigError, StrategyError
+from genesis.freqtrade._imports import require_freqtrade
+
+LOSS_PREFIX = "loss:"
+"""How a Freqtrade loss is named among genesis's objectives (``loss:SharpeHyperOptLoss``)."""
+
+
+@dataclass(frozen=True)
+class BacktestWindow:
+    """What a loss learns of the backtest besides its trades.
+
+    Attributes:
+        pairs: The pairlist (``generate_strategy_stats`` reports per pair).
+        min_date: The first traded candle's date (Freqtrade's ``min_date``).
+        max_date: The last candle's date (Freqtrade's ``max_date``).
+        starting_balance: The wallet at the start (``dry_run_wallet``).
+        processed: The pairs' frames after the strategy's ``populate_*`` methods.
+        market_change: Freqtrade's ``calculate_market_change`` of those frames.
+    """
+
+    pairs: Sequence[str]
+    min_date: datetime
+    max_date: datetime
+    starting_balance: float
+    processed: Mapping[str, pd.DataFrame]
+    market_change: float = 0.0
+
+
+@dataclass(frozen=True)
+class FtLoss:
+    """A Freqtrade hyperopt loss, resolved once per run."""
+
+    name: str
+    function: Callable[..., float]
+    strategy_name: str
+
+    @property
+    def objective(self) -> str:
+        """The loss's name among genesis's objectives."""
+        return LOSS_PREFIX + self.name
+
+    def value(
+        self, trades: pd.DataFrame, window: BacktestWindow, config: Mapping[str, Any]
+    ) -> float:
+        """The loss of ``trades`` (Freqtrade's field names), as Freqtrade computes it.
+
+        Raises:
+            StrategyError: the loss function raised (the trial fails with the message).
+            BacktestError: the loss is not a finite number.
+        """
+        results = results_frame(trades, config.get("fee"))
+        stats = _LazyStats(lambda: self._stats(results, window, config))
+        try:
+            loss = self.function(
+                results=results, trade_count=len(results), min_date=window.min_date,
+                max_date=window.max_date, config=config, processed=window.processed,
+                backtest_stats=stats, starting_balance=window.starting_balance,
+            )  # fmt: skip
+        except Exception as error:  # a user's loss may raise anything: name it, keep going
+            raise StrategyError(
+                f"hyperopt loss {self.name} raised {type(error).__name__}: {error}"
+            ) from error
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise BacktestError(f"hyperopt loss {self.name} is {loss!r} ({len(results)} trades)")
+        return loss
+
+    def _stats(
+        self, results: pd.DataFrame, window: BacktestWindow, config: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return strategy_stats(results, window, config, self.strategy_name)
+
+
+def strategy_stats(
+    results: pd.DataFrame, window: BacktestWindow, config: Mapping[str, Any], strategy_name: str
+) -> dict[str, Any]:
+    """Freqtrade's ``generate_strategy_stats`` of ``results`` (as its hyperopt calls it)."""
+    require_freqtrade()
+    from freqtrade.optimize.optimize_reports import generate_strategy_stats
+
+    final_balance = window.starting_balance + float(results["profit_abs"].sum())
+    content = {
+        "results": results, "config": dict(config), "locks": [], "rejected_signals": 0,
+        "timedout_entry_orders": 0, "timedout_exit_orders": 0, "canceled_trade_entries": 0,
+        "canceled_entry_orders": 0, "replaced_entry_orders": 0, "final_balance": final_balance,
+        "backtest_start_time": 0, "backtest_end_time": 0,
+    }  # fmt: skip
+    stats: dict[str, Any] = generate_strategy_stats(
+        list(window.pairs), strategy_name, content, window.min_date, window.max_date,
+        market_change=window.market_change, is_hyperopt=True,
+    )  # fmt: skip
+    return stats
+
+
+class _LazyStats(dict[str, Any]):
+    """``backtest_stats`` computed on first use (most losses never read it)."""
+
+    def __init__(self, compute: Callable[[], dict[str, Any]]) -> None:
+        super().__init__()
+        self._compute: Callable[[], dict[str, Any]] | None = compute
+
+    def _load(self) -> None:
+        if self._compute is not None:
+            compute, self._compute = self._compute, None
+            self.update(compute())
+
+    def __missing__(self, key: str) -> Any:
+        self._load()
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._load()
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._load()
+        return dict.__contains__(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._load()
+        return dict.keys(self)
+
+    def items(self) -> Any:
+        self._load()
+        return dict.items(self)
+
+    def values(self) -> Any:
+        self._load()
+        return dict.values(self)
+
+
+def results_frame(trades: pd.DataFrame, fee: float | None = None) -> pd.DataFrame:
+    """``trades`` with every column of Freqtrade's backtest results a loss may read.
+
+    The columns genesis's backtest writes are kept as they are; the others get the value
+    Freqtrade's backtest gives a long spot trade closed by the backtest: ``trade_duration``
+    in whole minutes, ``is_open`` False, ``leverage`` 1, no ``enter_tag``, no funding fees,
+    and the two filled orders whose ``cost`` Freqtrade's backtest sets to
+    ``amount * rate * (1 + fee)`` (``fee_open``/``fee_close`` when present, else ``fee``).
+    """
+    require_freqtrade()
+    from freqtrade.data.btanalysis import BT_DATA_COLUMNS
+
+    results = trades.copy()
+    n = len(results)
+    if "trade_duration" not in results:
+        seconds = (results["close_date"] - results["open_date"]).dt.total_seconds()
+        results["trade_duration"] = (seconds // 60).astype("int64") if n else []
+    defaults: dict[str, Any] = {
+        "is_open": False, "leverage": 1.0, "enter_tag": None, "funding_fees": 0.0,
+        "is_short": False, "max_stake_amount": None,
+    }  # fmt: skip
+    for column, default in defaults.items():
+        if column not in results:
+            results[column] = (
+                results["stake_amount"] if column == "max_stake_amount" else [default] * n
+            )
+    if "orders" not in results:
+        results["orders"] = _orders(results, fee)
+    for column in BT_DATA_COLUMNS:
+        if column not in results:
+            results[column] = [None] * n
+    if "open_timestamp" in results and n and results["open_timestamp"].isna().all():
+        epoch, ms = pd.Timestamp(0, tz="UTC"), pd.Timedelta(milliseconds=1)
+        results["open_timestamp"] = (results["open_date"] - epoch) // ms
+        results["close_timestamp"] = (results["close_date"] - epoch) // ms
+    results["is_short"] = results["is_short"].astype(bool)
+    return results
+
+
+def _orders(results: pd.DataFrame, fee: float | None) -> list[list[dict[str, float]]]:
+    """The entry and exit order of each trade, with the ``cost`` Freqtrade's stats sum up."""
+    n = len(results)
+    fee_open = results["fee_open"] if "fee_open" in results else pd.Series([fee] * n)
+    fee_close = results["fee_close"] if "fee_close" in results else pd.Series([fee] * n)
+    if n and (fee_open.isna().any() or fee_close.isna().any()):
+        raise BacktestError("the trades have no fee_open/fee_close and no fee was given")
+    rows = zip(results["amount"], results["open_rate"], results["close_rate"],
+               fee_open, fee_close, strict=True)  # fmt: skip
+    return [
+        [{"cost": a * o * (1 + f_open)}, {"cost": a * c * (1 + f_close)}]
+        for a, o, c, f_open, f_close in rows
+    ]
+
+
+def resolve_loss(
+    name: str, config: Mapping[str, Any], *, hyperopt_path: Path | None = None
+) -> FtLoss:
+    """Freqtrade's loss class ``name``, found as ``freqtrade hyperopt --hyperopt-loss`` does.
+
+    Raises:
+        ConfigError: no loss class of that name (built-ins listed), or it does not load.
+    """
+    require_freqtrade()
+    from freqtrade.constants import HYPEROPT_LOSS_BUILTIN
+    from freqtrade.exceptions import OperationalException
+    from freqtrade.resolvers.hyperopt_resolver import HyperOptLossResolver
+
+    lookup = dict(config)
+    lookup["hyperopt_loss"] = name
+    if hyperopt_path is not None:
+        lookup["hyperopt_path"] = str(hyperopt_path)
+    lookup["user_data_dir"] = Path(lookup.get("user_data_dir") or "user_data")
+    try:
+        loss = HyperOptLossResolver.load_hyperoptloss(lookup)
+    except OperationalException as error:
+        raise ConfigError(
+            f"hyperopt loss {name!r}: {error}",
+            where="--hyperopt-loss",
+            hint=f"built-in losses: {', '.join(HYPEROPT_LOSS_BUILTIN)}; a class of your own "
+            "goes in a file found by --hyperopt-path",
+        ) from None
+    return FtLoss(name, loss.hyperopt_loss_function, str(config.get("strategy", "")))
+
+
+__all__ = ["LOSS_PREFIX", "BacktestWindow", "FtLoss", "resolve_loss", "results_frame"]
