@@ -118,49 +118,26 @@ def strategy_stats(
     return stats
 
 
-class _LazyStats(dict[str, Any]):
+class _LazyStats(Mapping[str, Any]):
     """``backtest_stats`` computed on first use (most losses never read it)."""
 
     def __init__(self, compute: Callable[[], dict[str, Any]]) -> None:
-        super().__init__()
-        self._compute: Callable[[], dict[str, Any]] | None = compute
+        self._compute = compute
+        self._stats: dict[str, Any] | None = None
 
-    def _load(self) -> None:
-        if self._compute is not None:
-            compute, self._compute = self._compute, None
-            self.update(compute())
+    def _loaded(self) -> dict[str, Any]:
+        if self._stats is None:
+            self._stats = self._compute()
+        return self._stats
 
-    def __missing__(self, key: str) -> Any:
-        self._load()
-        return dict.__getitem__(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        self._load()
-        return dict.get(self, key, default)
-
-    def __contains__(self, key: object) -> bool:
-        self._load()
-        return dict.__contains__(self, key)
+    def __getitem__(self, key: str) -> Any:
+        return self._loaded()[key]
 
     def __iter__(self) -> Iterator[str]:
-        self._load()
-        return dict.__iter__(self)
+        return iter(self._loaded())
 
     def __len__(self) -> int:
-        self._load()
-        return dict.__len__(self)
-
-    def keys(self) -> Any:
-        self._load()
-        return dict.keys(self)
-
-    def items(self) -> Any:
-        self._load()
-        return dict.items(self)
-
-    def values(self) -> Any:
-        self._load()
-        return dict.values(self)
+        return len(self._loaded())
 
 
 def results_frame(trades: pd.DataFrame, fee: float | None = None) -> pd.DataFrame:
