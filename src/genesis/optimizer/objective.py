@@ -25,16 +25,12 @@ import optuna
 
 from genesis.artifacts import CacheSource, RunDir
 from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key
-from genesis.engine import BacktestSettings
 from genesis.errors import BacktestError, CacheError, CorruptCacheEntry, StrategyError
-from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
-from genesis.features import Features
-from genesis.metrics.score import ScoreSpec
+from genesis.evaluate import BacktestSpec, Evaluation
 from genesis.optimizer import log
 from genesis.optimizer.claims import Claims
 from genesis.optimizer.journal import grouped_writes
-from genesis.optimizer.space import SearchSpace
-from genesis.strategy import Strategy
+from genesis.optimizer.problem import Problem
 
 _WAIT_POLL_S = 0.05
 _WAIT_LIMIT_S = 600.0
@@ -66,13 +62,8 @@ class TrialOutcome:
 class Objective:
     """Callable over Optuna trials; keeps the run's score memory and counters."""
 
-    strategy: Strategy
-    features: Features
-    space: SearchSpace
-    settings: BacktestSettings
-    score_spec: ScoreSpec
-    data_fingerprint: str
-    window: str
+    problem: Problem
+    """What a trial's params are backtested on (:meth:`Problem.spec`, :meth:`Problem.evaluate`)."""
     cache: ResultCache | None
     run_dir: RunDir
     guard: Claims
@@ -94,13 +85,10 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
         with grouped_writes(trial.storage):  # the params in one append, visible at once
-            params = self.space.suggest(trial)
+            params = self.problem.space.suggest(trial)
         key: str | None = None
         try:
-            spec = make_spec(
-                self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
-                window=self.window,
-            )  # fmt: skip
+            spec = self.problem.spec(params)
             key = cache_key(spec)
             source, payload = self._lookup(trial.number, key)
             if payload is None:
@@ -153,7 +141,7 @@ class Objective:
         score = payload.get("score")
         values = score.get("values") if isinstance(score, dict) else None
         constraints = score.get("constraints") if isinstance(score, dict) else None
-        n = len(self.score_spec.objectives)
+        n = len(self.problem.score_spec.objectives)
         if not (isinstance(values, list) and len(values) == n and all(map(_finite, values))):
             problem = f"its score values are {values!r}, not {n} finite number(s)"
         elif not (isinstance(constraints, dict) and all(map(_finite, constraints.values()))):
@@ -189,7 +177,7 @@ class Objective:
                 return CacheSource.CACHE, stored
         done = False
         try:
-            evaluation = evaluate(spec, self.strategy, self.features)
+            evaluation = self.problem.evaluate(spec)
             payload = self._payload(number, spec, key, evaluation)
             self.computed[number] = payload
             self._cache_put(key, payload)
@@ -285,13 +273,10 @@ class Objective:
                 backtest fails.
         """
         try:
-            spec = make_spec(
-                self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
-                window=self.window,
-            )  # fmt: skip
+            spec = self.problem.spec(params)
             if cache_key(spec) != key:
                 raise TrialFailed(f"trial {number}'s params no longer give its key {key[:12]}")
-            evaluation = evaluate(spec, self.strategy, self.features)
+            evaluation = self.problem.evaluate(spec)
         except (StrategyError, BacktestError) as error:
             raise TrialFailed(str(error)) from error
         payload = self._payload(number, spec, key, evaluation)

@@ -121,3 +121,15 @@ def test_unknown_objective_is_a_config_error_with_did_you_mean() -> None:
 def test_invalid_spec_is_a_config_error(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         ScoreSpec(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_loss_objective_is_minimized_with_the_value_the_backtest_computed() -> None:
+    spec = ScoreSpec(objectives=("loss:SharpeHyperOptLoss", "sharpe"), min_trades=5)
+    assert spec.directions == ("minimize", "maximize")
+    assert objective_direction("loss:MyLoss") == "minimize"
+    score = compute_score(BASE, spec, {"loss:SharpeHyperOptLoss": -2.5})
+    assert score.values == (-2.5, BASE.sharpe)
+    with pytest.raises(BacktestError, match="no such loss"):
+        compute_score(BASE, spec)
+    with pytest.raises(ConfigError):
+        ScoreSpec(objectives=("loss:",))
