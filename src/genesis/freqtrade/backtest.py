@@ -1,0 +1,336 @@
+"""One Freqtrade backtest: the strategy's frames in, Freqtrade's trades out.
+
+:func:`run_backtest` takes the frames a strategy's ``populate_*`` methods left (one
+:class:`PairFrame` per pair of the pairlist, signals not shifted), trims them to the
+window, shifts the signals one candle as Freqtrade's ``_get_ohlcv_as_lists`` does, lays
+the pairs on one date index and runs :func:`genesis.freqtrade._kernels.simulate_nb`
+(or, for a strategy with ``custom_stoploss``/``custom_exit``, the same loop in Python with
+its callbacks, :mod:`genesis.freqtrade._callbacks`). The trades come back with Freqtrade's
+field names and exit reasons, plus the wallet's value per candle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from genesis.errors import DataError, StrategyError
+from genesis.freqtrade import _kernels as k
+from genesis.freqtrade.rules import ExitRules, Market, Wallet, check_supported
+
+__all__ = ["FtBacktest", "PairFrame", "price_ticks", "run_backtest"]
+
+# The kernel's [T, P] and [P] inputs, in simulate_nb's order (open_ .. last_row).
+_A = np.ndarray
+Layout = tuple[_A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A]
+_REQUIRED = ("date", "open", "high", "low", "close")
+_MAX_DECIMALS = 12
+
+
+@dataclass(frozen=True)
+class PairFrame:
+    """One pair after the strategy's ``populate_*`` methods.
+
+    Attributes:
+        pair: The pair's name, e.g. ``"BTC/USDT"``.
+        frame: ``date`` (UTC), ``open``, ``high``, ``low``, ``close``, ``volume``,
+            ``enter_long``, ``exit_long`` (optional ``exit_tag``) as the strategy left them,
+            startup candles included and signals NOT shifted.
+        market: The pair's exchange rules.
+        price_ticks: The price tick per row of ``frame`` as Freqtrade derives it from the
+            candles (:func:`price_ticks`); computed when None (cache it for repeated runs).
+    """
+
+    pair: str
+    frame: pd.DataFrame
+    market: Market = field(default_factory=Market)
+    price_ticks: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FtBacktest:
+    """A backtest's result.
+
+    Attributes:
+        trades: One row per trade in Freqtrade's field names (``pair``, ``open_date``,
+            ``close_date``, ``open_rate``, ``close_rate``, ``amount``, ``stake_amount``,
+            ``exit_reason``, ``profit_abs``, ``profit_ratio``, ``is_short``, ``fee_open``,
+            ``fee_close``, ``trade_duration`` in minutes, ...), in the order they closed.
+        equity: The wallet's value after each candle of ``dates`` (open trades at the close,
+            after exit fees).
+        dates: The common date index (int64 ms since the epoch, UTC).
+        starting_balance: The wallet's starting balance.
+    """
+
+    trades: pd.DataFrame
+    equity: np.ndarray
+    dates: np.ndarray
+    starting_balance: float
+
+
+def price_ticks(frame: pd.DataFrame) -> np.ndarray:
+    """The price tick of each row as Freqtrade's backtest derives it (NaN = none).
+
+    Freqtrade (``Backtesting.load_bt_data``) takes each month's largest number of decimals
+    of the OHLC prices as that month's tick (``get_tick_size_over_time``) and rounds stop
+    and exit prices to it. This calls that function on the loaded candles.
+    """
+    from freqtrade.data.btanalysis.historic_precision import get_tick_size_over_time
+
+    candles = frame[list(_REQUIRED)].copy()
+    monthly = get_tick_size_over_time(candles)
+    return np.asarray(monthly.asof(pd.DatetimeIndex(candles["date"])), dtype=np.float64)
+
+
+def run_backtest(
+    pairs: Sequence[PairFrame],
+    rules: ExitRules,
+    wallet: Wallet,
+    *,
+    strategy: Any | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> FtBacktest:
+    """Backtest the pairs' signals with Freqtrade's rules.
+
+    Args:
+        pairs: The pairlist's frames (see :class:`PairFrame`).
+        rules: The exit rules (:meth:`ExitRules.from_strategy`, or hyperopt's).
+        wallet: Slots, stake, balance and fee.
+        strategy: The ``IStrategy``, needed only when it overrides ``custom_stoploss``
+            (with ``use_custom_stoploss``) or ``custom_exit``; those run in Python.
+        start: First candle of the window (Freqtrade's start after the startup candles);
+            its signal is never traded, as in Freqtrade. None = the frames' first candle.
+        end: Last candle of the window (inclusive). None = the frames' last candle.
+
+    Raises:
+        DataError: no pair has candles in the window, or a frame lacks a column.
+        StrategyError: the strategy uses what the backtest does not follow.
+    """
+    if strategy is not None:
+        check_supported(strategy)
+    frames = [_window(pf, start, end) for pf in pairs]
+    kept = [i for i, f in enumerate(frames) if len(f) > 0]
+    if not kept:
+        raise DataError("no candles left in the backtest window", where=_names(pairs))
+    dates = np.unique(np.concatenate([frames[i]["ms"].to_numpy() for i in kept]))
+    arrays, tags = _lay_out([frames[i] for i in kept], [pairs[i] for i in kept], dates)
+    params = _params(rules, wallet, _timeframe_min(strategy, dates))
+    roi_minutes = np.array([m for m, _ in rules.minimal_roi], dtype=np.int64)
+    roi_ratios = np.array([r for _, r in rules.minimal_roi], dtype=np.float64)
+    minutes = dates // 60_000
+    if strategy is not None and _needs_callbacks(strategy):
+        raise StrategyError(
+            "custom_stoploss/custom_exit are not supported yet", where=type(strategy).__name__
+        )
+    else:
+        records, equity = k.simulate_nb(
+            minutes,
+            *arrays,
+            roi_minutes,
+            roi_ratios,
+            params,
+            k.no_custom_stop_nb,
+            k.no_custom_exit_nb,
+        )
+    trades = _trades_frame(records, [pairs[i].pair for i in kept], dates, tags, wallet.fee)
+    return FtBacktest(trades, equity, dates, wallet.dry_run_wallet)
+
+
+def _names(pairs: Sequence[PairFrame]) -> str:
+    return ", ".join(pf.pair for pf in pairs) or "(no pairs)"
+
+
+def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+    """The pair's candles in the window with signals shifted one candle, first row dropped."""
+    frame = pf.frame
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise DataError(f"the frame lacks the column(s) {', '.join(missing)}", where=pf.pair)
+    ticks = pf.price_ticks if pf.price_ticks is not None else price_ticks(frame)
+    if len(ticks) != len(frame):
+        raise DataError(f"{len(ticks)} price ticks for {len(frame)} rows", where=pf.pair)
+    if pf.market.price_step is not None:
+        ticks = np.where(np.isnan(ticks), pf.market.price_step, ticks)
+    date = pd.to_datetime(frame["date"], utc=True)
+    out = pd.DataFrame(
+        {
+            "ms": date.to_numpy(dtype="datetime64[ms]").astype(np.int64),
+            "open": frame["open"].to_numpy(np.float64),
+            "high": frame["high"].to_numpy(np.float64),
+            "low": frame["low"].to_numpy(np.float64),
+            "close": frame["close"].to_numpy(np.float64),
+            "tick": ticks,
+        }
+    )
+    for column in ("enter_long", "exit_long"):
+        values = frame[column] if column in frame.columns else pd.Series(0.0, index=frame.index)
+        out[column] = (values.fillna(0).to_numpy() == 1).astype(np.bool_)
+    tags = frame["exit_tag"] if "exit_tag" in frame.columns else pd.Series(None, index=frame.index)
+    out["exit_tag"] = tags.to_numpy(dtype=object)
+    keep = np.ones(len(out), dtype=bool)
+    if start is not None:
+        keep &= date.to_numpy() >= pd.Timestamp(start).tz_convert("UTC").to_datetime64()
+    if end is not None:
+        keep &= date.to_numpy() <= pd.Timestamp(end).tz_convert("UTC").to_datetime64()
+    out = out[keep].reset_index(drop=True)
+    # Freqtrade shifts after trimming: row t holds candle t-1's signal, the first row goes.
+    for column in ("enter_long", "exit_long"):
+        out[column] = out[column].shift(1, fill_value=False)
+    out["exit_tag"] = out["exit_tag"].shift(1)
+    return out.iloc[1:].reset_index(drop=True)
+
+
+def _tick_parts(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each tick as ``units / scale`` with ``scale`` a power of ten (0, 0 = no tick)."""
+    scale = np.zeros(ticks.shape)
+    units = np.zeros(ticks.shape)
+    for tick in np.unique(ticks[np.isfinite(ticks) & (ticks > 0)]):
+        for decimals in range(_MAX_DECIMALS + 1):
+            whole = tick * 10.0**decimals
+            if abs(whole - round(whole)) <= 1e-9 * max(whole, 1.0):
+                break
+        at = ticks == tick
+        scale[at] = 10.0**decimals
+        units[at] = float(round(whole))
+    return scale, units
+
+
+def _lay_out(
+    frames: list[pd.DataFrame], pairs: list[PairFrame], dates: np.ndarray
+) -> tuple[Layout, list[str]]:
+    """The kernel's ``[T, P]`` arrays on the common dates, and the exit tags' names."""
+    n_t, n_p = len(dates), len(frames)
+    prices = {name: np.full((n_t, n_p), np.nan) for name in ("open", "high", "low", "close")}
+    valid = np.zeros((n_t, n_p), dtype=np.bool_)
+    enter = np.zeros((n_t, n_p), dtype=np.bool_)
+    exit_ = np.zeros((n_t, n_p), dtype=np.bool_)
+    exit_tag = np.full((n_t, n_p), -1, dtype=np.int64)
+    ticks = np.full((n_t, n_p), np.nan)
+    last_row = np.zeros(n_p, dtype=np.int64)
+    tag_names: list[str] = []
+    tag_codes: dict[str, int] = {}
+    for p, frame in enumerate(frames):
+        rows = np.searchsorted(dates, frame["ms"].to_numpy())
+        for name, array in prices.items():
+            array[rows, p] = frame[name].to_numpy()
+        valid[rows, p] = True
+        enter[rows, p] = frame["enter_long"].to_numpy()
+        exit_[rows, p] = frame["exit_long"].to_numpy()
+        ticks[rows, p] = frame["tick"].to_numpy()
+        last_row[p] = rows[-1]
+        for row, tag in zip(rows, frame["exit_tag"].to_numpy(), strict=True):
+            if isinstance(tag, str) and tag:
+                exit_tag[row, p] = tag_codes.setdefault(tag, len(tag_codes))
+    tag_names.extend(tag_codes)
+    price_scale, price_units = _tick_parts(ticks)
+    markets = [pf.market for pf in pairs]
+    steps = np.array([np.nan if m.amount_step is None else m.amount_step for m in markets])
+    amount_scale, amount_units = _tick_parts(steps)
+    min_cost = np.array([np.nan if m.min_stake is None else m.min_stake for m in markets])
+    min_amount = np.array([np.nan if m.min_amount is None else m.min_amount for m in markets])
+    arrays: Layout = (
+        prices["open"],
+        prices["high"],
+        prices["low"],
+        prices["close"],
+        valid,
+        enter,
+        exit_,
+        exit_tag,
+        price_scale,
+        price_units,
+        amount_scale,
+        amount_units,
+        min_cost,
+        min_amount,
+        last_row,
+    )
+    return arrays, tag_names
+
+
+def _params(rules: ExitRules, wallet: Wallet, tf_min: int) -> np.ndarray:
+    """The kernel's ``params`` array (see the ``P_*`` indices in _kernels)."""
+    params = np.zeros(k.N_PARAMS)
+    positive = rules.trailing_stop_positive
+    params[k.P_STOPLOSS] = rules.stoploss
+    params[k.P_TRAILING] = rules.trailing_stop
+    params[k.P_TRAILING_POSITIVE] = np.nan if positive is None else positive
+    params[k.P_TRAILING_OFFSET] = rules.trailing_stop_positive_offset
+    params[k.P_ONLY_OFFSET] = rules.trailing_only_offset_is_reached
+    params[k.P_USE_EXIT_SIGNAL] = rules.use_exit_signal
+    params[k.P_EXIT_PROFIT_ONLY] = rules.exit_profit_only
+    params[k.P_EXIT_PROFIT_OFFSET] = rules.exit_profit_offset
+    params[k.P_IGNORE_ROI] = rules.ignore_roi_if_entry_signal
+    params[k.P_FEE] = wallet.fee
+    params[k.P_START_BALANCE] = wallet.dry_run_wallet
+    params[k.P_TRADABLE_RATIO] = wallet.tradable_balance_ratio
+    params[k.P_STAKE_AMOUNT] = np.nan if wallet.stake_amount is None else wallet.stake_amount
+    params[k.P_MAX_OPEN_TRADES] = wallet.max_open_trades
+    params[k.P_TF_MIN] = tf_min
+    return params
+
+
+def _timeframe_min(strategy: Any | None, dates: np.ndarray) -> int:
+    """The timeframe in minutes: the strategy's, else the smallest step between candles."""
+    if strategy is not None and getattr(strategy, "timeframe", None):
+        from freqtrade.exchange import timeframe_to_minutes
+
+        return int(timeframe_to_minutes(strategy.timeframe))
+    steps = np.diff(dates)
+    return max(int(steps.min() // 60_000), 1) if len(steps) else 1
+
+
+def _needs_callbacks(strategy: Any) -> bool:
+    """Whether the strategy's custom_stoploss or custom_exit must be called per candle."""
+    from genesis.freqtrade.rules import overrides
+
+    custom_stop = bool(getattr(strategy, "use_custom_stoploss", False))
+    return (custom_stop and overrides(strategy, "custom_stoploss")) or overrides(
+        strategy, "custom_exit"
+    )
+
+
+def reason_names(tags: Sequence[str]) -> dict[int, str]:
+    """Exit reason codes of the kernel's records to Freqtrade's strings."""
+    names = dict(k.REASON_NAMES)
+    names.update({k.TAG_BASE + i: tag for i, tag in enumerate(tags)})
+    return names
+
+
+def _trades_frame(
+    records: np.ndarray, pairs: list[str], dates: np.ndarray, tags: Sequence[str], fee: float
+) -> pd.DataFrame:
+    """The kernel's records as Freqtrade's trades DataFrame (``trade_list_to_dataframe``)."""
+    names = reason_names(tags)
+    t_open = records[:, k.R_T_OPEN].astype(np.int64)
+    t_close = records[:, k.R_T_CLOSE].astype(np.int64)
+    open_ms, close_ms = dates[t_open], dates[t_close]
+    n = len(records)
+    return pd.DataFrame(
+        {
+            "pair": [pairs[int(p)] for p in records[:, k.R_PAIR]],
+            "stake_amount": records[:, k.R_STAKE],
+            "max_stake_amount": records[:, k.R_STAKE],
+            "amount": records[:, k.R_AMOUNT],
+            "open_date": pd.to_datetime(open_ms, unit="ms", utc=True),
+            "close_date": pd.to_datetime(close_ms, unit="ms", utc=True),
+            "open_rate": records[:, k.R_OPEN_RATE],
+            "close_rate": records[:, k.R_CLOSE_RATE],
+            "fee_open": np.full(n, fee),
+            "fee_close": np.full(n, fee),
+            "trade_duration": (close_ms - open_ms) // 60_000,
+            "profit_ratio": records[:, k.R_PROFIT_RATIO],
+            "profit_abs": records[:, k.R_PROFIT_ABS],
+            "exit_reason": [names[int(code)] for code in records[:, k.R_REASON]],
+            "is_open": np.zeros(n, dtype=bool),
+            "leverage": np.ones(n),
+            "is_short": np.zeros(n, dtype=bool),
+            "open_timestamp": open_ms,
+            "close_timestamp": close_ms,
+        }
+    )
