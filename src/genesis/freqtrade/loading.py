@@ -18,7 +18,7 @@ import difflib
 import importlib.util
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,9 +70,7 @@ def load_strategy(settings: FtSettings) -> Any:
     refuse_config_features(config)
     strategy = resolve_strategy(config)
     refuse_strategy_features(strategy)
-    from freqtrade.data.dataprovider import DataProvider
-
-    strategy.dp = DataProvider(config, None, None)
+    strategy.dp = offline_data_provider(config, settings.pairs)
     where = _class_place(strategy)
     try:
         strategy.ft_bot_start()
@@ -85,6 +83,26 @@ def load_strategy(settings: FtSettings) -> Any:
             hint="remove the protections property to backtest without them",
         )
     return strategy
+
+
+def offline_data_provider(config: dict[str, Any], pairs: Sequence[str]) -> Any:
+    """Freqtrade's DataProvider without an exchange: candles from the data directory.
+
+    The pairlist is the settings' pairs; ``market(pair)`` answers from the pair's name
+    (base, quote) so ``@informative("{base}/BTC")`` works offline.
+    """
+    from freqtrade.data.dataprovider import DataProvider
+
+    class _Pairlist:
+        def __init__(self, whitelist: list[str]) -> None:
+            self.whitelist = whitelist
+
+    class OfflineDataProvider(DataProvider):  # type: ignore[misc]
+        def market(self, pair: str) -> dict[str, Any] | None:
+            base, _, quote = pair.split(":")[0].partition("/")
+            return {"symbol": pair, "base": base, "quote": quote, "spot": True}
+
+    return OfflineDataProvider(config, None, _Pairlist(list(pairs)))
 
 
 def resolve_strategy(config: dict[str, Any]) -> Any:

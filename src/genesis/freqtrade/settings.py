@@ -78,6 +78,7 @@ def load_settings(
     max_open_trades: int | None = None,
     stake_amount: str | float | None = None,
     dry_run_wallet: float | None = None,
+    hyperopt: bool = False,
 ) -> FtSettings:
     """Read Freqtrade config files and apply ``freqtrade backtesting``'s flags.
 
@@ -94,6 +95,8 @@ def load_settings(
         max_open_trades: ``--max-open-trades`` (-1: unlimited).
         stake_amount: ``--stake-amount``: a number or ``"unlimited"``.
         dry_run_wallet: ``--dry-run-wallet``.
+        hyperopt: Load for ``freqtrade hyperopt`` (run mode HYPEROPT: the strategy's
+            Parameters are in their spaces, ``.range`` spans them) instead of backtesting.
 
     Returns:
         The settings.
@@ -118,7 +121,7 @@ def load_settings(
         stake_amount=stake_amount,
         dry_run_wallet=dry_run_wallet,
     )
-    config = _freqtrade_config(args, raw)
+    config = _freqtrade_config(args, raw, hyperopt=hyperopt)
     from genesis.freqtrade.loading import resolve_strategy
 
     instance = resolve_strategy(config)
@@ -203,7 +206,9 @@ def _stake_flag(stake: str | float) -> str | float:
     return value
 
 
-def _freqtrade_config(args: dict[str, Any], raw: Mapping[Path, dict[str, Any]]) -> dict[str, Any]:
+def _freqtrade_config(
+    args: dict[str, Any], raw: Mapping[Path, dict[str, Any]], *, hyperopt: bool
+) -> dict[str, Any]:
     from freqtrade.configuration import Configuration, validate_config_consistency
     from freqtrade.enums import RunMode
     from freqtrade.exceptions import OperationalException
@@ -234,7 +239,9 @@ def _freqtrade_config(args: dict[str, Any], raw: Mapping[Path, dict[str, Any]]) 
 
     built: dict[str, Any] | None = None
     try:
-        built = _QuietConfiguration(args, RunMode.BACKTEST).get_config()
+        mode = RunMode.HYPEROPT if hyperopt else RunMode.BACKTEST
+        args["command"] = "hyperopt" if hyperopt else "backtesting"
+        built = _QuietConfiguration(args, mode).get_config()
         built["dry_run"] = True
         validate_config_consistency(built, preliminary=True)
     except OperationalException as error:
