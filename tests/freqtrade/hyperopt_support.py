@@ -97,3 +97,37 @@ def load(directory: Path, strategy: str = "ParamStrategy", **extra: Any) -> Any:
     from freqtrade.resolvers import StrategyResolver
 
     return StrategyResolver.load_strategy(ft_config(directory, strategy, **extra))
+
+
+def ft_project(
+    tmp_path: Path, pairs: tuple[str, ...] = ("BTC/USDT", "ETH/USDT"), n_bars: int = 900
+) -> dict[str, Any]:
+    """ft-io's RSI project (config, strategy, data) with prices on a 0.01 tick."""
+    from ftio_support import candle_frame, project, write_candles
+
+    paths = project(tmp_path, pairs)
+    for seed, pair in enumerate(pairs, start=1):
+        frame = candle_frame(pair, n_bars=n_bars, seed=seed)
+        prices = ["open", "high", "low", "close"]
+        frame[prices] = frame[prices].round(2)
+        write_candles(paths["datadir"], pair, frame=frame)
+    paths["strategy_file"] = paths["strategy_path"] / "rsistrategy.py"
+    return paths
+
+
+def ft_config_dict(paths: dict[str, Any], out: Path, **sections: Any) -> dict[str, Any]:
+    """A genesis config naming the project's RsiStrategy (``sections`` merged in)."""
+    config: dict[str, Any] = {
+        "strategy": {"name": f"{paths['strategy_file']}:RsiStrategy"},
+        "freqtrade": {
+            "config": [str(paths["config"])],
+            "datadir": str(paths["datadir"]),
+            "spaces": ["buy", "sell", "roi", "stoploss"],
+        },
+        "score": {"objectives": ["loss:SharpeHyperOptLoss"]},
+        "optimizer": {"n_trials": 12, "seed": 7},
+        "output_dir": str(out),
+    }
+    for name, value in sections.items():
+        config[name] = {**config.get(name, {}), **value} if isinstance(value, dict) else value
+    return config

@@ -53,6 +53,7 @@ from genesis.freqtrade.space import FtSpace, build_space
 from genesis.metrics import compute_metrics
 from genesis.metrics.score import LOSS_PREFIX, ScoreSpec, compute_score, is_loss
 from genesis.optimizer.problem import Problem
+from genesis.strategy import ParamSpec
 from genesis.validation.splits import Window
 
 FT_BUILDER = "genesis.freqtrade.hyperopt:build_ft_problem"
@@ -93,13 +94,13 @@ def strategy_file_and_class(name: str) -> tuple[Path, str]:
     return path, cls
 
 
-@dataclass(frozen=True)
+@dataclass
 class _StrategyName:
     """What the optimizer reads of a strategy (its name and version) for a Freqtrade one."""
 
     name: str
     version: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, ParamSpec] = field(default_factory=dict)
 
     def signals(self, features: Any, params: Mapping[str, Any]) -> Any:
         raise StrategyError(f"{self.name} runs on Freqtrade's backtest, not genesis's engine")
@@ -123,7 +124,7 @@ class FtRun:
             ft.config, strategy=cls, strategy_path=file.parent, datadir=ft.datadir,
             timerange=ft.timerange, timeframe=ft.timeframe, fee=ft.fee,
             max_open_trades=ft.max_open_trades, stake_amount=ft.stake_amount,
-            dry_run_wallet=ft.dry_run_wallet,
+            dry_run_wallet=ft.dry_run_wallet, hyperopt=True,
         )  # fmt: skip
         if self.settings.strategy_path.resolve() != file.resolve():
             raise ConfigError(
@@ -147,8 +148,28 @@ class FtRun:
         content = file.read_bytes()
         self.name = f"freqtrade:{file.name}:{cls}"
         self.version = hashlib.blake2b(content, digest_size=12).hexdigest()
+        self.fingerprint = self._data_fingerprint()
         self._market_change: dict[tuple[int, int], float] = {}
         self._extra: dict[str, Any] | None = None
+
+    def _data_fingerprint(self) -> str:
+        """The candles (the pairs' and the informative ones) and what trims them.
+
+        Unlike :attr:`SignalSource.fingerprint` it leaves out ``<StrategyFile>.json``: what
+        that file sets (fixed parameter values, ROI, stoploss, trailing) is in every spec
+        already, and the export of a run's best params rewrites it, which must neither
+        stop ``--resume`` nor ``genesis champion verify`` of the run that wrote it.
+        """
+        import freqtrade
+
+        dataset = self.signals.dataset
+        parts = (
+            self.version, type(self.strategy).__name__, dataset.fingerprint,
+            self.signals._informative_fingerprint(), self.settings.timeframe,
+            str(self.settings.timerange), str(dataset.startup_candles),
+            str(freqtrade.__version__),
+        )  # fmt: skip
+        return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
 
     def extra(self) -> dict[str, Any]:
         """What besides params, data and window changes a backtest (part of the key)."""
@@ -355,7 +376,7 @@ def build_ft_problem(config: GenesisConfig) -> FtProblem:
         max_drawdown_pct=config.score.max_drawdown_pct,
     )  # fmt: skip
     return FtProblem(
-        candles=candles, data_fingerprint=run.signals.fingerprint, window=label,
+        candles=candles, data_fingerprint=run.fingerprint, window=label,
         strategy=_StrategyName(run.name, run.version), features=Features(candles, FeatureStore()),
         space=run.space.search_space(), settings=settings, score_spec=score, run=run,
         start_ms=start_ms, end_ms=end_ms,
