@@ -14,6 +14,7 @@ from genesis.errors import ConfigError
 from genesis.evaluate import BacktestSpec, Evaluation
 from genesis.optimizer import OptimizationResult, Problem, TrialOutcome, build_problem
 from genesis.optimizer import run_optimizer as _run_optimizer
+from genesis.optimizer.problem import ProblemBuilder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,14 +47,29 @@ def run_optimizer(
         config = load_config(config, overrides=overrides)
     elif overrides:
         raise ConfigError("overrides apply to a config file, not to a GenesisConfig")
-    result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index)
+    build = problem_builder_for(config)
+    result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index, build=build)
     if report:
         from genesis.optimizer.log import log_stage
         from genesis.report import write_report
 
         log_stage("writing report.html")
-        write_report(result.run_dir)
+        write_report(result.run_dir, build=build)
     return result
+
+
+def problem_builder_for(config: GenesisConfig) -> ProblemBuilder:
+    """What builds ``config``'s problem: genesis's own, or an adapter's for its strategies.
+
+    A ``strategy.name`` of the form ``path/to/file.py:ClassName`` is a Freqtrade strategy
+    (:mod:`genesis.freqtrade`, imported only then); any other name is genesis's.
+    """
+    name = config.strategy.name
+    if name.partition(":")[0].endswith(".py"):
+        from genesis.freqtrade.hyperopt import build_ft_problem
+
+        return build_ft_problem
+    return build_problem
 
 
 @dataclass(frozen=True)
@@ -133,7 +149,7 @@ def run_backtest(
 
     if not isinstance(config, GenesisConfig):
         config = load_config(config, overrides=overrides)
-    problem = build_problem(config)
+    problem = problem_builder_for(config)(config)
     if trade_from is not None:
         problem = _trading_from(problem, trade_from)
     spec = problem.spec({**problem.space.fixed, **(params or {})})

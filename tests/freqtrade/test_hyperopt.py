@@ -146,3 +146,33 @@ def test_a_run_writes_genesis_artifacts_and_never_backtests_twice(
     with (again.run_dir / "trials.csv").open() as handle:
         sources = {r["cache_source"] for r in csv.DictReader(handle)}
     assert "computed" not in sources
+
+
+@pytest.mark.slow
+def test_a_genesis_yaml_naming_a_strategy_file_validates_and_reproduces(
+    project: dict[str, Any], tmp_path: Path
+) -> None:
+    import yaml
+
+    from genesis.api import promote_champion, run_optimizer, verify_champion
+
+    config = ft_config_dict(
+        project, tmp_path / "out", optimizer={"n_trials": 16},
+        validation={"holdout": {"test_fraction": 0.3}, "top_k": 3},
+        score={"objectives": ["loss:SharpeHyperOptLoss"], "min_trades": 2},
+    )  # fmt: skip
+    path = tmp_path / "freqtrade.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = run_optimizer(path)
+    validation = json.loads((result.run_dir / "validation.json").read_text())
+    assert validation["method"] == "holdout"
+    assert len(validation["tested"]) == 3  # the top trials ran on the test window
+    best = json.loads((result.run_dir / "best_trial.json").read_text())
+    assert best["validation"]["deflated_sharpe"] is not None or best["validation"].get(
+        "statistics_error"
+    )
+    report = (result.run_dir / "report.html").read_text()
+    assert "could not be re-run" not in report
+    promote_champion(result.run_dir, "ft", root=tmp_path / "champions")
+    check = verify_champion("ft", root=tmp_path / "champions")
+    assert check.reproduced, check.differences

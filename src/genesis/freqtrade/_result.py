@@ -28,15 +28,23 @@ exit's or an exit tag's string) is a signal exit."""
 
 
 def candles_of(frames: list[pd.DataFrame], symbol: str, timeframe: str) -> Candles:
-    """The common date index of the pairs' frames as candles (the first pair's prices).
+    """The common date index of the pairs' frames as candles, for windows and benchmarks.
 
     Validation windows and the report need bars with dates; several pairs share one
-    wallet, so the bars are the union of their dates, priced by the first pair (carried
-    forward where it has no candle) for the buy-and-hold benchmark.
+    wallet, so the bars are the union of their dates. One pair's candles are its own;
+    a pairlist's are the equal-weight index of its pairs (each pair's prices divided by
+    its first open, carried forward where it has no candle, then averaged), so that the
+    buy-and-hold benchmark holds the pairlist.
     """
     dates = np.unique(np.concatenate([_ms(f["date"]) for f in frames]))
-    first = frames[0].set_index(_ms(frames[0]["date"]))
-    prices = first[["open", "high", "low", "close", "volume"]].reindex(dates).ffill().bfill()
+    columns = ["open", "high", "low", "close", "volume"]
+    laid = [f.set_index(_ms(f["date"]))[columns].reindex(dates).ffill().bfill() for f in frames]
+    if len(laid) == 1:
+        prices = laid[0]
+    else:
+        scaled = [p[columns[:4]] / float(p["open"].iloc[0]) for p in laid]
+        prices = sum(scaled[1:], scaled[0]) / len(scaled)
+        prices["volume"] = sum(p["volume"].fillna(0.0) for p in laid)
     return Candles.from_arrays(
         dates, prices["open"], prices["high"], prices["low"], prices["close"],
         prices["volume"].fillna(0.0), symbol=symbol, timeframe=timeframe, source="freqtrade",
@@ -48,8 +56,8 @@ def backtest_result(
 ) -> BacktestResult:
     """genesis's result of a Freqtrade backtest on ``candles`` (whose dates include ``dates``).
 
-    The benchmark (``close``/``first_open``) is the first pair's when there is one pair,
-    and undefined for a pairlist.
+    The benchmark (``close``/``first_open``) holds the candles' prices (see
+    :func:`candles_of`).
     """
     entry = np.searchsorted(dates, _ms(trades["open_date"])).astype(np.int64)
     exit_ = np.searchsorted(dates, _ms(trades["close_date"])).astype(np.int64)
@@ -70,15 +78,14 @@ def backtest_result(
         exit_reason=np.asarray(reasons, dtype=np.int8),
     )
     rows = np.searchsorted(candles.ts_ms, dates)
-    single = candles.symbol.count("+") == 0
     return BacktestResult(
         equity=np.asarray(equity, dtype=np.float64),
         trades=result_trades,
         position=position,
         bars_per_year=candles.bars_per_year,
         initial_capital=capital,
-        close=candles.close[rows] if single and len(rows) else None,
-        first_open=float(candles.open[rows[0]]) if single and len(rows) else None,
+        close=candles.close[rows] if len(rows) else None,
+        first_open=float(candles.open[rows[0]]) if len(rows) else None,
     )
 
 

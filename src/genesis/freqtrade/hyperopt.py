@@ -46,7 +46,7 @@ from genesis.evaluate import BacktestSpec, Evaluation, canonical_value
 from genesis.features import Features, FeatureStore
 from genesis.freqtrade._imports import require_freqtrade
 from genesis.freqtrade._result import backtest_result, candles_of
-from genesis.freqtrade.backtest import FtBacktest, run_backtest
+from genesis.freqtrade.backtest import FtBacktest, PairFrame, run_backtest
 from genesis.freqtrade.loss import BacktestWindow, FtLoss, resolve_loss
 from genesis.freqtrade.rules import ExitRules, Wallet, roi_table
 from genesis.freqtrade.space import FtSpace, build_space
@@ -212,7 +212,9 @@ class FtRun:
             )  # fmt: skip
         except ConfigError as error:  # params the rules refuse: this trial fails
             raise BacktestError(f"params {dict(params)} give invalid rules: {error}") from None
-        result = run_backtest(frames, rules, wallet, strategy=self.strategy, start=start, end=end)
+        if start is not None or end is not None:
+            frames = [_cut(pf, start, end) for pf in frames]
+        result = run_backtest(frames, rules, wallet, strategy=self.strategy)
         return result, {pf.pair: pf.frame for pf in frames}
 
     def market_change(self, processed: Mapping[str, pd.DataFrame], key: tuple[int, int]) -> float:
@@ -318,7 +320,10 @@ class FtProblem(Problem):
         return self.on_window(window, min_trades)
 
     def _backtest(self, params: Mapping[str, Any]) -> tuple[FtBacktest, dict[str, pd.DataFrame]]:
-        start = None if self.start_ms is None else pd.Timestamp(self.start_ms, unit="ms", tz="UTC")
+        first = self.start_ms
+        if self.trade_from:  # `genesis backtest --trade-from`: the bars before only warm up
+            first = int(self.candles.ts_ms[self.trade_from])
+        start = None if first is None else pd.Timestamp(first, unit="ms", tz="UTC")
         end = None if self.end_ms is None else pd.Timestamp(self.end_ms, unit="ms", tz="UTC")
         return self.ft.backtest(params, start, end)
 
@@ -358,7 +363,7 @@ def build_ft_problem(config: GenesisConfig) -> FtProblem:
     run = FtRun(config)
     frames = [pf.frame for pf in run.signals.pair_frames(run.space.fixed)]
     pairs = run.settings.pairs
-    symbol = pairs[0] if len(pairs) == 1 else f"{pairs[0]}+{len(pairs) - 1}"
+    symbol = pairs[0] if len(pairs) == 1 else f"{len(pairs)} pairs (equal weight)"
     candles = candles_of(frames, symbol, run.settings.timeframe)
     label, start_ms, end_ms = "all", None, None
     data = config.data
@@ -381,6 +386,19 @@ def build_ft_problem(config: GenesisConfig) -> FtProblem:
         space=run.space.search_space(), settings=settings, score_spec=score, run=run,
         start_ms=start_ms, end_ms=end_ms,
     )  # fmt: skip
+
+
+def _cut(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> PairFrame:
+    """The pair's candles in ``[start, end]``, as ``run_backtest(start=, end=)`` trims them
+    (before the signals are shifted: the window's first candle is never traded)."""
+    dates = pd.to_datetime(pf.frame["date"], utc=True)
+    keep = pd.Series(True, index=pf.frame.index)
+    if start is not None:
+        keep &= dates >= start
+    if end is not None:
+        keep &= dates <= end
+    ticks = None if pf.price_ticks is None else pf.price_ticks[keep.to_numpy()]
+    return PairFrame(pf.pair, pf.frame[keep].reset_index(drop=True), pf.market, ticks)
 
 
 def _dated(candles: Candles, start: str | None, end: str | None) -> Candles:
