@@ -55,6 +55,10 @@ def run_optimizer(
 
         log_stage("writing report.html")
         write_report(result.run_dir, build=build)
+    if config.freqtrade is not None and config.freqtrade.export_params and worker_index == 0:
+        from genesis.freqtrade.params_export import export_best
+
+        export_best(config, result.run_dir)  # where `freqtrade trade` reads the champion
     return result
 
 

@@ -149,13 +149,12 @@ def test_a_run_writes_genesis_artifacts_and_never_backtests_twice(
 
 
 @pytest.mark.slow
-def test_a_genesis_yaml_naming_a_strategy_file_validates_and_reproduces(
-    project: dict[str, Any], tmp_path: Path
-) -> None:
+def test_a_genesis_yaml_naming_a_strategy_file_validates_and_reproduces(tmp_path: Path) -> None:
     import yaml
 
     from genesis.api import promote_champion, run_optimizer, verify_champion
 
+    project = ft_project(tmp_path / "ft")
     config = ft_config_dict(
         project, tmp_path / "out", optimizer={"n_trials": 16},
         validation={"holdout": {"test_fraction": 0.3}, "top_k": 3},
@@ -173,6 +172,9 @@ def test_a_genesis_yaml_naming_a_strategy_file_validates_and_reproduces(
     )
     report = (result.run_dir / "report.html").read_text()
     assert "could not be re-run" not in report
+    exported = json.loads(project["strategy_file"].with_suffix(".json").read_text())
+    assert exported["params"]["buy"]["buy_rsi"] == best["params"]["buy_rsi"]
+    # the export rewrote <StrategyFile>.json: the champion still reproduces
     promote_champion(result.run_dir, "ft", root=tmp_path / "champions")
     check = verify_champion("ft", root=tmp_path / "champions")
     assert check.reproduced, check.differences
