@@ -86,15 +86,16 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
 def candle_frame(
     pair: str, timeframe: str = "1h", n_bars: int = 600, seed: int = 1
 ) -> pd.DataFrame:
+    """Synthetic candles with cent prices, as an exchange's (rounding keeps high/low order)."""
     candles = synthetic_candles(symbol=pair, timeframe=timeframe, n_bars=n_bars, seed=seed)
     return pd.DataFrame(
         {
             "date": pd.to_datetime(candles.ts_ms, unit="ms", utc=True),
-            "open": candles.open,
-            "high": candles.high,
-            "low": candles.low,
-            "close": candles.close,
-            "volume": candles.volume,
+            "open": candles.open.round(2),
+            "high": candles.high.round(2),
+            "low": candles.low.round(2),
+            "close": candles.close.round(2),
+            "volume": candles.volume.round(3),
         }
     )
 
@@ -124,6 +125,7 @@ def project(
     *,
     extra: str = "",
     timeframes: tuple[str, ...] = ("1h",),
+    n_bars: int = 600,
     **config: Any,
 ) -> dict[str, Any]:
     """A config, a strategy dir with RsiStrategy and a datadir with candles for ``pairs``."""
@@ -132,7 +134,7 @@ def project(
     datadir = tmp_path / "data"
     for seed, pair in enumerate(pairs, start=1):
         for tf in timeframes:
-            write_candles(datadir, pair, tf, seed=seed)
+            write_candles(datadir, pair, tf, seed=seed, n_bars=n_bars)
     path = write_config(tmp_path / "config.json", base_config(list(pairs), **config))
     return {"config": path, "strategy_path": strategies, "datadir": datadir}
 

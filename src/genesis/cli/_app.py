@@ -31,7 +31,17 @@ def _register() -> None:
     if _registered:
         return
     _registered = True
-    from genesis.cli import backtest, cache, champion, data, optimize, report, runs, worker
+    from genesis.cli import (
+        backtest,
+        cache,
+        champion,
+        data,
+        freqtrade,
+        optimize,
+        report,
+        runs,
+        worker,
+    )  # fmt: skip
 
     app.command("optimize")(optimize.optimize)
     app.command("backtest")(backtest.backtest)
@@ -41,6 +51,7 @@ def _register() -> None:
     app.add_typer(cache.app, name="cache", help="Inspect and clean the shared result cache.")
     app.add_typer(champion.app, name="champion", help="Keep best trials and check they reproduce.")
     app.add_typer(runs.app, name="runs", help="List past runs and show one.")
+    app.add_typer(freqtrade.app, name="freqtrade", help="Freqtrade strategies: its flags, offline.")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -59,6 +59,9 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+# The kernel's [T, P] and [P] inputs, in simulate_nb's order (open_ .. last_row).
+_A = np.ndarray
+Layout = tuple[_A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A]
 # Exit reason codes; codes >= TAG_BASE index the caller's list of tag/custom strings.
 ROI, STOP_LOSS, TRAILING_STOP_LOSS, EXIT_SIGNAL, FORCE_EXIT, CUSTOM_EXIT = 1, 2, 3, 4, 5, 6
 TAG_BASE = 100
@@ -115,27 +118,34 @@ N_PARAMS = 18
 # the backtest's stoploss of -0.05 and the default amount_reserve_percent of 0.05).
 _AMOUNT_RESERVE = 1.05
 _COST_RESERVE = min(max(1.05 / 0.95, 1.0), 1.5)
-_NEAR = 1e-9  # relative distance under which a scaled price counts as a whole tick
 
 
 @njit(cache=True)
 def to_tick_nb(value: float, scale: float, units: float, mode: int) -> float:
     """Round ``value`` to a tick of ``units / scale`` (mode 0 nearest, 1 up, -1 truncate).
 
-    The result is ``n * units / scale`` computed as one division of integers, so it is the
-    double nearest to the decimal tick price, as ccxt's string arithmetic returns it.
-    ``scale == 0`` means no tick: the value is returned unchanged.
+    As Freqtrade's ``price_to_precision``/``amount_to_precision`` (ccxt TICK_SIZE): the
+    float is taken as its shortest decimal, which is a whole number of ticks only when it
+    equals the double nearest to that decimal (``n * units / scale``, one exact division);
+    a half tick rounds up. ``scale == 0`` means no tick: the value is returned unchanged.
     """
     if scale == 0.0 or math.isnan(value):
-        return float(value)
-    x = value * scale / units
-    n = np.round(x)
-    if abs(x - n) > _NEAR * max(1.0, abs(x)):
-        if mode == 1:
-            n = math.ceil(x)
-        elif mode == -1:
-            n = math.floor(x)
-    return float(n * units / scale)
+        return value
+    n = math.floor(value * scale / units)
+    lower = n * units / scale
+    if lower > value:
+        n -= 1
+        lower = n * units / scale
+    upper = (n + 1) * units / scale
+    if upper <= value:
+        n += 1
+        lower, upper = upper, (n + 1) * units / scale
+    if lower == value or mode == -1:
+        return float(lower)
+    if mode == 1:
+        return float(upper)
+    middle = (2 * n + 1) * units / (2.0 * scale)
+    return float(upper if value >= middle else lower)
 
 
 @njit(cache=True)

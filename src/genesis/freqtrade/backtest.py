@@ -18,15 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from genesis.errors import DataError, StrategyError
+from genesis.errors import DataError
 from genesis.freqtrade import _kernels as k
 from genesis.freqtrade.rules import ExitRules, Market, Wallet, check_supported
 
 __all__ = ["FtBacktest", "PairFrame", "price_ticks", "run_backtest"]
 
-# The kernel's [T, P] and [P] inputs, in simulate_nb's order (open_ .. last_row).
-_A = np.ndarray
-Layout = tuple[_A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A]
 _REQUIRED = ("date", "open", "high", "low", "close")
 _MAX_DECIMALS = 12
 
@@ -124,8 +121,18 @@ def run_backtest(
     roi_ratios = np.array([r for _, r in rules.minimal_roi], dtype=np.float64)
     minutes = dates // 60_000
     if strategy is not None and _needs_callbacks(strategy):
-        raise StrategyError(
-            "custom_stoploss/custom_exit are not supported yet", where=type(strategy).__name__
+        from genesis.freqtrade._callbacks import simulate_with_callbacks
+
+        records, equity = simulate_with_callbacks(
+            strategy,
+            [pairs[i].pair for i in kept],
+            dates,
+            tags,
+            minutes,
+            arrays,
+            roi_minutes,
+            roi_ratios,
+            params,
         )
     else:
         records, equity = k.simulate_nb(
@@ -174,15 +181,22 @@ def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None)
     out["exit_tag"] = tags.to_numpy(dtype=object)
     keep = np.ones(len(out), dtype=bool)
     if start is not None:
-        keep &= date.to_numpy() >= pd.Timestamp(start).tz_convert("UTC").to_datetime64()
+        keep &= out["ms"].to_numpy() >= _to_ms(start)
     if end is not None:
-        keep &= date.to_numpy() <= pd.Timestamp(end).tz_convert("UTC").to_datetime64()
+        keep &= out["ms"].to_numpy() <= _to_ms(end)
     out = out[keep].reset_index(drop=True)
     # Freqtrade shifts after trimming: row t holds candle t-1's signal, the first row goes.
     for column in ("enter_long", "exit_long"):
         out[column] = out[column].shift(1, fill_value=False)
     out["exit_tag"] = out["exit_tag"].shift(1)
     return out.iloc[1:].reset_index(drop=True)
+
+
+def _to_ms(when: pd.Timestamp) -> int:
+    """A timestamp as int64 ms since the epoch (naive = UTC)."""
+    stamp = pd.Timestamp(when)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value // 1_000_000)
 
 
 def _tick_parts(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +216,7 @@ def _tick_parts(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _lay_out(
     frames: list[pd.DataFrame], pairs: list[PairFrame], dates: np.ndarray
-) -> tuple[Layout, list[str]]:
+) -> tuple[k.Layout, list[str]]:
     """The kernel's ``[T, P]`` arrays on the common dates, and the exit tags' names."""
     n_t, n_p = len(dates), len(frames)
     prices = {name: np.full((n_t, n_p), np.nan) for name in ("open", "high", "low", "close")}
@@ -233,7 +247,7 @@ def _lay_out(
     amount_scale, amount_units = _tick_parts(steps)
     min_cost = np.array([np.nan if m.min_stake is None else m.min_stake for m in markets])
     min_amount = np.array([np.nan if m.min_amount is None else m.min_amount for m in markets])
-    arrays: Layout = (
+    arrays: k.Layout = (
         prices["open"],
         prices["high"],
         prices["low"],
@@ -287,12 +301,10 @@ def _timeframe_min(strategy: Any | None, dates: np.ndarray) -> int:
 
 def _needs_callbacks(strategy: Any) -> bool:
     """Whether the strategy's custom_stoploss or custom_exit must be called per candle."""
-    from genesis.freqtrade.rules import overrides
+    from genesis.freqtrade._callbacks import callback_flags
 
-    custom_stop = bool(getattr(strategy, "use_custom_stoploss", False))
-    return (custom_stop and overrides(strategy, "custom_stoploss")) or overrides(
-        strategy, "custom_exit"
-    )
+    custom_stop, _, custom_exit = callback_flags(strategy)
+    return custom_stop or custom_exit
 
 
 def reason_names(tags: Sequence[str]) -> dict[int, str]:

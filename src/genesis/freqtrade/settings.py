@@ -78,6 +78,9 @@ def load_settings(
     max_open_trades: int | None = None,
     stake_amount: str | float | None = None,
     dry_run_wallet: float | None = None,
+    pairs: Sequence[str] | None = None,
+    user_data_dir: Path | str | None = None,
+    data_format: str | None = None,
     hyperopt: bool = False,
 ) -> FtSettings:
     """Read Freqtrade config files and apply ``freqtrade backtesting``'s flags.
@@ -95,6 +98,9 @@ def load_settings(
         max_open_trades: ``--max-open-trades`` (-1: unlimited).
         stake_amount: ``--stake-amount``: a number or ``"unlimited"``.
         dry_run_wallet: ``--dry-run-wallet``.
+        pairs: ``-p/--pairs``: replaces ``exchange.pair_whitelist``.
+        user_data_dir: ``--userdir``.
+        data_format: ``--data-format-ohlcv`` (the format looked for first).
         hyperopt: Load for ``freqtrade hyperopt`` (run mode HYPEROPT: the strategy's
             Parameters are in their spaces, ``.range`` spans them) instead of backtesting.
 
@@ -120,12 +126,39 @@ def load_settings(
         max_open_trades=max_open_trades,
         stake_amount=stake_amount,
         dry_run_wallet=dry_run_wallet,
+        pairs=list(pairs) if pairs else None,
+        user_data_dir=None if user_data_dir is None else str(user_data_dir),
+        dataformat_ohlcv=data_format,
     )
     config = _freqtrade_config(args, raw, hyperopt=hyperopt)
     from genesis.freqtrade.loading import resolve_strategy
 
     instance = resolve_strategy(config)
+    _validate_final(config, raw)
     return _settings(config, instance, raw, files)
+
+
+def _validate_final(config: dict[str, Any], raw: Mapping[Path, dict[str, Any]]) -> None:
+    """Freqtrade's full check once the strategy's values are in (as its Backtesting does)."""
+    from freqtrade.configuration import validate_config_consistency
+    from freqtrade.exceptions import OperationalException
+
+    try:
+        validate_config_consistency(config)
+    except OperationalException as error:
+        raise _config_error(error, config, raw) from None
+
+
+def freqtrade_option(flag: str) -> str | None:
+    """The name (``dest``) of Freqtrade's command-line option ``flag``, None if none.
+
+    Read from Freqtrade's own option table, so a flag of any Freqtrade command is known.
+    """
+    require_freqtrade()
+    from freqtrade.commands.cli_options import AVAILABLE_CLI_OPTIONS
+
+    name = flag.split("=", 1)[0]
+    return next((dest for dest, o in AVAILABLE_CLI_OPTIONS.items() if name in o.cli), None)
 
 
 def check_json_file(path: Path) -> dict[str, Any]:
