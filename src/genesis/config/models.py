@@ -279,6 +279,9 @@ class FreqtradeConfig(_Model):
 
     config: list[str] = Field(default_factory=list)
     datadir: str | None = None
+    user_data_dir: str | None = None
+    data_format: str | None = None
+    pairs: list[str] | None = None
     timerange: str | None = None
     timeframe: str | None = None
     fee: Annotated[float, Field(ge=0, lt=1)] | None = None

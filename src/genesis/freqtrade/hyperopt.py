@@ -124,7 +124,8 @@ class FtRun:
             ft.config, strategy=cls, strategy_path=file.parent, datadir=ft.datadir,
             timerange=ft.timerange, timeframe=ft.timeframe, fee=ft.fee,
             max_open_trades=ft.max_open_trades, stake_amount=ft.stake_amount,
-            dry_run_wallet=ft.dry_run_wallet, hyperopt=True,
+            dry_run_wallet=ft.dry_run_wallet, pairs=ft.pairs, user_data_dir=ft.user_data_dir,
+            data_format=ft.data_format, hyperopt=True,
         )  # fmt: skip
         if self.settings.strategy_path.resolve() != file.resolve():
             raise ConfigError(

@@ -26,9 +26,7 @@ import pandas as pd
 
 from genesis.errors import BacktestError, ConfigError, StrategyError
 from genesis.freqtrade._imports import require_freqtrade
-
-LOSS_PREFIX = "loss:"
-"""How a Freqtrade loss is named among genesis's objectives (``loss:SharpeHyperOptLoss``)."""
+from genesis.metrics.score import LOSS_PREFIX
 
 
 @dataclass(frozen=True)
@@ -194,6 +192,25 @@ def _orders(results: pd.DataFrame, fee: float | None) -> list[list[dict[str, flo
     ]
 
 
+def loss_name(flag: str | None, config: Mapping[str, Any]) -> str:
+    """``--hyperopt-loss``, else the Freqtrade config's ``hyperopt_loss``.
+
+    Raises:
+        ConfigError: neither is set (Freqtrade refuses to start then too).
+    """
+    require_freqtrade()
+    from freqtrade.constants import HYPEROPT_LOSS_BUILTIN
+
+    name = flag or config.get("hyperopt_loss")
+    if not name:
+        raise ConfigError(
+            "no hyperopt loss set",
+            where="--hyperopt-loss",
+            hint=f"built-in losses: {', '.join(HYPEROPT_LOSS_BUILTIN)}",
+        )
+    return str(name)
+
+
 def resolve_loss(
     name: str, config: Mapping[str, Any], *, hyperopt_path: Path | None = None
 ) -> FtLoss:
@@ -224,4 +241,6 @@ def resolve_loss(
     return FtLoss(name, loss.hyperopt_loss_function, str(config.get("strategy", "")))
 
 
-__all__ = ["LOSS_PREFIX", "BacktestWindow", "FtLoss", "resolve_loss", "results_frame"]
+__all__ = [
+    "LOSS_PREFIX", "BacktestWindow", "FtLoss", "loss_name", "resolve_loss", "results_frame",
+]  # fmt: skip
