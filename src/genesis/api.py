@@ -29,6 +29,7 @@ def run_optimizer(
     on_outcome: Callable[[TrialOutcome], None] | None = None,
     report: bool = True,
     worker_index: int = 0,
+    build: ProblemBuilder | None = None,
 ) -> OptimizationResult:
     """Run the optimization a config file describes, then write its ``report.html``.
 
@@ -39,6 +40,7 @@ def run_optimizer(
         on_outcome: Called after each trial (for progress displays).
         report: Write ``report.html`` into the run directory at the end.
         worker_index: Offsets the sampler seed; see :func:`genesis.optimizer.run_optimizer`.
+        build: Makes the problem (default: :func:`problem_builder_for` the config).
 
     Returns:
         The run directory, the best trial, the cache statistics and why it stopped.
@@ -47,7 +49,7 @@ def run_optimizer(
         config = load_config(config, overrides=overrides)
     elif overrides:
         raise ConfigError("overrides apply to a config file, not to a GenesisConfig")
-    build = problem_builder_for(config)
+    build = build or problem_builder_for(config)
     result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index, build=build)
     if report:
         from genesis.optimizer.log import log_stage
@@ -58,7 +60,7 @@ def run_optimizer(
     if config.freqtrade is not None and config.freqtrade.export_params and worker_index == 0:
         from genesis.freqtrade.params_export import export_best
 
-        export_best(config, result.run_dir)  # where `freqtrade trade` reads the champion
+        export_best(config, result.run_dir, build)  # where `freqtrade trade` reads it
     return result
 
 
@@ -70,9 +72,9 @@ def problem_builder_for(config: GenesisConfig) -> ProblemBuilder:
     """
     name = config.strategy.name
     if name.partition(":")[0].endswith(".py"):
-        from genesis.freqtrade.hyperopt import build_ft_problem
+        from genesis.freqtrade.hyperopt import FtProblemBuilder
 
-        return build_ft_problem
+        return FtProblemBuilder()  # one loaded strategy for the search, report and export
     return build_problem
 
 

@@ -132,15 +132,17 @@ def hyperopt(
         "max_open_trades": max_open_trades, "stake_amount": stake_amount,
         "dry_run_wallet": dry_run_wallet,
     }  # fmt: skip
+    settings = _settings(flags)
     run_config = _genesis_config(
-        flags, spaces=spaces, loss=hyperopt_loss, hyperopt_path=hyperopt_path,
+        flags, settings, spaces=spaces, loss=hyperopt_loss, hyperopt_path=hyperopt_path,
         epochs=epochs, seed=random_state, min_trades=min_trades, workers=_workers(job_workers),
         export=not disable_param_export, resume=resume, study=study, out=out,
         holdout=holdout, walk_forward=walk_forward, base=genesis_config,
     )  # fmt: skip
     from genesis.api import run_optimizer
+    from genesis.freqtrade.hyperopt import FtProblemBuilder
 
-    result = run_optimizer(run_config)
+    result = run_optimizer(run_config, build=FtProblemBuilder(settings))
     _print_result(result, run_config)
     if json_out is not None:
         _write_json(json_out, result, run_config)
@@ -185,7 +187,7 @@ def _workers(jobs: int) -> int:
     return count
 
 
-def _genesis_config(flags: dict[str, Any], **options: Any) -> Any:
+def _genesis_config(flags: dict[str, Any], settings: Any, **options: Any) -> Any:
     """The genesis config of the run: the strategy file found as Freqtrade finds it, the
     Freqtrade flags, the loss as objective, budget, seed, workers and validation."""
     from genesis.config import config_from_dict, load_config
@@ -194,7 +196,6 @@ def _genesis_config(flags: dict[str, Any], **options: Any) -> Any:
     base: dict[str, Any] = {}
     if options["base"] is not None:
         base = load_config(options["base"]).model_dump(mode="json", exclude_none=True)
-    settings = _settings(flags)
     freqtrade = {k: _text(v) for k, v in flags.items() if v is not None and k != "strategy"}
     freqtrade.pop("strategy_path", None)
     freqtrade.update(export_params=options["export"], spaces=options["spaces"] or ["default"])
@@ -226,12 +227,12 @@ def _genesis_config(flags: dict[str, Any], **options: Any) -> Any:
 
 
 def _settings(flags: dict[str, Any]) -> Any:
+    """Freqtrade's settings of the flags: the strategy's file is found as Freqtrade finds
+    it; the run reuses them (they are what its ``freqtrade`` section loads)."""
     from genesis.freqtrade.settings import load_settings
 
-    return load_settings(
-        flags["config"], strategy=flags["strategy"], strategy_path=flags["strategy_path"],
-        datadir=flags["datadir"], user_data_dir=flags["user_data_dir"], hyperopt=True,
-    )  # fmt: skip
+    return load_settings(flags["config"], **{k: v for k, v in flags.items() if k != "config"},
+                         hyperopt=True)  # fmt: skip
 
 
 def _text(value: Any) -> Any:

@@ -28,12 +28,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
+import json
 import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
@@ -55,6 +56,9 @@ from genesis.metrics.score import LOSS_PREFIX, ScoreSpec, compute_score, is_loss
 from genesis.optimizer.problem import Problem
 from genesis.strategy import ParamSpec
 from genesis.validation.splits import Window
+
+if TYPE_CHECKING:
+    from genesis.freqtrade.settings import FtSettings
 
 FT_BUILDER = "genesis.freqtrade.hyperopt:build_ft_problem"
 """How an extra worker process finds :func:`build_ft_problem`."""
@@ -110,23 +114,21 @@ class FtRun:
     """What every backtest of one Freqtrade run shares (one per process): the loaded
     strategy, its signals, space, losses, exit rules and wallet."""
 
-    def __init__(self, config: GenesisConfig) -> None:
+    def __init__(self, config: GenesisConfig, settings: FtSettings | None = None) -> None:
+        """Load the strategy, its space, signals and losses for ``config``.
+
+        ``settings`` are the Freqtrade settings of ``config`` when the caller has them
+        already (the CLI loads them to find the strategy's file).
+        """
         require_freqtrade()
         from genesis.freqtrade.loading import load_strategy
-        from genesis.freqtrade.settings import load_settings
         from genesis.freqtrade.signals import SignalSource
 
         file, cls = strategy_file_and_class(config.strategy.name)
         _refuse_genesis_space(config)
         ft = config.freqtrade or FreqtradeConfig()
         self.options = ft
-        self.settings = load_settings(
-            ft.config, strategy=cls, strategy_path=file.parent, datadir=ft.datadir,
-            timerange=ft.timerange, timeframe=ft.timeframe, fee=ft.fee,
-            max_open_trades=ft.max_open_trades, stake_amount=ft.stake_amount,
-            dry_run_wallet=ft.dry_run_wallet, pairs=ft.pairs, user_data_dir=ft.user_data_dir,
-            data_format=ft.data_format, hyperopt=True,
-        )  # fmt: skip
+        self.settings = settings or _load_settings(ft, file, cls)
         if self.settings.strategy_path.resolve() != file.resolve():
             raise ConfigError(
                 f"class {cls} was found in {self.settings.strategy_path}, not in {file}",
@@ -345,6 +347,42 @@ class FtProblem(Problem):
         )  # fmt: skip
 
 
+def _load_settings(ft: FreqtradeConfig, file: Path, cls: str) -> FtSettings:
+    """The Freqtrade settings of a run's ``freqtrade`` section (hyperopt mode)."""
+    from genesis.freqtrade.settings import load_settings
+
+    return load_settings(
+        ft.config, strategy=cls, strategy_path=file.parent, datadir=ft.datadir,
+        timerange=ft.timerange, timeframe=ft.timeframe, fee=ft.fee,
+        max_open_trades=ft.max_open_trades, stake_amount=ft.stake_amount,
+        dry_run_wallet=ft.dry_run_wallet, pairs=ft.pairs, user_data_dir=ft.user_data_dir,
+        data_format=ft.data_format, hyperopt=True,
+    )  # fmt: skip
+
+
+class FtProblemBuilder:
+    """Builds the problems of one process, loading each Freqtrade run once.
+
+    A run builds its problem more than once (the search, the report's replay of the best,
+    the parameter export); they differ only in the data window, so the loaded strategy,
+    its indicators and losses (:class:`FtRun`) are kept per Freqtrade part of the config.
+    """
+
+    def __init__(self, settings: FtSettings | None = None) -> None:
+        self._settings = settings
+        self._runs: dict[str, FtRun] = {}
+
+    def __call__(self, config: GenesisConfig) -> FtProblem:
+        ft = config.freqtrade.model_dump(mode="json") if config.freqtrade else None
+        key = json.dumps(
+            [config.strategy.name, ft, list(config.score.objectives), str(_indicator_cache(config))]
+        )
+        run = self._runs.get(key)
+        if run is None:
+            run = self._runs[key] = FtRun(config, self._settings)
+        return _problem(config, run)
+
+
 def build_ft_problem(config: GenesisConfig) -> FtProblem:
     """The problem of ``config``, whose ``strategy.name`` is a Freqtrade strategy file.
 
@@ -356,12 +394,15 @@ def build_ft_problem(config: GenesisConfig) -> FtProblem:
         StrategyError: the strategy does not load or uses what genesis does not follow.
         DataError: a pair's candles are missing.
     """
+    return FtProblemBuilder()(config)
+
+
+def _problem(config: GenesisConfig, run: FtRun) -> FtProblem:
     if config.data.fast_window:
         raise ConfigError(
             "data.fast_window does not apply to a Freqtrade strategy",
             where="data.fast_window", hint="narrow freqtrade.timerange instead",
         )  # fmt: skip
-    run = FtRun(config)
     frames = [pf.frame for pf in run.signals.pair_frames(run.space.fixed)]
     pairs = run.settings.pairs
     symbol = pairs[0] if len(pairs) == 1 else f"{len(pairs)} pairs (equal weight)"
@@ -447,6 +488,7 @@ def _source_hash(loss: FtLoss) -> str:
 __all__ = [
     "FT_BUILDER",
     "FtProblem",
+    "FtProblemBuilder",
     "FtRun",
     "build_ft_problem",
     "is_freqtrade_strategy",

@@ -22,6 +22,7 @@ from genesis.config import GenesisConfig
 from genesis.errors import ArtifactError
 from genesis.freqtrade._imports import require_freqtrade
 from genesis.freqtrade.hyperopt import FtProblem, build_ft_problem
+from genesis.optimizer.problem import ProblemBuilder
 
 
 def params_file(problem: FtProblem) -> Path:
@@ -65,8 +66,12 @@ def export_params(problem: FtProblem, params: Mapping[str, Any]) -> Path:
     return path
 
 
-def export_best(config: GenesisConfig, run_dir: Path) -> Path | None:
+def export_best(
+    config: GenesisConfig, run_dir: Path, build: ProblemBuilder | None = None
+) -> Path | None:
     """Export the best trial of the run in ``run_dir`` (None when no trial completed).
+
+    ``build`` makes the run's problem (default: :func:`build_ft_problem`).
 
     Raises:
         ArtifactError: ``best_trial.json`` is unreadable or the file cannot be written.
@@ -80,7 +85,9 @@ def export_best(config: GenesisConfig, run_dir: Path) -> Path | None:
         raise ArtifactError(f"cannot read the best trial: {error}", where=str(path)) from None
     if not isinstance(best.get("params"), dict):
         return None
-    return export_params(build_ft_problem(config), best["params"])
+    problem = (build or build_ft_problem)(config)
+    assert isinstance(problem, FtProblem)
+    return export_params(problem, best["params"])
 
 
 def _optimizer_view(problem: FtProblem) -> SimpleNamespace:
