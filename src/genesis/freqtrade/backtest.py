@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -74,13 +74,32 @@ def price_ticks(frame: pd.DataFrame) -> np.ndarray:
 
     Freqtrade (``Backtesting.load_bt_data``) takes each month's largest number of decimals
     of the OHLC prices as that month's tick (``get_tick_size_over_time``) and rounds stop
-    and exit prices to it. This calls that function on the loaded candles.
+    and exit prices to it. This calls that function, on each month's distinct prices only
+    (the same monthly maxima, without formatting every candle's four prices).
     """
     from freqtrade.data.btanalysis.historic_precision import get_tick_size_over_time
 
-    candles = frame[list(_REQUIRED)].copy()
+    dates = pd.DatetimeIndex(frame["date"])
+    dates = dates.tz_localize("UTC") if dates.tz is None else dates.tz_convert("UTC")
+    months = dates.tz_localize(None).to_period("M").to_timestamp().tz_localize("UTC")
+    prices = frame[["open", "high", "low", "close"]].to_numpy(np.float64)
+    distinct = pd.DataFrame(
+        {"month": np.repeat(months.as_unit("ns").asi8, 4), "price": prices.ravel()}
+    ).drop_duplicates()
+    # Four distinct prices of one month per row (padded with the row's first): Freqtrade
+    # formats each price once, and the month's largest count is unchanged.
+    month = distinct["month"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
+    position = np.arange(len(month)) - np.repeat(starts, np.diff(np.r_[starts, len(month)]))
+    new_row = (position % 4) == 0
+    row = np.cumsum(new_row) - 1
+    table = np.full((int(new_row.sum()), 4), np.nan)
+    table[row, position % 4] = distinct["price"].to_numpy()
+    table = np.where(np.isnan(table), table[:, :1], table)
+    candles = pd.DataFrame(table, columns=["open", "high", "low", "close"])
+    candles.insert(0, "date", pd.to_datetime(month[new_row], unit="ns", utc=True))
     monthly = get_tick_size_over_time(candles)
-    return np.asarray(monthly.asof(pd.DatetimeIndex(candles["date"])), dtype=np.float64)
+    return np.asarray(monthly.asof(dates), dtype=np.float64)
 
 
 def run_backtest(
@@ -111,10 +130,10 @@ def run_backtest(
     if strategy is not None:
         check_supported(strategy)
     frames = [_window(pf, start, end) for pf in pairs]
-    kept = [i for i, f in enumerate(frames) if len(f) > 0]
+    kept = [i for i, f in enumerate(frames) if len(f.ms) > 0]
     if not kept:
         raise DataError("no candles left in the backtest window", where=_names(pairs))
-    dates = np.unique(np.concatenate([frames[i]["ms"].to_numpy() for i in kept]))
+    dates = _common_dates([frames[i].ms for i in kept])
     arrays, tags = _lay_out([frames[i] for i in kept], [pairs[i] for i in kept], dates)
     params = _params(rules, wallet, _timeframe_min(strategy, dates))
     roi_minutes = np.array([m for m, _ in rules.minimal_roi], dtype=np.int64)
@@ -152,8 +171,25 @@ def _names(pairs: Sequence[PairFrame]) -> str:
     return ", ".join(pf.pair for pf in pairs) or "(no pairs)"
 
 
-def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
-    """The pair's candles in the window with signals shifted one candle, first row dropped."""
+class _Window(NamedTuple):
+    """One pair's arrays in the window, signals already shifted (row t: candle t-1's)."""
+
+    ms: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    tick: np.ndarray
+    enter: np.ndarray
+    exit: np.ndarray
+    exit_tag: np.ndarray | None
+
+
+def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> _Window:
+    """The pair's candles in the window with signals shifted one candle, first row dropped.
+
+    Freqtrade trims first, then shifts: the window's first candle only gives its signal.
+    """
     frame = pf.frame
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
@@ -163,33 +199,35 @@ def _window(pf: PairFrame, start: pd.Timestamp | None, end: pd.Timestamp | None)
         raise DataError(f"{len(ticks)} price ticks for {len(frame)} rows", where=pf.pair)
     if pf.market.price_step is not None:
         ticks = np.where(np.isnan(ticks), pf.market.price_step, ticks)
-    date = pd.to_datetime(frame["date"], utc=True)
-    out = pd.DataFrame(
-        {
-            "ms": date.to_numpy(dtype="datetime64[ms]").astype(np.int64),
-            "open": frame["open"].to_numpy(np.float64),
-            "high": frame["high"].to_numpy(np.float64),
-            "low": frame["low"].to_numpy(np.float64),
-            "close": frame["close"].to_numpy(np.float64),
-            "tick": ticks,
-        }
-    )
-    for column in ("enter_long", "exit_long"):
-        values = frame[column] if column in frame.columns else pd.Series(0.0, index=frame.index)
-        out[column] = (values.fillna(0).to_numpy() == 1).astype(np.bool_)
-    tags = frame["exit_tag"] if "exit_tag" in frame.columns else pd.Series(None, index=frame.index)
-    out["exit_tag"] = tags.to_numpy(dtype=object)
-    keep = np.ones(len(out), dtype=bool)
-    if start is not None:
-        keep &= out["ms"].to_numpy() >= _to_ms(start)
-    if end is not None:
-        keep &= out["ms"].to_numpy() <= _to_ms(end)
-    out = out[keep].reset_index(drop=True)
-    # Freqtrade shifts after trimming: row t holds candle t-1's signal, the first row goes.
-    for column in ("enter_long", "exit_long"):
-        out[column] = out[column].shift(1, fill_value=False)
-    out["exit_tag"] = out["exit_tag"].shift(1)
-    return out.iloc[1:].reset_index(drop=True)
+    ms = pd.DatetimeIndex(frame["date"]).as_unit("ms").asi8
+    lo = 0 if start is None else int(np.searchsorted(ms, _to_ms(start), side="left"))
+    hi = len(ms) if end is None else int(np.searchsorted(ms, _to_ms(end), side="right"))
+    rows, signal_rows = slice(lo + 1, max(hi, lo + 1)), slice(lo, max(hi - 1, lo))
+
+    def prices(column: str) -> np.ndarray:
+        return np.ascontiguousarray(frame[column].to_numpy(np.float64)[rows])
+
+    def signal(column: str) -> np.ndarray:
+        if column not in frame.columns:
+            return np.zeros(rows.stop - rows.start, dtype=np.bool_)
+        return np.asarray(frame[column].to_numpy(np.float64)[signal_rows] == 1.0)
+
+    tags = None
+    if "exit_tag" in frame.columns:
+        tags = frame["exit_tag"].to_numpy(dtype=object)[signal_rows]
+    return _Window(
+        ms[rows], prices("open"), prices("high"), prices("low"), prices("close"),
+        np.asarray(ticks, dtype=np.float64)[rows], signal("enter_long"), signal("exit_long"),
+        tags,
+    )  # fmt: skip
+
+
+def _common_dates(stamps: list[np.ndarray]) -> np.ndarray:
+    """The sorted union of the pairs' dates (the usual case, all alike, without a sort)."""
+    first = stamps[0]
+    if all(len(s) == len(first) and np.array_equal(s, first) for s in stamps[1:]):
+        return first
+    return np.unique(np.concatenate(stamps))
 
 
 def _to_ms(when: pd.Timestamp) -> int:
@@ -203,7 +241,9 @@ def _tick_parts(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each tick as ``units / scale`` with ``scale`` a power of ten (0, 0 = no tick)."""
     scale = np.zeros(ticks.shape)
     units = np.zeros(ticks.shape)
-    for tick in np.unique(ticks[np.isfinite(ticks) & (ticks > 0)]):
+    flat = ticks.ravel()
+    changes = flat[np.r_[True, flat[1:] != flat[:-1]]] if flat.size else flat
+    for tick in np.unique(changes[np.isfinite(changes) & (changes > 0)]):
         for decimals in range(_MAX_DECIMALS + 1):
             whole = tick * 10.0**decimals
             if abs(whole - round(whole)) <= 1e-9 * max(whole, 1.0):
@@ -215,32 +255,30 @@ def _tick_parts(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _lay_out(
-    frames: list[pd.DataFrame], pairs: list[PairFrame], dates: np.ndarray
+    frames: list[_Window], pairs: list[PairFrame], dates: np.ndarray
 ) -> tuple[k.Layout, list[str]]:
     """The kernel's ``[T, P]`` arrays on the common dates, and the exit tags' names."""
     n_t, n_p = len(dates), len(frames)
-    prices = {name: np.full((n_t, n_p), np.nan) for name in ("open", "high", "low", "close")}
-    valid = np.zeros((n_t, n_p), dtype=np.bool_)
-    enter = np.zeros((n_t, n_p), dtype=np.bool_)
-    exit_ = np.zeros((n_t, n_p), dtype=np.bool_)
+    open_, high, low, close, ticks = (np.full((n_t, n_p), np.nan) for _ in range(5))
+    valid, enter, exit_ = (np.zeros((n_t, n_p), dtype=np.bool_) for _ in range(3))
     exit_tag = np.full((n_t, n_p), -1, dtype=np.int64)
-    ticks = np.full((n_t, n_p), np.nan)
     last_row = np.zeros(n_p, dtype=np.int64)
-    tag_names: list[str] = []
     tag_codes: dict[str, int] = {}
-    for p, frame in enumerate(frames):
-        rows = np.searchsorted(dates, frame["ms"].to_numpy())
-        for name, array in prices.items():
-            array[rows, p] = frame[name].to_numpy()
+    for p, w in enumerate(frames):
+        same = len(w.ms) == n_t and w.ms[0] == dates[0] and w.ms[-1] == dates[-1]
+        rows = np.arange(n_t) if same else np.searchsorted(dates, w.ms)
+        for target, source in ((open_, w.open), (high, w.high), (low, w.low), (close, w.close)):
+            target[rows, p] = source
         valid[rows, p] = True
-        enter[rows, p] = frame["enter_long"].to_numpy()
-        exit_[rows, p] = frame["exit_long"].to_numpy()
-        ticks[rows, p] = frame["tick"].to_numpy()
+        enter[rows, p] = w.enter
+        exit_[rows, p] = w.exit
+        ticks[rows, p] = w.tick
         last_row[p] = rows[-1]
-        for row, tag in zip(rows, frame["exit_tag"].to_numpy(), strict=True):
-            if isinstance(tag, str) and tag:
-                exit_tag[row, p] = tag_codes.setdefault(tag, len(tag_codes))
-    tag_names.extend(tag_codes)
+        if w.exit_tag is not None:
+            for i in np.flatnonzero(pd.notna(w.exit_tag)):
+                tag = w.exit_tag[i]
+                if isinstance(tag, str) and tag:
+                    exit_tag[rows[i], p] = tag_codes.setdefault(tag, len(tag_codes))
     price_scale, price_units = _tick_parts(ticks)
     markets = [pf.market for pf in pairs]
     steps = np.array([np.nan if m.amount_step is None else m.amount_step for m in markets])
@@ -248,23 +286,10 @@ def _lay_out(
     min_cost = np.array([np.nan if m.min_stake is None else m.min_stake for m in markets])
     min_amount = np.array([np.nan if m.min_amount is None else m.min_amount for m in markets])
     arrays: k.Layout = (
-        prices["open"],
-        prices["high"],
-        prices["low"],
-        prices["close"],
-        valid,
-        enter,
-        exit_,
-        exit_tag,
-        price_scale,
-        price_units,
-        amount_scale,
-        amount_units,
-        min_cost,
-        min_amount,
-        last_row,
-    )
-    return arrays, tag_names
+        open_, high, low, close, valid, enter, exit_, exit_tag, price_scale, price_units,
+        amount_scale, amount_units, min_cost, min_amount, last_row,
+    )  # fmt: skip
+    return arrays, list(tag_codes)
 
 
 def _params(rules: ExitRules, wallet: Wallet, tf_min: int) -> np.ndarray:
