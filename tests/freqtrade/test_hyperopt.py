@@ -178,3 +178,46 @@ def test_a_genesis_yaml_naming_a_strategy_file_validates_and_reproduces(tmp_path
     promote_champion(result.run_dir, "ft", root=tmp_path / "champions")
     check = verify_champion("ft", root=tmp_path / "champions")
     assert check.reproduced, check.differences
+
+
+def test_the_trades_space_sets_the_slots_of_the_wallet(
+    project: dict[str, Any], tmp_path: Path
+) -> None:
+    config = ft_config_dict(project, tmp_path, freqtrade={"spaces": ["trades"]})
+    problem = build_ft_problem(config_from_dict(config))
+    assert set(problem.space.dimensions) == {"max_open_trades"}
+    one = problem.evaluate(problem.spec({"max_open_trades": 1}))
+    two = problem.evaluate(problem.spec({"max_open_trades": 2}))
+    open_at_once = _most_open(one)
+    assert open_at_once == 1 < _most_open(two)
+
+
+def _most_open(evaluation: Any) -> int:
+    trades = evaluation.result.trades
+    events = sorted(
+        [(int(i), 1) for i in trades.entry_idx] + [(int(i), -1) for i in trades.exit_idx],
+        key=lambda e: (e[0], e[1]),
+    )
+    level = most = 0
+    for _, step in events:
+        level += step
+        most = max(most, level)
+    return most
+
+
+@pytest.mark.slow
+def test_walk_forward_folds_search_and_test_their_own_windows(tmp_path: Path) -> None:
+    from genesis.api import run_optimizer as run_api
+
+    project = ft_project(tmp_path / "ft")
+    config = ft_config_dict(
+        project, tmp_path / "out", optimizer={"n_trials": 6},
+        validation={"walk_forward": {"folds": 2}},
+        freqtrade={"spaces": ["buy", "sell"], "export_params": False},
+    )  # fmt: skip
+    result = run_api(config_from_dict(config), report=False)
+    validation = json.loads((result.run_dir / "validation.json").read_text())
+    assert validation["method"] == "walk_forward"
+    windows = [fold["windows"] for fold in validation["folds"]]
+    assert len(windows) == 2
+    assert windows[0]["out_of_sample"] != windows[1]["out_of_sample"]
