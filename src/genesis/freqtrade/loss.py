@@ -144,37 +144,39 @@ def results_frame(trades: pd.DataFrame, fee: float | None = None) -> pd.DataFram
     The columns genesis's backtest writes are kept as they are; the others get the value
     Freqtrade's backtest gives a long spot trade closed by the backtest: ``trade_duration``
     in whole minutes, ``is_open`` False, ``leverage`` 1, no ``enter_tag``, no funding fees,
-    and the two filled orders whose ``cost`` Freqtrade's backtest sets to
-    ``amount * rate * (1 + fee)`` (``fee_open``/``fee_close`` when present, else ``fee``).
+    the timestamps in milliseconds, and the two filled orders whose ``cost`` Freqtrade's
+    backtest sets to ``amount * rate * (1 + fee)`` (``fee_open``/``fee_close`` when
+    present, else ``fee``). The missing columns are added in one step (a column at a time
+    costs milliseconds each on a frame with string-typed column labels).
     """
     require_freqtrade()
     from freqtrade.data.btanalysis import BT_DATA_COLUMNS
 
-    results = trades.copy()
-    n = len(results)
-    if "trade_duration" not in results:
-        seconds = (results["close_date"] - results["open_date"]).dt.total_seconds()
-        results["trade_duration"] = (seconds // 60).astype("int64") if n else []
-    defaults: dict[str, Any] = {
-        "is_open": False, "leverage": 1.0, "enter_tag": None, "funding_fees": 0.0,
-        "is_short": False, "max_stake_amount": None,
-    }  # fmt: skip
-    for column, default in defaults.items():
-        if column not in results:
-            results[column] = (
-                results["stake_amount"] if column == "max_stake_amount" else [default] * n
-            )
-    if "orders" not in results:
-        results["orders"] = _orders(results, fee)
-    for column in BT_DATA_COLUMNS:
-        if column not in results:
-            results[column] = [None] * n
-    if "open_timestamp" in results and n and results["open_timestamp"].isna().all():
-        epoch, ms = pd.Timestamp(0, tz="UTC"), pd.Timedelta(milliseconds=1)
-        results["open_timestamp"] = (results["open_date"] - epoch) // ms
-        results["close_timestamp"] = (results["close_date"] - epoch) // ms
-    results["is_short"] = results["is_short"].astype(bool)
-    return results
+    n = len(trades)
+    epoch, ms = pd.Timestamp(0, tz="UTC"), pd.Timedelta(milliseconds=1)
+    derived: dict[str, Any] = {
+        "trade_duration": lambda: (
+            (trades["close_date"] - trades["open_date"]).dt.total_seconds() // 60
+        ).astype("int64"),
+        "is_open": lambda: [False] * n,
+        "leverage": lambda: [1.0] * n,
+        "enter_tag": lambda: [None] * n,
+        "funding_fees": lambda: [0.0] * n,
+        "is_short": lambda: [False] * n,
+        "max_stake_amount": lambda: trades["stake_amount"],
+        "open_timestamp": lambda: (trades["open_date"] - epoch) // ms,
+        "close_timestamp": lambda: (trades["close_date"] - epoch) // ms,
+        "orders": lambda: _orders(trades, fee),
+    }
+    missing = {
+        column: derived[column]() if column in derived else [None] * n
+        for column in BT_DATA_COLUMNS
+        if column not in trades
+    }
+    if not missing:
+        return trades.copy()
+    added = pd.DataFrame(missing, index=trades.index)
+    return pd.concat([trades, added], axis=1)
 
 
 def _orders(results: pd.DataFrame, fee: float | None) -> list[list[dict[str, float]]]:
