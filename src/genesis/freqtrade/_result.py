@@ -59,8 +59,8 @@ def backtest_result(
     The benchmark (``close``/``first_open``) holds the candles' prices (see
     :func:`candles_of`).
     """
-    entry = np.searchsorted(dates, _ms(trades["open_date"])).astype(np.int64)
-    exit_ = np.searchsorted(dates, _ms(trades["close_date"])).astype(np.int64)
+    entry = np.searchsorted(dates, _stamps(trades, "open")).astype(np.int64)
+    exit_ = np.searchsorted(dates, _stamps(trades, "close")).astype(np.int64)
     position = np.zeros(len(dates), dtype=np.int8)
     for start, stop in zip(entry, exit_, strict=True):
         position[start : max(stop, start + 1)] = 1
@@ -87,6 +87,15 @@ def backtest_result(
         close=candles.close[rows] if len(rows) else None,
         first_open=float(candles.open[rows[0]]) if len(rows) else None,
     )
+
+
+def _stamps(trades: pd.DataFrame, side: str) -> np.ndarray:
+    """The trades' ``open``/``close`` times in ms: Freqtrade's ``*_timestamp`` columns when
+    the backtest wrote them (no date parsing per trial), else from the dates."""
+    column = f"{side}_timestamp"
+    if column in trades and trades[column].dtype.kind in "iu":
+        return np.asarray(trades[column].to_numpy(), dtype=np.int64)
+    return _ms(trades[f"{side}_date"])
 
 
 def _ms(values: pd.Series | pd.Index) -> np.ndarray:

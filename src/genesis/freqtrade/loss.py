@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from genesis.errors import BacktestError, ConfigError, StrategyError
@@ -186,12 +187,11 @@ def _orders(results: pd.DataFrame, fee: float | None) -> list[list[dict[str, flo
     fee_close = results["fee_close"] if "fee_close" in results else pd.Series([fee] * n)
     if n and (fee_open.isna().any() or fee_close.isna().any()):
         raise BacktestError("the trades have no fee_open/fee_close and no fee was given")
-    rows = zip(results["amount"], results["open_rate"], results["close_rate"],
-               fee_open, fee_close, strict=True)  # fmt: skip
-    return [
-        [{"cost": a * o * (1 + f_open)}, {"cost": a * c * (1 + f_close)}]
-        for a, o, c, f_open, f_close in rows
-    ]
+    amount = results["amount"].to_numpy(np.float64)
+    opened = results["open_rate"].to_numpy(np.float64) * (1 + fee_open.to_numpy(np.float64))
+    closed = results["close_rate"].to_numpy(np.float64) * (1 + fee_close.to_numpy(np.float64))
+    entry, exit_ = amount * opened, amount * closed
+    return [[{"cost": a}, {"cost": b}] for a, b in zip(entry.tolist(), exit_.tolist(), strict=True)]
 
 
 def loss_name(flag: str | None, config: Mapping[str, Any]) -> str:
