@@ -64,6 +64,24 @@ def run_optimizer(
     return result
 
 
+def write_run_report(run_dir: Path | str, *, out: Path | None = None) -> Path:
+    """Write the HTML report of a run directory (``genesis report``).
+
+    The best trial is re-run by the problem its ``config.yaml`` needs (genesis's own, or
+    an adapter's for a Freqtrade strategy); a config that cannot be read leaves that to
+    the report, which says why the backtest is not shown.
+    """
+    from genesis.errors import GenesisError
+    from genesis.report import write_report
+
+    build: ProblemBuilder | None = None
+    try:
+        build = problem_builder_for(load_config(Path(run_dir) / "config.yaml"))
+    except GenesisError:
+        build = None
+    return write_report(Path(run_dir), out=out, build=build)
+
+
 def problem_builder_for(config: GenesisConfig) -> ProblemBuilder:
     """What builds ``config``'s problem: genesis's own, or an adapter's for its strategies.
 

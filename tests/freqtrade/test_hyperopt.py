@@ -152,7 +152,7 @@ def test_a_run_writes_genesis_artifacts_and_never_backtests_twice(
 def test_a_genesis_yaml_naming_a_strategy_file_validates_and_reproduces(tmp_path: Path) -> None:
     import yaml
 
-    from genesis.api import promote_champion, run_optimizer, verify_champion
+    from genesis.api import promote_champion, run_optimizer, verify_champion, write_run_report
 
     project = ft_project(tmp_path / "ft")
     config = ft_config_dict(
@@ -172,6 +172,8 @@ def test_a_genesis_yaml_naming_a_strategy_file_validates_and_reproduces(tmp_path
     )
     report = (result.run_dir / "report.html").read_text()
     assert "could not be re-run" not in report
+    again = write_run_report(result.run_dir, out=tmp_path / "again.html")  # `genesis report`
+    assert "could not be re-run" not in again.read_text()
     exported = json.loads(project["strategy_file"].with_suffix(".json").read_text())
     assert exported["params"]["buy"]["buy_rsi"] == best["params"]["buy_rsi"]
     # the export rewrote <StrategyFile>.json: the champion still reproduces
