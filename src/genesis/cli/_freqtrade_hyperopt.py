@@ -273,10 +273,12 @@ def _print_result(result: Any, config: Any) -> None:
             f"  params: {json.dumps(best['params'], sort_keys=True)}",
         ]
     validation = (best or {}).get("validation") or {}
-    if validation.get("deflated_sharpe") is not None:
+    dsr, pbo = validation.get("deflated_sharpe"), validation.get("pbo")
+    if isinstance(dsr, dict) and isinstance(pbo, dict):
         lines.append(
-            f"  deflated Sharpe {_fmt(validation['deflated_sharpe'])}, PBO "
-            f"{_fmt(validation.get('pbo'))} over {validation.get('n_trials_counted')} backtests"
+            f"  deflated Sharpe ratio: probability {_fmt(dsr.get('probability'))}; "
+            f"probability of backtest overfitting {_fmt(pbo.get('probability'))} "
+            f"(over {validation.get('n_trials_counted')} distinct backtests)"
         )
     if config.freqtrade.export_params and best is not None:
         strategy_file = Path(config.strategy.name.rsplit(":", 1)[0])

@@ -31,6 +31,7 @@ import inspect
 import json
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,9 @@ if TYPE_CHECKING:
 
 FT_BUILDER = "genesis.freqtrade.hyperopt:build_ft_problem"
 """How an extra worker process finds :func:`build_ft_problem`."""
+_KEPT_RESULTS = 256
+"""Backtest results a run keeps for its overfitting statistics (about 150 KB each for a
+year of 1h candles); older ones are run again when needed."""
 ENGINE = "freqtrade-1"
 """Bump when the way genesis runs a Freqtrade backtest changes (part of every key)."""
 _RULE_FIELDS = {
@@ -153,6 +157,7 @@ class FtRun:
         self.version = hashlib.blake2b(content, digest_size=12).hexdigest()
         self.fingerprint = self._data_fingerprint()
         self._market_change: dict[tuple[int, int], float] = {}
+        self.results = _Kept(_KEPT_RESULTS)
         self._extra: dict[str, Any] | None = None
 
     def _data_fingerprint(self) -> str:
@@ -233,6 +238,23 @@ class FtRun:
         return self._market_change[key]
 
 
+class _Kept:
+    """The last ``size`` backtest results by key (a bounded memory, oldest out first)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, BacktestResult] = OrderedDict()
+
+    def get(self, key: str) -> BacktestResult | None:
+        return self._items.get(key)
+
+    def put(self, key: str, result: BacktestResult) -> None:
+        self._items[key] = result
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class FtProblem(Problem):
     """A Freqtrade strategy's problem (see the module docstring).
@@ -286,6 +308,7 @@ class FtProblem(Problem):
         started = time.perf_counter()
         backtest, processed = self._backtest(spec.params)
         result = self._result(backtest)
+        self.ft.results.put(self._result_key(spec), result)
         metrics = compute_metrics(result)
         losses = {
             name: loss.value(backtest.trades, self._loss_window(processed), self.ft.settings.config)
@@ -298,7 +321,13 @@ class FtProblem(Problem):
         return Evaluation(score, metrics, result, time.perf_counter() - started)
 
     def simulate(self, params: Mapping[str, Any]) -> BacktestResult:
-        backtest, _ = self._backtest(self.spec(params).params)
+        """The equity and trades of ``params`` (kept from the trial that ran them when the
+        run still holds them: the overfitting statistics re-read every distinct trial)."""
+        spec = self.spec(params)
+        kept = self.ft.results.get(self._result_key(spec))
+        if kept is not None:
+            return kept
+        backtest, _ = self._backtest(spec.params)
         return self._result(backtest)
 
     def trades(self, params: Mapping[str, Any]) -> pd.DataFrame:
@@ -321,6 +350,10 @@ class FtProblem(Problem):
     def out_of_sample(self, window: Window, min_trades: int) -> Problem:
         """As :meth:`on_window`: the indicators always warm up on the candles before it."""
         return self.on_window(window, min_trades)
+
+    def _result_key(self, spec: BacktestSpec) -> str:
+        return json.dumps([self.window, self.start_ms, self.end_ms, self.trade_from,
+                           sorted(spec.params.items())])  # fmt: skip
 
     def _backtest(self, params: Mapping[str, Any]) -> tuple[FtBacktest, dict[str, pd.DataFrame]]:
         first = self.start_ms
