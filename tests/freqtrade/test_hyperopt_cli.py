@@ -92,3 +92,17 @@ def test_a_freqtrade_flag_not_honoured_is_refused(flag: str, message: str, tmp_p
     assert isinstance(result.exception, UsageError)
     assert message in str(result.exception)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_genesis_yaml_adds_validation_to_freqtrades_flags(tmp_path: Path) -> None:
+    project = ft_project(tmp_path / "ft")
+    yaml_file = tmp_path / "genesis.yaml"
+    yaml_file.write_text("validation:\n  holdout:\n    test_fraction: 0.25\n  top_k: 2\n")
+    args = _args(project, tmp_path / "out", "--spaces", "buy", "-e", "6", "--study", "v",
+                 "--genesis-config", str(yaml_file), "--disable-param-export")  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    validation = json.loads((tmp_path / "out" / "v" / "validation.json").read_text())
+    assert validation["method"] == "holdout" and len(validation["tested"]) == 2
+    assert "deflated Sharpe ratio" in result.output
