@@ -85,11 +85,14 @@ def write_run_report(run_dir: Path | str, *, out: Path | None = None) -> Path:
 def problem_builder_for(config: GenesisConfig) -> ProblemBuilder:
     """What builds ``config``'s problem: genesis's own, or an adapter's for its strategies.
 
-    A ``strategy.name`` of the form ``path/to/file.py:ClassName`` is a Freqtrade strategy
-    (:mod:`genesis.freqtrade`, imported only then); any other name is genesis's.
+    A ``strategy.name`` ``path/to/file.py:ClassName`` whose file imports freqtrade, or a
+    config with a ``freqtrade`` section, is a Freqtrade strategy (:mod:`genesis.freqtrade`,
+    imported only then); anything else is genesis's (its own strategy files included).
     """
-    name = config.strategy.name
-    if name.partition(":")[0].endswith(".py"):
+    from genesis.freqtrade.detect import names_freqtrade_strategy
+
+    freqtrade = config.freqtrade is not None
+    if names_freqtrade_strategy(config.strategy.name, has_section=freqtrade):
         from genesis.freqtrade.hyperopt import FtProblemBuilder
 
         return FtProblemBuilder()  # one loaded strategy for the search, report and export

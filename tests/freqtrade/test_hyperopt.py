@@ -223,3 +223,16 @@ def test_walk_forward_folds_search_and_test_their_own_windows(tmp_path: Path) ->
     windows = [fold["windows"] for fold in validation["folds"]]
     assert len(windows) == 2
     assert windows[0]["out_of_sample"] != windows[1]["out_of_sample"]
+
+
+def test_only_freqtrade_files_or_configs_take_the_freqtrade_path(tmp_path: Path) -> None:
+    from genesis.freqtrade.detect import names_freqtrade_strategy
+
+    own = tmp_path / "own.py"
+    own.write_text("from genesis.strategy.builtin import EmaCross\nclass Mine(EmaCross): ...\n")
+    theirs = tmp_path / "theirs.py"
+    theirs.write_text("from freqtrade.strategy import IStrategy\nclass S(IStrategy): ...\n")
+    assert not names_freqtrade_strategy(f"{own}:Mine")
+    assert names_freqtrade_strategy(f"{theirs}:S")
+    assert names_freqtrade_strategy(f"{own}:Mine", has_section=True)
+    assert not names_freqtrade_strategy("ema_cross")

@@ -78,11 +78,6 @@ _RULE_FIELDS = {
 }  # fmt: skip
 
 
-def is_freqtrade_strategy(name: str) -> bool:
-    """Whether a config's ``strategy.name`` names a Freqtrade strategy file (``file.py:Class``)."""
-    return name.partition(":")[0].endswith(".py")
-
-
 def strategy_file_and_class(name: str) -> tuple[Path, str]:
     """``path/to/file.py:ClassName`` → the file and the class name.
 
@@ -524,6 +519,5 @@ __all__ = [
     "FtProblemBuilder",
     "FtRun",
     "build_ft_problem",
-    "is_freqtrade_strategy",
     "strategy_file_and_class",
 ]
