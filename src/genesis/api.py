@@ -14,6 +14,7 @@ from genesis.errors import ConfigError
 from genesis.evaluate import BacktestSpec, Evaluation
 from genesis.optimizer import OptimizationResult, Problem, TrialOutcome, build_problem
 from genesis.optimizer import run_optimizer as _run_optimizer
+from genesis.optimizer.problem import ProblemBuilder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +29,7 @@ def run_optimizer(
     on_outcome: Callable[[TrialOutcome], None] | None = None,
     report: bool = True,
     worker_index: int = 0,
+    build: ProblemBuilder | None = None,
 ) -> OptimizationResult:
     """Run the optimization a config file describes, then write its ``report.html``.
 
@@ -38,6 +40,7 @@ def run_optimizer(
         on_outcome: Called after each trial (for progress displays).
         report: Write ``report.html`` into the run directory at the end.
         worker_index: Offsets the sampler seed; see :func:`genesis.optimizer.run_optimizer`.
+        build: Makes the problem (default: :func:`problem_builder_for` the config).
 
     Returns:
         The run directory, the best trial, the cache statistics and why it stopped.
@@ -46,14 +49,54 @@ def run_optimizer(
         config = load_config(config, overrides=overrides)
     elif overrides:
         raise ConfigError("overrides apply to a config file, not to a GenesisConfig")
-    result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index)
+    build = build or problem_builder_for(config)
+    result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index, build=build)
     if report:
         from genesis.optimizer.log import log_stage
         from genesis.report import write_report
 
         log_stage("writing report.html")
-        write_report(result.run_dir)
+        write_report(result.run_dir, build=build)
+    if config.freqtrade is not None and config.freqtrade.export_params and worker_index == 0:
+        from genesis.freqtrade.params_export import export_best
+
+        export_best(config, result.run_dir, build)  # where `freqtrade trade` reads it
     return result
+
+
+def write_run_report(run_dir: Path | str, *, out: Path | None = None) -> Path:
+    """Write the HTML report of a run directory (``genesis report``).
+
+    The best trial is re-run by the problem its ``config.yaml`` needs (genesis's own, or
+    an adapter's for a Freqtrade strategy); a config that cannot be read leaves that to
+    the report, which says why the backtest is not shown.
+    """
+    from genesis.errors import GenesisError
+    from genesis.report import write_report
+
+    build: ProblemBuilder | None = None
+    try:
+        build = problem_builder_for(load_config(Path(run_dir) / "config.yaml"))
+    except GenesisError:
+        build = None
+    return write_report(Path(run_dir), out=out, build=build)
+
+
+def problem_builder_for(config: GenesisConfig) -> ProblemBuilder:
+    """What builds ``config``'s problem: genesis's own, or an adapter's for its strategies.
+
+    A ``strategy.name`` ``path/to/file.py:ClassName`` whose file imports freqtrade, or a
+    config with a ``freqtrade`` section, is a Freqtrade strategy (:mod:`genesis.freqtrade`,
+    imported only then); anything else is genesis's (its own strategy files included).
+    """
+    from genesis.freqtrade.detect import names_freqtrade_strategy
+
+    freqtrade = config.freqtrade is not None
+    if names_freqtrade_strategy(config.strategy.name, has_section=freqtrade):
+        from genesis.freqtrade.hyperopt import FtProblemBuilder
+
+        return FtProblemBuilder()  # one loaded strategy for the search, report and export
+    return build_problem
 
 
 @dataclass(frozen=True)
@@ -137,7 +180,7 @@ def run_backtest(
         config = load_config(config, overrides=overrides)
     from genesis.optimizer.lookahead import guard
 
-    problem = build_problem(config)
+    problem = problem_builder_for(config)(config)
     given = {**problem.space.fixed, **(params or {})}
     problem = guard(problem, allowed=config.strategy.allow_lookahead, given=given)
     if trade_from is not None:

@@ -59,10 +59,14 @@ class BacktestSpec:
     score: ScoreSpec
     window: str = "all"
     engine_version: str = ENGINE_VERSION
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """What else changes the score of a backtest another engine runs (an adapter's rules,
+    wallet and loss, as JSON-ready values); in the key only when not empty, so that the
+    keys of genesis's own backtests are unchanged."""
 
     def canonical(self) -> dict[str, Any]:
         """The JSON-ready dict the cache key is the hash of (keys sorted when dumped)."""
-        return {
+        canonical: dict[str, Any] = {
             "format": SPEC_FORMAT,
             "strategy": self.strategy,
             "strategy_version": self.strategy_version,
@@ -77,6 +81,9 @@ class BacktestSpec:
             },
             "engine_version": self.engine_version,
         }
+        if self.extra:
+            canonical["extra"] = dict(self.extra)
+        return canonical
 
 
 @dataclass(frozen=True)

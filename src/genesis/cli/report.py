@@ -33,9 +33,9 @@ def report(
     the config names, for its equity and trades. The page is self-contained and opens
     offline.
     """
-    from genesis.report import write_report  # plotly is heavy: import on use
+    from genesis.api import write_run_report  # plotly is heavy: import on use
 
-    path = write_report(run_dir, out=out)
+    path = write_run_report(run_dir, out=out)
     typer.echo(str(path))
     if open_browser:
         import webbrowser

@@ -303,6 +303,31 @@ class ValidationConfig(_Model):
         return "walk_forward" if self.walk_forward is not None else "none"
 
 
+class FreqtradeConfig(_Model):
+    """The Freqtrade side of a run whose ``strategy.name`` is ``path/to/file.py:ClassName``.
+
+    The fields are Freqtrade's command-line flags of the same names (None: the Freqtrade
+    config files' value); ``spaces`` is ``--spaces``. The loss is a score objective named
+    ``loss:<LossClass>`` (e.g. ``loss:SharpeHyperOptLoss``).
+    """
+
+    config: list[str] = Field(default_factory=list)
+    datadir: str | None = None
+    user_data_dir: str | None = None
+    data_format: str | None = None
+    pairs: list[str] | None = None
+    timerange: str | None = None
+    timeframe: str | None = None
+    fee: Annotated[float, Field(ge=0, lt=1)] | None = None
+    max_open_trades: int | None = None
+    stake_amount: str | float | None = None
+    dry_run_wallet: Annotated[float, Field(gt=0)] | None = None
+    spaces: list[str] = Field(default_factory=lambda: ["default"])
+    hyperopt_path: str | None = None
+    export_params: bool = True
+    """Write the best params to ``<StrategyFile>.json`` (``--disable-param-export`` = False)."""
+
+
 class GenesisConfig(_Model):
     """A whole optimization: the root of the YAML file."""
 
@@ -319,6 +344,8 @@ class GenesisConfig(_Model):
     study_name: str | None = None
     resume: bool = False
     output_dir: str = "results/hparam_search"
+    freqtrade: FreqtradeConfig | None = None
+    """Settings of a Freqtrade strategy (``genesis.freqtrade``); None for genesis's own."""
 
     @field_validator("search_space", mode="before")
     @classmethod

@@ -38,12 +38,21 @@ from genesis.metrics._metrics import METRIC_DIRECTIONS, METRIC_NAMES, Direction,
 COMPOSITE = "composite"
 COMPOSITE_FULL_TRADES = 30
 OBJECTIVE_NAMES: tuple[str, ...] = (*METRIC_NAMES, COMPOSITE)
-"""Every name an objective may have: a metric name or ``"composite"``."""
+"""Every name an objective may have: a metric name or ``"composite"`` (or a loss, below)."""
+LOSS_PREFIX = "loss:"
+"""An objective named ``loss:<Name>`` is an external loss (e.g. a Freqtrade hyperopt loss
+class), minimized. Its value is not a metric: whoever runs the backtest computes it and
+hands it to :func:`compute_score`."""
+
+
+def is_loss(name: str) -> bool:
+    """Whether objective ``name`` is an external loss (``loss:<Name>``)."""
+    return name.startswith(LOSS_PREFIX) and len(name) > len(LOSS_PREFIX)
 
 
 def _check_objective(name: str) -> None:
     """Raise ConfigError with close matches if ``name`` is not an objective."""
-    if name in OBJECTIVE_NAMES:
+    if name in OBJECTIVE_NAMES or is_loss(name):
         return
     close = difflib.get_close_matches(name, OBJECTIVE_NAMES, n=3, cutoff=0.5)
     hint = f"did you mean {' or '.join(map(repr, close))}?" if close else None
@@ -126,6 +135,8 @@ class Score:
 def objective_direction(name: str) -> Direction:
     """The direction of objective ``name``; raises ConfigError if it is unknown."""
     _check_objective(name)
+    if is_loss(name):
+        return "minimize"
     return "maximize" if name == COMPOSITE else METRIC_DIRECTIONS[name]
 
 
@@ -152,9 +163,14 @@ _UNDEFINED_BECAUSE: dict[str, str] = {
 }
 
 
-def _objective_value(metrics: Metrics, name: str) -> float:
+def _objective_value(metrics: Metrics, name: str, losses: Mapping[str, float]) -> float:
     """The finite value of objective ``name``, or BacktestError saying why there is none."""
-    value = composite(metrics) if name == COMPOSITE else getattr(metrics, name)
+    if is_loss(name):
+        if name not in losses:
+            raise BacktestError(f"objective {name!r}: the backtest computed no such loss")
+        value: float | None = losses[name]
+    else:
+        value = composite(metrics) if name == COMPOSITE else getattr(metrics, name)
     if value is None:
         if name == COMPOSITE:
             because = f"it needs the Sharpe ratio, undefined as {_UNDEFINED_BECAUSE['sharpe']}"
@@ -170,12 +186,15 @@ def _objective_value(metrics: Metrics, name: str) -> float:
     return value
 
 
-def compute_score(metrics: Metrics, spec: ScoreSpec) -> Score:
+def compute_score(
+    metrics: Metrics, spec: ScoreSpec, losses: Mapping[str, float] | None = None
+) -> Score:
     """Score ``metrics`` under ``spec``.
 
     Args:
         metrics: The backtest's metrics.
         spec: The objectives and constraints.
+        losses: The values of the ``loss:<Name>`` objectives, computed by the caller.
 
     Returns:
         The objective values (all finite) and the constraint values.
@@ -184,7 +203,7 @@ def compute_score(metrics: Metrics, spec: ScoreSpec) -> Score:
         BacktestError: If an objective is undefined (None) or not finite; the message
             names the metric and says why.
     """
-    values = tuple(_objective_value(metrics, name) for name in spec.objectives)
+    values = tuple(_objective_value(metrics, name, losses or {}) for name in spec.objectives)
     constraints: dict[str, float] = {}
     if spec.min_trades > 0:
         constraints["min_trades"] = float(spec.min_trades - metrics.n_trades)

@@ -22,7 +22,6 @@ from typing import Any
 from genesis.cache import ResultCache, cache_key
 from genesis.config import GenesisConfig
 from genesis.errors import BacktestError, GenesisError, StrategyError
-from genesis.evaluate import evaluate
 from genesis.optimizer.objective import read_result, store_result, trial_payload
 from genesis.optimizer.problem import Problem, build_problem
 from genesis.optimizer.session import open_result_cache
@@ -67,7 +66,7 @@ def run_task(
     if stored is not None:
         return {"status": CACHED, "payload": stored}
     try:
-        evaluation = evaluate(spec, problem.strategy, problem.features)
+        evaluation = problem.evaluate(spec)
     except (StrategyError, BacktestError) as error:
         return {"status": FAILED, "error": str(error)}
     payload = trial_payload(run, number, spec, key, evaluation)

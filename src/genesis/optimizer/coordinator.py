@@ -157,7 +157,7 @@ class Coordinator:
         """Answer ``trial`` from the memory or the cache, join its key's flight, or send
         its backtest to a worker."""
         with grouped_writes(self.study._storage):  # the params in one append
-            params = self.objective.space.suggest(trial)
+            params = self.objective.problem.space.suggest(trial)
         key: str | None = None
         try:
             _, key = self.objective.spec_and_key(params)

@@ -26,7 +26,6 @@ import optuna
 from genesis.artifacts import RunDir
 from genesis.config import GenesisConfig
 from genesis.errors import ConfigError
-from genesis.evaluate import BacktestSpec
 from genesis.optimizer import log
 from genesis.optimizer.problem import Problem
 from genesis.optimizer.storage import JOURNAL_NAME, mask_password, open_storage
@@ -67,12 +66,7 @@ def spec_entries(canonical: Mapping[str, Any]) -> dict[str, Any]:
 
 def study_fingerprint(config: GenesisConfig, problem: Problem) -> dict[str, Any]:
     """The fingerprint of the study ``config`` makes over ``problem`` (module docstring)."""
-    spec = BacktestSpec(
-        strategy=problem.strategy.name, strategy_version=str(problem.strategy.version),
-        params={}, data_fingerprint=problem.data_fingerprint, settings=problem.settings,
-        score=problem.score_spec, window=problem.window,
-    )  # fmt: skip
-    entries = spec_entries(spec.canonical())
+    entries = spec_entries(problem.fingerprint_spec().canonical())
     for name, dim in sorted(config.search_space.items()):
         entries[f"search_space.{name}"] = dim.model_dump(mode="json")
     for name, value in sorted(config.strategy.params.items()):

@@ -25,6 +25,13 @@ from genesis.optimizer.problem import Problem
 from genesis.strategy import ParamValue, resolve_params
 from genesis.strategy.lookahead import check_lookahead
 
+NOT_CHECKED: Mapping[str, Any] = {
+    "found": False,
+    "checked": False,
+    "detail": "not checked: the look-ahead check runs on genesis strategies only",
+}
+"""The finding of a strategy the check cannot run (the verdict is then at best weak)."""
+
 N_SAMPLED = 1
 """Params sets drawn from the search space, besides the defaults."""
 _SEED = 20_240_101
@@ -42,6 +49,9 @@ def guard(problem: Problem, *, allowed: bool, given: Mapping[str, Any] | None = 
     Raises:
         StrategyError: the strategy looks ahead and ``allowed`` is false.
     """
+    if type(problem).builder != Problem.builder:  # an adapter's strategy (e.g. Freqtrade's)
+        log.logger.warning("[Look-ahead] not checked: the check runs on genesis strategies only")
+        return dataclasses.replace(problem, lookahead=NOT_CHECKED)
     sets = params_sets(problem) if given is None else _checked(problem, [given])
     report = check_lookahead(problem.strategy, problem.candles, sets, features=problem.features)
     found = report.as_dict(problem.candles)

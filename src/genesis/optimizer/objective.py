@@ -24,17 +24,13 @@ import optuna
 
 from genesis.artifacts import CacheSource, RunDir
 from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key, check_result
-from genesis.engine import BacktestSettings
 from genesis.errors import BacktestError, CacheError, CorruptCacheEntry, StrategyError
-from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec
-from genesis.features import Features
-from genesis.metrics.score import ScoreSpec
+from genesis.evaluate import BacktestSpec, Evaluation
 from genesis.optimizer import log
 from genesis.optimizer.claims import Claims
 from genesis.optimizer.interrupts import is_interrupt
 from genesis.optimizer.journal import grouped_writes
-from genesis.optimizer.space import SearchSpace
-from genesis.strategy import Strategy
+from genesis.optimizer.problem import Problem
 
 _WAIT_POLL_S = 0.05
 _WAIT_LIMIT_S = 600.0
@@ -66,13 +62,8 @@ class TrialOutcome:
 class Objective:
     """Callable over Optuna trials; keeps the run's score memory and counters."""
 
-    strategy: Strategy
-    features: Features
-    space: SearchSpace
-    settings: BacktestSettings
-    score_spec: ScoreSpec
-    data_fingerprint: str
-    window: str
+    problem: Problem
+    """What a trial's params are backtested on (:meth:`Problem.spec`, :meth:`Problem.evaluate`)."""
     cache: ResultCache | None
     run_dir: RunDir
     guard: Claims
@@ -94,7 +85,7 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         """Score one trial; raises :class:`TrialFailed` when its backtest fails."""
         with grouped_writes(trial.storage):  # the params in one append, visible at once
-            params = self.space.suggest(trial)
+            params = self.problem.space.suggest(trial)
         key: str | None = None
         try:
             spec, key = self.spec_and_key(params)
@@ -113,10 +104,7 @@ class Objective:
         Raises:
             StrategyError: ``params`` do not fit the strategy.
         """
-        spec = make_spec(
-            self.strategy, params, self.data_fingerprint, self.settings, self.score_spec,
-            window=self.window,
-        )  # fmt: skip
+        spec = self.problem.spec(params)
         return spec, cache_key(spec)
 
     def failed(self, trial: optuna.Trial, key: str | None, message: str) -> TrialFailed:
@@ -157,7 +145,7 @@ class Objective:
         return CacheSource.COMPUTED, None
 
     def _cache_get(self, key: str) -> Payload | None:
-        stored, corrupt = read_result(self.cache, key, len(self.score_spec.objectives))
+        stored, corrupt = read_result(self.cache, key, len(self.problem.score_spec.objectives))
         self.corrupt_entries += corrupt
         return stored
 
@@ -188,7 +176,7 @@ class Objective:
                 return CacheSource.CACHE, stored
         done = False
         try:
-            evaluation = evaluate(spec, self.strategy, self.features)
+            evaluation = self.problem.evaluate(spec)
             payload = self._payload(number, spec, key, evaluation)
             self.computed[number] = payload
             self._cache_put(key, payload)
@@ -278,7 +266,7 @@ class Objective:
             spec, spec_key = self.spec_and_key(params)
             if spec_key != key:
                 raise TrialFailed(f"trial {number}'s params no longer give its key {key[:12]}")
-            evaluation = evaluate(spec, self.strategy, self.features)
+            evaluation = self.problem.evaluate(spec)
         except (StrategyError, BacktestError) as error:
             if is_interrupt(error):
                 raise KeyboardInterrupt from error

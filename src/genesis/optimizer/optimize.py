@@ -31,7 +31,7 @@ from genesis.optimizer.out_of_sample import (
     validation_entry,
     validation_phase,
 )
-from genesis.optimizer.problem import Problem, build_problem
+from genesis.optimizer.problem import Problem, ProblemBuilder, build_problem
 from genesis.optimizer.runner import OptimizationResult, Search, run_dir_of, run_search
 from genesis.optimizer.validate import choose, window_config, window_problem
 from genesis.optimizer.walk_forward import run_walk_forward
@@ -42,9 +42,16 @@ Outcomes = Callable[[TrialOutcome], None] | None
 
 
 def run_optimizer(
-    config: GenesisConfig, *, on_outcome: Outcomes = None, worker_index: int = 0
+    config: GenesisConfig,
+    *,
+    on_outcome: Outcomes = None,
+    worker_index: int = 0,
+    build: ProblemBuilder = build_problem,
 ) -> OptimizationResult:
     """Search and validate as ``config`` says (see the module docstring).
+
+    ``build`` makes the run's problem from ``config``: :func:`build_problem` for genesis's
+    strategies, an adapter's builder for another tool's (e.g. a Freqtrade strategy).
 
     Raises:
         ConfigError, DataError, StorageError, ArtifactError: what the message says.
@@ -54,9 +61,11 @@ def run_optimizer(
         objective_direction(name)  # an unknown objective is a config error, before any file
     warn_if_more_workers_than_cores(config.optimizer.n_workers)  # once, not once per fold
     if config.validation.method == "walk_forward":
-        return run_walk_forward(config, on_outcome=on_outcome, worker_index=worker_index)
+        return run_walk_forward(
+            config, on_outcome=on_outcome, worker_index=worker_index, build=build
+        )
     log.log_stage(f"loading candles from {config.data.source}")
-    full = guard(build_problem(config), allowed=config.strategy.allow_lookahead)
+    full = guard(build(config), allowed=config.strategy.allow_lookahead)
     if config.validation.method == "holdout":
         return _holdout(config, full, on_outcome, worker_index)
     search = run_search(

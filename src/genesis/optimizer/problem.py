@@ -7,10 +7,11 @@ means the same thing in both.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, ClassVar
 
 from genesis.config import CategoricalParam, FixedParam, GenesisConfig
 from genesis.config.models import SearchDimension
@@ -22,13 +23,23 @@ from genesis.features import Features, FeatureStore
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer.space import SearchSpace
 from genesis.strategy import ParamSpec, Strategy, get_strategy, resolve_params
+from genesis.validation.splits import Window
 
 _PRECOMPUTE_MAX_VALUES = 500
 
 
 @dataclass(frozen=True)
 class Problem:
-    """The fixed part of every backtest of a run."""
+    """The fixed part of every backtest of a run.
+
+    The optimizer reaches a backtest only through :meth:`spec`, :meth:`evaluate`,
+    :meth:`simulate` and the window methods, so that an adapter's problem (a subclass
+    running another tool's strategies on its own engine, e.g. ``genesis.freqtrade``) plugs
+    into the same loop, cache, workers and validation. :attr:`builder` names the function
+    an extra worker process calls to build the problem again from the config.
+    """
+
+    builder: ClassVar[str] = "genesis.optimizer.problem:build_problem"
 
     candles: Candles
     data_fingerprint: str
@@ -58,9 +69,64 @@ class Problem:
         """The equity and trades of ``params``, even when their score is undefined."""
         return simulate(self.spec(params), self.strategy, self.features, bars=self._bars)
 
+    def fingerprint_spec(self) -> BacktestSpec:
+        """The spec of every backtest of this problem without its params (the study's
+        fingerprint compares it when a study is resumed or joined)."""
+        return BacktestSpec(
+            strategy=self.strategy.name, strategy_version=str(self.strategy.version),
+            params={}, data_fingerprint=self.data_fingerprint, settings=self.settings,
+            score=self.score_spec, window=self.window,
+        )  # fmt: skip
+
+    def on_window(self, window: Window, min_trades: int) -> Problem:
+        """The problem of the bars of ``window`` alone, as a config on its dates would build it.
+
+        A search runs on it: the sampler sees these bars and no other.
+        """
+        candles = self.candles.slice(window.start, window.stop)
+        start, end = window.dates(self.candles)
+        score = ScoreSpec(self.score_spec.objectives, min_trades, self.score_spec.max_drawdown_pct)
+        return Problem(
+            candles, fingerprint(candles), f"{start}..{end}", self.strategy,
+            Features(candles, FeatureStore()), self.space, self.settings, score,
+            lookahead=self.lookahead,
+        )  # fmt: skip
+
+    def out_of_sample(self, window: Window, min_trades: int) -> Problem:
+        """The problem of an out-of-sample ``window``: it trades the window's bars only.
+
+        Its indicators warm up on every bar before the window (a trader had them when the
+        window began, so nothing leaks), and the account starts flat at its first bar. The
+        key names both: the candles up to the window's end and the first bar traded.
+        """
+        candles = self.candles.slice(0, window.stop)
+        start, end = window.dates(self.candles)
+        score = ScoreSpec(self.score_spec.objectives, min_trades, self.score_spec.max_drawdown_pct)
+        label = f"{start}..{end}|trade_from:{window.start}"
+        return Problem(
+            candles, fingerprint(candles), label, self.strategy,
+            Features(candles, FeatureStore()), self.space, self.settings, score,
+            trade_from=window.start, lookahead=self.lookahead,
+        )  # fmt: skip
+
     @property
     def _bars(self) -> tuple[int, int] | None:
         return (self.trade_from, len(self.candles)) if self.trade_from else None
+
+
+ProblemBuilder = Callable[[GenesisConfig], Problem]
+"""Builds a run's problem from its config (:func:`build_problem`, or an adapter's)."""
+
+
+def problem_builder(path: str) -> ProblemBuilder:
+    """The builder ``"module:function"`` names (:attr:`Problem.builder`), imported now.
+
+    An extra worker process starts from the config alone: the main process's problem
+    tells it, by name, which function builds the same problem again.
+    """
+    module, _, name = path.partition(":")
+    builder: ProblemBuilder = getattr(importlib.import_module(module), name)
+    return builder
 
 
 def build_problem(config: GenesisConfig) -> Problem:

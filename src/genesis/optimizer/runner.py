@@ -89,6 +89,7 @@ def run_search(
         start_workers(
             _worker_config(config, run), n_workers - 1,
             first_index=worker_index + 1, session=session.seed_session,
+            builder=problem.builder,
         )
         if n_workers > 1
         else Workers()

@@ -88,10 +88,7 @@ def open_session(
     guard = open_claims(config, run)
     study, seed_session = _study(config, problem, storage, run.name, worker_index, seed_session)
     objective = Objective(
-        strategy=problem.strategy, features=problem.features, space=problem.space,
-        settings=problem.settings, score_spec=problem.score_spec,
-        data_fingerprint=problem.data_fingerprint, window=problem.window,
-        cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
+        problem=problem, cache=cache, run_dir=run, guard=guard, on_outcome=on_outcome,
         worker=Owner.current().as_attr() if is_shared(config) else None,
         shared=is_shared(config),
     )  # fmt: skip

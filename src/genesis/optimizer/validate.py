@@ -25,13 +25,11 @@ from typing import Any
 from genesis.artifacts import TrialRecord, rank_trials
 from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key
 from genesis.config import GenesisConfig
-from genesis.data import Candles, fingerprint
+from genesis.data import Candles
 from genesis.engine import BacktestResult
 from genesis.errors import BacktestError, CacheError, GenesisError, StrategyError
 from genesis.evaluate import BacktestSpec, Evaluation
-from genesis.features import Features, FeatureStore
 from genesis.metrics import compute_metrics, objective_direction
-from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import log
 from genesis.optimizer.objective import result_payload
 from genesis.optimizer.problem import Problem
@@ -73,35 +71,13 @@ def window_config(
 
 
 def window_problem(full: Problem, window: Window, min_trades: int) -> Problem:
-    """The problem of the bars of ``window`` alone, as a config on its dates would build it.
-
-    A search runs on it: the sampler sees these bars and no other.
-    """
-    candles = full.candles.slice(window.start, window.stop)
-    start, end = window.dates(full.candles)
-    score = ScoreSpec(full.score_spec.objectives, min_trades, full.score_spec.max_drawdown_pct)
-    return Problem(
-        candles, fingerprint(candles), f"{start}..{end}", full.strategy,
-        Features(candles, FeatureStore()), full.space, full.settings, score,
-        lookahead=full.lookahead,
-    )  # fmt: skip
+    """The problem of the bars of ``window`` alone (:meth:`Problem.on_window`)."""
+    return full.on_window(window, min_trades)
 
 
 def out_of_sample_problem(full: Problem, window: Window, min_trades: int) -> Problem:
-    """The problem of an out-of-sample ``window``: it trades the window's bars only.
-
-    Its indicators warm up on every bar before the window (a trader had them when the
-    window began, so nothing leaks), and the account starts flat at its first bar. The
-    key names both: the candles up to the window's end and the first bar traded.
-    """
-    candles = full.candles.slice(0, window.stop)
-    start, end = window.dates(full.candles)
-    score = ScoreSpec(full.score_spec.objectives, min_trades, full.score_spec.max_drawdown_pct)
-    label = f"{start}..{end}|trade_from:{window.start}"
-    return Problem(
-        candles, fingerprint(candles), label, full.strategy, Features(candles, FeatureStore()),
-        full.space, full.settings, score, trade_from=window.start, lookahead=full.lookahead,
-    )  # fmt: skip
+    """The problem of an out-of-sample ``window`` (:meth:`Problem.out_of_sample`)."""
+    return full.out_of_sample(window, min_trades)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from genesis.optimizer.out_of_sample import (
     validation_entry,
     validation_phase,
 )
-from genesis.optimizer.problem import Problem, build_problem
+from genesis.optimizer.problem import Problem, ProblemBuilder, build_problem
 from genesis.optimizer.runner import OptimizationResult, Search, run_dir_of, run_search
 from genesis.optimizer.validate import (
     curve,
@@ -68,12 +68,16 @@ def run_walk_forward(
     *,
     on_outcome: Callable[[TrialOutcome], None] | None = None,
     worker_index: int = 0,
+    build: ProblemBuilder = build_problem,
 ) -> OptimizationResult:
-    """Search every fold, test each fold's best, stitch (see the module docstring)."""
+    """Search every fold, test each fold's best, stitch (see the module docstring).
+
+    ``build`` makes the problem from ``config`` (see :func:`~.optimize.run_optimizer`).
+    """
     wf = config.validation.walk_forward
     assert wf is not None
     log.log_stage(f"loading candles from {config.data.source}")
-    full = guard(build_problem(config), allowed=config.strategy.allow_lookahead)
+    full = guard(build(config), allowed=config.strategy.allow_lookahead)
     folds = walk_forward_folds(
         len(full.candles), folds=wf.folds, mode=wf.mode,
         test_bars=wf.test_bars, train_bars=wf.train_bars,

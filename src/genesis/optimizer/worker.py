@@ -18,17 +18,22 @@ from genesis.errors import GenesisError
 from genesis.optimizer import log
 from genesis.optimizer.export import write_trial_files
 from genesis.optimizer.loop import run_loop
-from genesis.optimizer.problem import build_problem
+from genesis.optimizer.problem import Problem, problem_builder
 from genesis.optimizer.session import make_budget, open_session, precompute
 
 
 def run_worker(
-    config: GenesisConfig, worker_index: int, seed_session: int, stopped: Callable[[], bool]
+    config: GenesisConfig,
+    worker_index: int,
+    seed_session: int,
+    stopped: Callable[[], bool],
+    builder: str = Problem.builder,
 ) -> str:
     """Run one extra worker on the run ``config.study_name``.
 
     ``stopped`` is the main process's stop flag, checked before the first trial and
-    between trials.
+    between trials. ``builder`` names the function that builds the run's problem
+    (:attr:`Problem.builder`).
     """
     assert config.study_name is not None
 
@@ -36,7 +41,7 @@ def run_worker(
         if stopped():
             raise KeyboardInterrupt
 
-    problem = build_problem(config)
+    problem = problem_builder(builder)(config)
     run = RunDir(Path(config.output_dir) / config.study_name)
     precompute(config, problem)
     session = open_session(config, problem, run, worker_index, None, seed_session=seed_session)
@@ -52,7 +57,9 @@ def run_worker(
         write_trial_files(run, session.objective)  # their metrics, also without a cache
 
 
-def worker_process(config: dict[str, Any], index: int, level: int, session: int, stop: Any) -> None:
+def worker_process(
+    config: dict[str, Any], index: int, level: int, session: int, stop: Any, builder: str
+) -> None:
     """What a worker process runs after start-up: its loop, with GenesisErrors as exit codes."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -60,7 +67,7 @@ def worker_process(config: dict[str, Any], index: int, level: int, session: int,
     log.logger.setLevel(level)
     log.logger.propagate = False
     try:
-        run_worker(GenesisConfig.model_validate(config), index, session, stop.is_set)
+        run_worker(GenesisConfig.model_validate(config), index, session, stop.is_set, builder)
     except GenesisError as error:
         log.logger.error("[Runner] worker %d: %s", index, error)
         sys.exit(error.exit_code)

@@ -28,6 +28,10 @@ _JOIN_TIMEOUT_S = 3600.0
 _INTERRUPTED_JOIN_S = 10.0
 """After Ctrl-C a worker stops within a trial, or as soon as it has started up."""
 
+DEFAULT_BUILDER = "genesis.optimizer.problem:build_problem"
+"""The problem builder of genesis's own strategies (kept here so that starting a worker
+does not import the problem's heavy modules)."""
+
 
 def usable_cores() -> int:
     """The CPU cores this process may run on (its affinity, which containers narrow)."""
@@ -64,12 +68,19 @@ class Workers:
 
 
 def start_workers(
-    config: dict[str, Any], n_extra: int, *, first_index: int = 1, session: int = 0
+    config: dict[str, Any],
+    n_extra: int,
+    *,
+    first_index: int = 1,
+    session: int = 0,
+    builder: str = DEFAULT_BUILDER,
 ) -> Workers:
     """Start ``n_extra`` worker processes on ``config`` (a dumped model).
 
     Their indexes count from ``first_index``; ``session`` is the main process's seed
     offset for this session, so that a worker's seed does not depend on when it starts.
+    ``builder`` names the function that builds the run's problem from the config
+    (:attr:`genesis.optimizer.problem.Problem.builder`).
     """
     context = multiprocessing.get_context("spawn")
     level = log.logger.getEffectiveLevel()
@@ -82,7 +93,7 @@ def start_workers(
         for index in range(first_index, first_index + n_extra):
             process = context.Process(
                 target=worker_main,
-                args=(config, index, level, session, workers.stop),
+                args=(config, index, level, session, workers.stop, builder),
                 name=f"genesis-worker-{index}",
             )
             process.start()
@@ -117,7 +128,14 @@ def join_workers(workers: Workers, *, interrupted: bool) -> list[str]:
     return problems
 
 
-def worker_main(config: dict[str, Any], index: int, level: int, session: int, stop: Any) -> None:
+def worker_main(
+    config: dict[str, Any],
+    index: int,
+    level: int,
+    session: int,
+    stop: Any,
+    builder: str = DEFAULT_BUILDER,
+) -> None:
     """Entry point of a worker process: one loop on the shared study, then exit.
 
     It stops like on Ctrl-C when its main process dies (even by SIGKILL), or on SIGTERM.
@@ -132,7 +150,7 @@ def worker_main(config: dict[str, Any], index: int, level: int, session: int, st
             raise KeyboardInterrupt
         from genesis.optimizer.worker import worker_process  # the heavy imports, in the child
 
-        worker_process(config, index, level, session, stop)
+        worker_process(config, index, level, session, stop, builder)
     except KeyboardInterrupt:
         code = 130
     except Exception as error:  # the worker's edge: what a dropped Ctrl-C left broken

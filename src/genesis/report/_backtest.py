@@ -24,8 +24,9 @@ from genesis.cache import cache_key
 from genesis.config import config_from_dict
 from genesis.data import Candles, DataReport, format_ts, validate_candles
 from genesis.errors import GenesisError
-from genesis.evaluate import Evaluation, evaluate, make_spec
+from genesis.evaluate import Evaluation
 from genesis.optimizer import build_problem
+from genesis.optimizer.problem import ProblemBuilder
 from genesis.report._load import RunData
 from genesis.report._sections import esc, fmt, grid_table, kv_table
 
@@ -58,20 +59,20 @@ class Replay:
         return buy_hold_curve(self.evaluation.result)
 
 
-def replay_best(data: RunData) -> Replay | str:
-    """Re-run the best trial; or a sentence saying why it cannot be re-run here."""
+def replay_best(data: RunData, build: ProblemBuilder = build_problem) -> Replay | str:
+    """Re-run the best trial; or a sentence saying why it cannot be re-run here.
+
+    ``build`` makes the run's problem from its config (an adapter's builder for another
+    tool's strategy, see :func:`genesis.optimizer.run_optimizer`).
+    """
     best = data.best
     if best is None or not isinstance(best.get("params"), Mapping):
         return "no trial completed, so there is no backtest to show"
     try:
         config = config_from_dict(data.config, where=str(data.run.config))
-        problem = build_problem(config)
-        params = {**problem.space.fixed, **best["params"]}
-        spec = make_spec(
-            problem.strategy, params, problem.data_fingerprint, problem.settings,
-            problem.score_spec, window=problem.window,
-        )  # fmt: skip
-        evaluation = evaluate(spec, problem.strategy, problem.features)
+        problem = build(config)
+        spec = problem.spec({**problem.space.fixed, **best["params"]})
+        evaluation = problem.evaluate(spec)
         report = validate_candles(problem.candles)
     except GenesisError as error:
         return f"the best trial could not be re-run here: {error}"

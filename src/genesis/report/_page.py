@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genesis.artifacts import RunDir, write_text_atomic
 from genesis.report._assets import plotly_script
@@ -29,6 +29,9 @@ from genesis.report._sections import (
     top_section,
 )
 from genesis.report._validation import read_validation, validation_section, walk_forward_page
+
+if TYPE_CHECKING:
+    from genesis.optimizer.problem import ProblemBuilder
 
 _CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
@@ -76,13 +79,17 @@ def build_report_html(run_dir: Path) -> str:
     return render(load_run(run_dir))
 
 
-def write_report(run_dir: Path, *, out: Path | None = None) -> Path:
+def write_report(
+    run_dir: Path, *, out: Path | None = None, build: ProblemBuilder | None = None
+) -> Path:
     """Write the HTML report on ``run_dir`` atomically and return its path.
 
     Args:
         run_dir: A run directory (``config.yaml``, ``trials.csv``, ``cache_stats.json``,
             optionally ``best_trial.json`` and ``trials/*.json``).
         out: Where to write; default ``run_dir/report.html``.
+        build: Makes the run's problem, to re-run the best trial (default: genesis's
+            :func:`~genesis.optimizer.build_problem`; an adapter's for its strategies).
 
     Raises:
         ArtifactError: a file the report needs is missing or unreadable, or the report
@@ -94,29 +101,32 @@ def write_report(run_dir: Path, *, out: Path | None = None) -> Path:
         folds = [Path(f["run"]) for f in validation["folds"]]
         for fold in folds:  # each fold is a run of its own
             if fold.is_dir():
-                write_report(fold)
+                write_report(fold, build=build)
         path = out if out is not None else run.report
-        champion = _champion(folds[-1]) if folds and folds[-1].is_dir() else ""
+        champion = _champion(folds[-1], build) if folds and folds[-1].is_dir() else ""
         write_text_atomic(path, walk_forward_page(run, validation, _CSS, champion))
         return path
     data = load_run(run_dir)
     path = out if out is not None else data.run.report
-    write_text_atomic(path, render(data))
+    write_text_atomic(path, render(data, build))
     return path
 
 
 class ReportContext:
     """What the sections share: the run's files, the re-run best backtest, figure HTML."""
 
-    def __init__(self, data: RunData) -> None:
+    def __init__(self, data: RunData, build: ProblemBuilder | None = None) -> None:
         self.data = data
+        self.build = build
 
     @cached_property
     def replay(self) -> Any:
         """The best trial's backtest run again (``_backtest.Replay``), or why not (a str)."""
         from genesis.report._backtest import replay_best  # numba, candles: only when drawn
 
-        return replay_best(self.data)
+        if self.build is None:
+            return replay_best(self.data)
+        return replay_best(self.data, self.build)
 
     def figure(self, fig: Any, name: str) -> str:
         """A plotly figure as a ``div`` (plotly.js is in the page's head)."""
@@ -191,9 +201,9 @@ SECTIONS: tuple[Section, ...] = (
 """The page, top to bottom: the verdict and the validation first, diagnostics last."""
 
 
-def _champion(fold_run: Path) -> str:
+def _champion(fold_run: Path, build: ProblemBuilder | None = None) -> str:
     """A walk-forward champion's sections, from its fold's run: params, equity, trades."""
-    ctx = ReportContext(load_run(fold_run))
+    ctx = ReportContext(load_run(fold_run), build)
     parts = [best_section(ctx.data), _best_backtest(ctx), _trades(ctx)]
     note = (
         '<section><h2>Champion: the last fold\'s best</h2><p class="note">The params to '
@@ -203,9 +213,9 @@ def _champion(fold_run: Path) -> str:
     return note + "".join(parts)
 
 
-def render(data: RunData) -> str:
-    """The whole page for ``data``."""
-    ctx = ReportContext(data)
+def render(data: RunData, build: ProblemBuilder | None = None) -> str:
+    """The whole page for ``data`` (``build``: see :func:`write_report`)."""
+    ctx = ReportContext(data, build)
     body = "".join(section(ctx) for section in SECTIONS)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -13,6 +13,8 @@ finding of one of three grades; the verdict is the worst grade found:
   * it made fewer than :data:`MIN_OOS_TRADES` trades out of sample.
 
 ``weak`` when none of these, but any of
+  * the strategy could not be checked for look-ahead (an adapter's strategy, e.g. a
+    Freqtrade file: the check runs on genesis strategies only);
   * it was not tested out of sample (``validation: none``);
   * the DSR is below :data:`DSR_SIGNIFICANT` (not significant), or undefined;
   * the Probability of Backtest Overfitting is above :data:`PBO_OVERFIT` (the in-sample
@@ -120,6 +122,8 @@ def judge(validation: Mapping[str, Any]) -> Verdict:
 
 
 def _lookahead(found: Any) -> list[Finding]:
+    if isinstance(found, Mapping) and found.get("checked") is False:
+        return [Finding(Rating.WEAK, f"look-ahead {found.get('detail') or 'not checked'}")]
     if not isinstance(found, Mapping) or not found.get("found"):
         return []
     detail = found.get("detail")

@@ -164,3 +164,15 @@ def test_described_constraints_match_compute_score() -> None:
         describe_constraint(k, v, metrics).endswith("(not met)")
         for k, v in late.constraints.items()
     )
+
+
+def test_a_loss_objective_is_minimized_with_the_value_the_backtest_computed() -> None:
+    spec = ScoreSpec(objectives=("loss:SharpeHyperOptLoss", "sharpe"), min_trades=5)
+    assert spec.directions == ("minimize", "maximize")
+    assert objective_direction("loss:MyLoss") == "minimize"
+    score = compute_score(BASE, spec, {"loss:SharpeHyperOptLoss": -2.5})
+    assert score.values == (-2.5, BASE.sharpe)
+    with pytest.raises(BacktestError, match="no such loss"):
+        compute_score(BASE, spec)
+    with pytest.raises(ConfigError):
+        ScoreSpec(objectives=("loss:",))

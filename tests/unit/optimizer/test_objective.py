@@ -47,10 +47,8 @@ def _objective(
 ) -> Objective:
     run = RunDir(tmp_path / "run").create()
     return Objective(
-        strategy=problem.strategy, features=problem.features, space=problem.space,
-        settings=problem.settings, score_spec=problem.score_spec,
-        data_fingerprint=problem.data_fingerprint, window=problem.window,
-        cache=cache, run_dir=run, guard=DedupGuard(run.dedup_db), on_outcome=outcomes.append,
+        problem=problem, cache=cache, run_dir=run, guard=DedupGuard(run.dedup_db),
+        on_outcome=outcomes.append,
     )  # fmt: skip
 
 

@@ -145,3 +145,12 @@ def test_look_ahead_is_never_a_candidate() -> None:
     verdict = judge(v)
     assert verdict.rating is Rating.DO_NOT_TRADE
     assert verdict.reasons[0] == "looks ahead (signal 'long_entry' differs at bar 120)"
+
+
+def test_a_strategy_the_look_ahead_check_could_not_run_is_never_a_candidate() -> None:
+    from genesis.optimizer.lookahead import NOT_CHECKED
+
+    assert judge(good()).rating is Rating.CANDIDATE
+    verdict = judge(good(lookahead=dict(NOT_CHECKED)))
+    assert verdict.rating is Rating.WEAK
+    assert "look-ahead not checked" in verdict.line()
