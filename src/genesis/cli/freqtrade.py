@@ -258,3 +258,13 @@ def _num(value: float | None) -> str:
 
 def _reasons(counts: dict[str, int]) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in counts.items()) or "none"
+
+
+def _register_hyperopt() -> None:
+    """``genesis freqtrade hyperopt`` (its own module: the command is long)."""
+    from genesis.cli._freqtrade_hyperopt import hyperopt
+
+    app.command(context_settings=_EXTRA_ARGS)(hyperopt)
+
+
+_register_hyperopt()
