@@ -49,6 +49,10 @@ def test_freqtrades_command_line_runs_exports_and_writes_json(tmp_path: Path) ->
     exported = json.loads(project["strategy_file"].with_suffix(".json").read_text())
     assert exported["params"]["buy"]["buy_rsi"] == document["best"]["params"]["buy_rsi"]
     assert "best params written to" in result.output
+    verdict = next(line for line in result.output.splitlines() if line.startswith("VERDICT: "))
+    assert result.output.index(verdict) < result.output.index("run directory:")  # first
+    assert "look-ahead not checked" in verdict and "candidate" not in verdict
+    assert "reproduce in sample: genesis backtest" in result.output
 
 
 @pytest.mark.slow

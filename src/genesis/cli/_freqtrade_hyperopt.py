@@ -257,8 +257,12 @@ def _print_result(result: Any, config: Any) -> None:
     """The best trial as Freqtrade shows it: loss, trades, profit, drawdown, params."""
     import json
 
+    from genesis.cli._validation import reproduce_lines, verdict_line
+
     best = result.best
-    lines = [f"run directory: {result.run_dir}", _cache_line(result)]
+    verdict = verdict_line(result.validation)  # first, before any figure (as genesis optimize)
+    lines = [*([verdict] if verdict else []), f"run directory: {result.run_dir}"]
+    lines.append(_cache_line(result))
     if best is None:
         lines.append("no trial completed: see trials.csv for each trial's error")
     else:
@@ -283,6 +287,7 @@ def _print_result(result: Any, config: Any) -> None:
     if config.freqtrade.export_params and best is not None:
         strategy_file = Path(config.strategy.name.rsplit(":", 1)[0])
         lines.append(f"best params written to {strategy_file.with_suffix('.json')}")
+    lines += reproduce_lines(best or {})
     for line in lines:
         typer.echo(line)
 
