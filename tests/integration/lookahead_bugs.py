@@ -160,3 +160,30 @@ class HonestExpandingMean(_Leaky):
     def score(self, f: Features, period: int) -> np.ndarray:
         mean = np.cumsum(f.close) / np.arange(1, len(f.close) + 1)
         return f.close - mean
+
+
+class FixedBarReference(_Leaky):
+    """Compares with the close of bar 1,900 (tested on 2,000 bars): fails on shorter data."""
+
+    name = "fixed_bar_reference"
+
+    def score(self, f: Features, period: int) -> np.ndarray:
+        return f.close - f.close[1_900]
+
+
+class OneShortSignals(_Leaky):
+    """No look-ahead, but one value short: the engine refuses it, the check must not."""
+
+    name = "one_short_signals"
+
+    def score(self, f: Features, period: int) -> np.ndarray:
+        return np.diff(f.close)
+
+
+class ReturnsADict(_Leaky):
+    """No look-ahead, but returns a dict instead of Signals."""
+
+    name = "returns_a_dict"
+
+    def signals(self, features: Features, params: Mapping[str, Any]) -> Signals:
+        return {"entry_long": features.close > 0}  # type: ignore[return-value]

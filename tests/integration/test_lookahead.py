@@ -8,7 +8,13 @@ from pathlib import Path
 import lookahead_bugs  # type: ignore[import-not-found]
 import pytest
 from genesis_cli import genesis  # type: ignore[import-not-found]
-from lookahead_bugs import BUGS, HonestExpandingMean  # type: ignore[import-not-found]
+from lookahead_bugs import (  # type: ignore[import-not-found]
+    BUGS,
+    FixedBarReference,
+    HonestExpandingMean,
+    OneShortSignals,
+    ReturnsADict,
+)
 
 from genesis.data import synthetic_candles
 from genesis.strategy import get_strategy, list_strategies, resolve_params
@@ -102,3 +108,21 @@ def test_backtest_refuses_a_look_ahead_unless_allowed(tmp_path: Path) -> None:
     assert allowed.returncode == 0, allowed.stderr
     honest = genesis("backtest", str(_config(tmp_path, "HonestExpandingMean")), cwd=tmp_path)
     assert honest.returncode == 0, honest.stderr
+
+
+def test_a_strategy_that_fails_only_without_the_future_is_a_leak() -> None:
+    strategy = FixedBarReference()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert report.found and report.n_params == 1
+    leak = report.leaks[0]
+    assert leak.bar == leak.cut - 1 and leak.failed is not None and "IndexError" in leak.failed
+    text = str(report.as_dict(CANDLES)["detail"])
+    assert f"signals() fails when the data ends at bar {leak.cut} (" in text
+    assert "so it reads later bars: IndexError" in text
+
+
+@pytest.mark.parametrize("bug", [OneShortSignals, ReturnsADict], ids=lambda b: b.name)
+def test_output_the_engine_refuses_is_left_to_the_trials_not_called_a_leak(bug: type) -> None:
+    strategy = bug()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert not report.found and report.n_params == 0

@@ -29,6 +29,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from genesis.data import Candles
+from genesis.engine.backtest import signal_arrays
 from genesis.engine.types import ExitRules, Signals
 from genesis.features import Features, FeatureStore
 from genesis.strategy.base import ParamValue, Strategy
@@ -57,6 +58,8 @@ class Leak:
     cut: int
     """How many bars the truncated data kept."""
     params: Params
+    failed: str | None = None
+    """Why ``signals()`` failed on the truncated data while it worked on all of it."""
 
     def describe(self, candles: Candles | None = None) -> str:
         when = ""
@@ -64,6 +67,11 @@ class Leak:
             from genesis.data import format_ts
 
             when = f" ({format_ts(int(candles.ts_ms[self.bar]))})"
+        if self.failed is not None:
+            return (
+                f"signals() fails when the data ends at bar {self.cut}{when} but not on all "
+                f"the data, so it reads later bars: {self.failed} (params {dict(self.params)})"
+            )
         return (
             f"signal {self.signal!r} at bar {self.bar}{when} changes when the data ends at "
             f"bar {self.cut} (params {dict(self.params)})"
@@ -135,7 +143,7 @@ def check_lookahead(
     """
     started = time.perf_counter()
     full = features if features is not None else Features(candles, FeatureStore())
-    runs = [(p, s) for p in params_sets if (s := _signals(strategy, full, p)) is not None]
+    runs = [(p, s) for p in params_sets if isinstance(s := _signals(strategy, full, p), Signals)]
     cuts = cut_points(len(candles), n_cuts)
     store = FeatureStore()  # one per check: each cut's indicators shared by every params set
     leaks: list[Leak] = []
@@ -143,7 +151,10 @@ def check_lookahead(
         truncated = Features(candles.slice(0, cut), store)
         for params, whole in runs:
             part = _signals(strategy, truncated, params)
-            found = _first_difference(whole, part, cut, RTOL) if part is not None else None
+            if isinstance(part, str):  # works on all the data, fails without the future
+                leaks.append(Leak("signals()", cut - 1, cut, params, failed=part))
+                continue
+            found = _first_difference(whole, part, cut, RTOL)
             if found is not None:
                 leaks.append(Leak(found[0], found[1], cut, params))
         if leaks:
@@ -167,7 +178,7 @@ def warmup_bars(
     params, whole = run
     drop = int(len(candles) * WARMUP_DROP)
     later = _signals(strategy, Features(candles.slice(drop, len(candles))), params)
-    if later is None:
+    if not isinstance(later, Signals):
         return None, None
     last = -1
     for _, a, b in _outputs(whole, later):
@@ -179,11 +190,20 @@ def warmup_bars(
     return last + 1, _first_signal(later)
 
 
-def _signals(strategy: Strategy, features: Features, params: Params) -> Signals | None:
+def _signals(strategy: Strategy, features: Features, params: Params) -> Signals | str:
+    """The strategy's signals, or why it raised or returned what the engine refuses.
+
+    On all the data, such a params set is not checked (its trials say why); on truncated
+    data, after it worked on all of it, the failure is a look-ahead.
+    """
     try:
-        return strategy.signals(features, params)
-    except Exception:  # user code: a set that raises is not checked; its trials say why
-        return None
+        signals = strategy.signals(features, params)
+        if not isinstance(signals, Signals):
+            return f"signals() returned a {type(signals).__name__}, not Signals"
+        signal_arrays(signals, len(features.candles))  # wrong shape or dtype: not checked
+    except Exception as error:  # user code may raise anything
+        return f"{type(error).__name__}: {str(error)[:200]}"
+    return signals
 
 
 def _outputs(a: Signals, b: Signals) -> list[tuple[str, np.ndarray, np.ndarray]]:
