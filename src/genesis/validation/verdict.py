@@ -5,6 +5,8 @@ the out-of-sample backtests already computed — and applies one rule. Each chec
 finding of one of three grades; the verdict is the worst grade found:
 
 ``do not trade`` when any of
+  * no trial completed, or, with no out-of-sample result, the in-sample best loses
+    (a Sharpe ratio of zero or less, or none);
   * the strategy looks ahead (the look-ahead check found a signal that changes when
     future bars are removed, and the run was allowed to go on);
   * the Deflated Sharpe Ratio of the in-sample best is below :data:`DSR_NOISE`: its
@@ -14,6 +16,7 @@ finding of one of three grades; the verdict is the worst grade found:
 
 ``weak`` when none of these, but any of
   * it was not tested out of sample (``validation: none``);
+  * the look-ahead check ran no params set (each raised: nothing was checked);
   * the DSR is below :data:`DSR_SIGNIFICANT` (not significant), or undefined;
   * the Probability of Backtest Overfitting is above :data:`PBO_OVERFIT` (the in-sample
     best ranks below the median out of sample in most CSCV splits), or undefined (fewer
@@ -110,6 +113,7 @@ def judge(validation: Mapping[str, Any]) -> Verdict:
             ``buy_and_hold`` and, when the look-ahead check failed, ``lookahead``.
     """
     findings = [
+        *_completed(validation),
         *_lookahead(validation.get("lookahead")),
         _significance(validation.get("deflated_sharpe"), validation.get("n_trials_counted")),
         _overfitting(validation.get("pbo")),
@@ -119,7 +123,22 @@ def judge(validation: Mapping[str, Any]) -> Verdict:
     return Verdict(rating, tuple(findings))
 
 
+def _completed(v: Mapping[str, Any]) -> list[Finding]:
+    """With nothing out of sample, the in-sample best must exist and make money."""
+    if "in_sample" not in v or _oos_metrics(v) is not None:
+        return []  # an older validation object, or the out-of-sample checks judge it
+    if not v["in_sample"]:
+        return [Finding(Rating.DO_NOT_TRADE, "no trial completed")]
+    sharpe = (v["in_sample"].get("metrics") or {}).get("sharpe")
+    if sharpe is None or sharpe <= 0:
+        shown = "none" if sharpe is None else f"{sharpe:.2f}"
+        return [Finding(Rating.DO_NOT_TRADE, f"loses in sample (Sharpe {shown})")]
+    return []
+
+
 def _lookahead(found: Any) -> list[Finding]:
+    if isinstance(found, Mapping) and found.get("params_checked") == 0:
+        return [Finding(Rating.WEAK, "look-ahead not checked (every params set raised)")]
     if not isinstance(found, Mapping) or not found.get("found"):
         return []
     detail = found.get("detail")

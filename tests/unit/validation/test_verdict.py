@@ -145,3 +145,27 @@ def test_look_ahead_is_never_a_candidate() -> None:
     verdict = judge(v)
     assert verdict.rating is Rating.DO_NOT_TRADE
     assert verdict.reasons[0] == "looks ahead (signal 'long_entry' differs at bar 120)"
+
+
+def test_a_run_where_no_trial_completed_is_do_not_trade() -> None:
+    v = good(method="none", in_sample=None, out_of_sample=None, expected=None,
+             deflated_sharpe=None, pbo=None, n_trials_counted=0)  # fmt: skip
+    verdict = judge(v)
+    assert verdict.rating is Rating.DO_NOT_TRADE
+    assert verdict.reasons[0] == "no trial completed"
+
+
+@pytest.mark.parametrize("sharpe", [None, 0.0, -0.4])
+def test_an_untested_best_that_loses_in_sample_is_do_not_trade(sharpe: float | None) -> None:
+    v = good(method="none", in_sample=oos(sharpe), out_of_sample=None, expected=None,
+             deflated_sharpe=None, pbo=None)  # fmt: skip
+    verdict = judge(v)
+    assert verdict.rating is Rating.DO_NOT_TRADE
+    assert verdict.reasons[0].startswith("loses in sample (Sharpe ")
+
+
+def test_a_look_ahead_check_that_ran_nothing_is_not_a_candidate() -> None:
+    verdict = judge(good(lookahead={"found": False, "detail": None, "params_checked": 0}))
+    assert verdict.rating is Rating.WEAK
+    assert "look-ahead not checked (every params set raised)" in verdict.reasons
+    assert judge(good(lookahead={"found": False, "params_checked": 2})).rating is Rating.CANDIDATE
