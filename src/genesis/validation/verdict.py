@@ -175,19 +175,22 @@ def _out_of_sample(v: Mapping[str, Any]) -> list[Finding]:
         return [Finding(Rating.DO_NOT_TRADE, f"no out-of-sample result ({method})")]
     sharpe, trades = oos.get("sharpe"), oos.get("n_trades") or 0
     if sharpe is None:
-        return [Finding(Rating.DO_NOT_TRADE, f"no Sharpe ratio out of sample ({trades} trades)")]
+        text = f"no Sharpe ratio out of sample ({trades} trades, {method})"
+        return [Finding(Rating.DO_NOT_TRADE, text)]
     found = [_trades(int(trades), method)]
     if sharpe <= 0:
-        found.append(Finding(Rating.DO_NOT_TRADE, f"loses out of sample (Sharpe {sharpe:.2f})"))
+        text = f"loses out of sample (Sharpe {sharpe:.2f}, {method})"
+        found.append(Finding(Rating.DO_NOT_TRADE, text))
         return found
     hold = (v.get("buy_and_hold") or {}).get("sharpe")
     if hold is not None and sharpe < hold:
-        text = f"out of sample below buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f})"
+        text = f"out of sample below buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f}, {method})"
         found.append(Finding(Rating.WEAK, text))
     elif hold is not None:
-        text = f"out of sample above buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f})"
+        text = f"out of sample above buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f}, {method})"
         found.append(Finding(Rating.CANDIDATE, text))
-    found.extend(_decay(sharpe, ((v.get("in_sample") or {}).get("metrics") or {}).get("sharpe")))
+    in_sample = ((v.get("in_sample") or {}).get("metrics") or {}).get("sharpe")
+    found.extend(_decay(sharpe, in_sample, method))
     return found
 
 
@@ -210,8 +213,8 @@ def _trades(n: int, method: str) -> Finding:
     return Finding(Rating.CANDIDATE, f"{n} trades out of sample ({method})")
 
 
-def _decay(sharpe: float, in_sample: float | None) -> Sequence[Finding]:
+def _decay(sharpe: float, in_sample: float | None, method: str) -> Sequence[Finding]:
     if in_sample is None or in_sample <= 0 or sharpe >= OOS_KEEP * in_sample:
         return []
-    text = f"decays out of sample (Sharpe {sharpe:.2f} vs {in_sample:.2f} in sample)"
+    text = f"decays out of sample (Sharpe {sharpe:.2f} vs {in_sample:.2f} in sample, {method})"
     return [Finding(Rating.WEAK, text)]
