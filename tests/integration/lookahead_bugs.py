@@ -187,3 +187,12 @@ class ReturnsADict(_Leaky):
 
     def signals(self, features: Features, params: Mapping[str, Any]) -> Signals:
         return {"entry_long": features.close > 0}  # type: ignore[return-value]
+
+
+class UnseededRandom(_Leaky):
+    """No look-ahead, but unseeded random entries: every call differs, cut or not."""
+
+    name = "unseeded_random"
+
+    def score(self, f: Features, period: int) -> np.ndarray:
+        return np.random.default_rng().random(len(f.close)) - 0.5

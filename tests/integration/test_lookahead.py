@@ -14,6 +14,7 @@ from lookahead_bugs import (  # type: ignore[import-not-found]
     HonestExpandingMean,
     OneShortSignals,
     ReturnsADict,
+    UnseededRandom,
 )
 
 from genesis.data import synthetic_candles
@@ -126,3 +127,12 @@ def test_output_the_engine_refuses_is_left_to_the_trials_not_called_a_leak(bug: 
     strategy = bug()
     report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
     assert not report.found and report.n_params == 0
+
+
+def test_a_strategy_that_differs_on_the_same_data_is_named_random_not_a_cut() -> None:
+    strategy = UnseededRandom()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert report.found and report.leaks[0].random and report.leaks[0].cut == len(CANDLES)
+    text = str(report.as_dict(CANDLES)["detail"])
+    assert "differs between two calls on the same data" in text
+    assert "seed its random numbers" in text and "when the data ends" not in text

@@ -9,7 +9,11 @@ of the bars, so the strategy's indicators are defined) and compares every output
 be the same on every cut; a difference is reported at bar 0); the first difference names
 the signal, the first bar that differs and the cut. Shifted series, centred windows,
 ``np.roll``, statistics of the whole series, future highs or lows and resampling without
-a shift all change a bar before the cut, and are caught when they change an output.
+a shift all change a bar before the cut, and are caught when they change an output. A
+strategy that works on all the data but raises on a cut (it reads a fixed later bar) looks
+ahead too. One whose outputs differ between two calls on the same data (unseeded random
+numbers) is reported as such: no cut can be compared with it. Output the engine refuses
+(a wrong shape or type) is left to the trials, which say what is wrong.
 
 It also measures how long the strategy's results depend on where the data starts
 (:func:`warmup_bars`): the signals computed without the first :data:`WARMUP_DROP` of the
@@ -60,6 +64,8 @@ class Leak:
     params: Params
     failed: str | None = None
     """Why ``signals()`` failed on the truncated data while it worked on all of it."""
+    random: bool = False
+    """The outputs differ between two calls on the same (full) data: no cut is to blame."""
 
     def describe(self, candles: Candles | None = None) -> str:
         when = ""
@@ -67,6 +73,12 @@ class Leak:
             from genesis.data import format_ts
 
             when = f" ({format_ts(int(candles.ts_ms[self.bar]))})"
+        if self.random:
+            return (
+                f"signal {self.signal!r} at bar {self.bar}{when} differs between two calls on "
+                f"the same data, so no cut can be compared: seed its random numbers "
+                f"(params {dict(self.params)})"
+            )
         if self.failed is not None:
             return (
                 f"signals() fails when the data ends at bar {self.cut}{when} but not on all "
@@ -145,8 +157,10 @@ def check_lookahead(
     full = features if features is not None else Features(candles, FeatureStore())
     runs = [(p, s) for p in params_sets if isinstance(s := _signals(strategy, full, p), Signals)]
     cuts = cut_points(len(candles), n_cuts)
+    leaks = _random(strategy, full, runs)
+    if leaks:
+        cuts = []  # every cut would differ: the check says why instead
     store = FeatureStore()  # one per check: each cut's indicators shared by every params set
-    leaks: list[Leak] = []
     for cut in cuts:
         truncated = Features(candles.slice(0, cut), store)
         for params, whole in runs:
@@ -162,6 +176,19 @@ def check_lookahead(
     needed, given = warmup_bars(strategy, candles, runs[0] if runs else None)
     elapsed = time.perf_counter() - started
     return LookaheadReport(tuple(leaks), tuple(cuts), len(runs), elapsed, needed, given)
+
+
+def _random(
+    strategy: Strategy, full: Features, runs: Sequence[tuple[Params, Signals]]
+) -> list[Leak]:
+    """A leak for the first params set whose outputs differ on a second call."""
+    n = len(full.candles)
+    for params, whole in runs:
+        again = _signals(strategy, full, params)
+        found = _first_difference(whole, again, n, RTOL) if isinstance(again, Signals) else None
+        if found is not None:
+            return [Leak(found[0], found[1], n, params, random=True)]
+    return []
 
 
 def warmup_bars(
