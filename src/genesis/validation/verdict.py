@@ -189,9 +189,20 @@ def _out_of_sample(v: Mapping[str, Any]) -> list[Finding]:
     elif hold is not None:
         text = f"out of sample above buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f}, {method})"
         found.append(Finding(Rating.CANDIDATE, text))
-    in_sample = ((v.get("in_sample") or {}).get("metrics") or {}).get("sharpe")
-    found.extend(_decay(sharpe, in_sample, method))
+    found.extend(_decay(sharpe, _in_sample_sharpe(v), method))
     return found
+
+
+def _in_sample_sharpe(v: Mapping[str, Any]) -> float | None:
+    """The in-sample Sharpe ratio of the trial whose out-of-sample one is judged.
+
+    A holdout's expected figure is the in-sample best's, not the champion's: its own
+    in-sample metrics go with it (a walk-forward has none: its last fold's best).
+    """
+    expected = v.get("expected") or {}
+    paired = expected.get("in_sample_metrics") if expected.get("metrics") else None
+    metrics = paired or (v.get("in_sample") or {}).get("metrics") or {}
+    return metrics.get("sharpe")  # type: ignore[no-any-return]
 
 
 def _oos_metrics(v: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -184,3 +184,15 @@ def test_every_out_of_sample_figure_names_its_method(method: str) -> None:
         for reason in judge(v).reasons:
             if "out of sample" in reason:
                 assert reason.endswith(f"{named})"), reason
+
+
+def test_decay_compares_the_same_trial_in_and_out_of_sample() -> None:
+    """The expected figure is the in-sample best's: its decay is from its own in-sample."""
+    expected = {**oos(0.6), "in_sample_metrics": {"sharpe": 1.4}}
+    verdict = judge(good(in_sample={"metrics": {"sharpe": 1.0}}, expected=expected))
+    assert verdict.rating is Rating.WEAK
+    assert "decays out of sample (Sharpe 0.60 vs 1.40 in sample, holdout)" in verdict.reasons
+    expected = {**oos(0.8), "in_sample_metrics": {"sharpe": 1.4}}
+    assert judge(good(in_sample={"metrics": {"sharpe": 3.0}}, expected=expected)).rating is (
+        Rating.CANDIDATE
+    )
