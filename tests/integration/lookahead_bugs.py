@@ -196,3 +196,24 @@ class UnseededRandom(_Leaky):
 
     def score(self, f: Features, period: int) -> np.ndarray:
         return np.random.default_rng().random(len(f.close)) - 0.5
+
+
+class LeakInOneChoice:
+    """Honest but for one choice of ``mode``, which reads the next close: the check before
+    a search (the defaults and one draw) may miss it; the search finds it (it scores well)."""
+
+    name = "leak_in_one_choice"
+    version = "1"
+    params: Mapping[str, ParamSpec] = {
+        "period": ParamSpec("int", 10, 2, 50),
+        "mode": ParamSpec("categorical", "a", choices=("a", "b", "c", "d", "e", "f")),
+    }
+
+    def signals(self, features: Features, params: Mapping[str, Any]) -> Signals:
+        close = features.close
+        if params["mode"] == "f":
+            up = np.append(close[1:], close[-1]) > close
+        else:
+            with np.errstate(invalid="ignore"):
+                up = close > features.sma(int(params["period"]))
+        return Signals(entry_long=up, exit_long=~up)

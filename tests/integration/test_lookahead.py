@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import lookahead_bugs  # type: ignore[import-not-found]
 import pytest
@@ -136,3 +137,34 @@ def test_a_strategy_that_differs_on_the_same_data_is_named_random_not_a_cut() ->
     text = str(report.as_dict(CANDLES)["detail"])
     assert "differs between two calls on the same data" in text
     assert "seed its random numbers" in text and "when the data ends" not in text
+
+
+@pytest.mark.parametrize(
+    "validation", [{}, {"holdout": {"test_fraction": 0.3}}, {"walk_forward": {"folds": 2}}]
+)
+def test_a_leak_the_search_finds_after_the_check_is_never_a_candidate(
+    tmp_path: Path, validation: dict[str, Any]
+) -> None:
+    config = {
+        "data": {"source": "synthetic:tBTCUSD:1h:7:4000", "timeframe": "1h"},
+        "strategy": {"name": f"{BUGS_FILE}:LeakInOneChoice"},
+        "search_space": {
+            "period": {"type": "int", "low": 4, "high": 40, "step": 4},
+            "mode": {"type": "categorical", "choices": ["a", "b", "c", "d", "e", "f"]},
+        },
+        "score": {"objectives": ["sharpe"], "min_trades": 5},
+        "optimizer": {"seed": 2, "n_trials": 30},
+        "validation": validation,
+        "output_dir": str(tmp_path / "out"),
+        "study_name": "late",
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    out = genesis("optimize", str(path), "-q", "--no-report", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr  # the check before the search passed
+    best = json.loads((tmp_path / "out" / "late" / "best_trial.json").read_text())
+    assert best["params"]["mode"] == "f"  # the search found the leak
+    assert best["validation"]["lookahead"]["found"] is True
+    assert best["verdict"]["rating"] == "do not trade"
+    assert best["verdict"]["reasons"][0].startswith("looks ahead (signal 'entry_long' at bar")
+    assert "the search's choice looks ahead" in out.stderr
