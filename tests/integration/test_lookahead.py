@@ -168,3 +168,13 @@ def test_a_leak_the_search_finds_after_the_check_is_never_a_candidate(
     assert best["verdict"]["rating"] == "do not trade"
     assert best["verdict"]["reasons"][0].startswith("looks ahead (signal 'entry_long' at bar")
     assert "the search's choice looks ahead" in out.stderr
+
+
+@pytest.mark.parametrize("n_bars", [1, 2, 3, 7])
+def test_the_cuts_of_very_short_data_stay_inside_it(n_bars: int) -> None:
+    cuts = cut_points(n_bars)
+    assert all(2 <= c < n_bars for c in cuts) and cuts == sorted(set(cuts))
+    strategy = get_strategy("ema_cross")
+    candles = synthetic_candles(n_bars=n_bars, seed=5)
+    report = check_lookahead(strategy, candles, [resolve_params(strategy, {})])
+    assert not report.found and report.cuts == tuple(cuts)

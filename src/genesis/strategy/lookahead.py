@@ -130,9 +130,12 @@ class LookaheadReport:
 
 
 def cut_points(n_bars: int, n_cuts: int = N_CUTS) -> list[int]:
-    """``n_cuts`` distinct cut points spread evenly from ``FIRST_CUT`` of the bars to the last."""
+    """``n_cuts`` distinct cut points spread evenly from ``FIRST_CUT`` of the bars to the last.
+
+    Each keeps at least 2 bars and drops at least one: none for fewer than 3 bars.
+    """
     first = max(2, int(n_bars * FIRST_CUT))
-    return sorted({int(c) for c in np.linspace(first, n_bars - 1, n_cuts)})
+    return sorted({int(c) for c in np.linspace(first, n_bars - 1, n_cuts) if 2 <= c < n_bars})
 
 
 def check_lookahead(
