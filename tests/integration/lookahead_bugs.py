@@ -217,3 +217,13 @@ class LeakInOneChoice:
             with np.errstate(invalid="ignore"):
                 up = close > features.sma(int(params["period"]))
         return Signals(entry_long=up, exit_long=~up)
+
+
+class BackfilledWarmUp(_Leaky):
+    """Fills an average's warm-up NaNs backwards (``bfill``): those bars see a later close."""
+
+    name = "backfilled_warm_up"
+    params: Mapping[str, ParamSpec] = {"period": ParamSpec("int", 200, 2, 500)}
+
+    def score(self, f: Features, period: int) -> np.ndarray:
+        return f.close - pd.Series(f.sma(period)).bfill().to_numpy()

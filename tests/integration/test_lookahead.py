@@ -11,6 +11,7 @@ import pytest
 from genesis_cli import genesis  # type: ignore[import-not-found]
 from lookahead_bugs import (  # type: ignore[import-not-found]
     BUGS,
+    BackfilledWarmUp,
     FixedBarReference,
     HonestExpandingMean,
     OneShortSignals,
@@ -20,7 +21,7 @@ from lookahead_bugs import (  # type: ignore[import-not-found]
 
 from genesis.data import synthetic_candles
 from genesis.strategy import get_strategy, list_strategies, resolve_params
-from genesis.strategy.lookahead import N_CUTS, check_lookahead, cut_points
+from genesis.strategy.lookahead import N_CUTS, check_lookahead, cut_points, early_cuts
 
 CANDLES = synthetic_candles(n_bars=2_000, seed=5)
 BUGS_FILE = Path(lookahead_bugs.__file__)
@@ -177,4 +178,13 @@ def test_the_cuts_of_very_short_data_stay_inside_it(n_bars: int) -> None:
     strategy = get_strategy("ema_cross")
     candles = synthetic_candles(n_bars=n_bars, seed=5)
     report = check_lookahead(strategy, candles, [resolve_params(strategy, {})])
-    assert not report.found and report.cuts == tuple(cuts)
+    assert not report.found and report.cuts == (*cuts, *early_cuts(n_bars))
+
+
+def test_a_warm_up_filled_from_later_bars_is_caught_on_a_short_cut() -> None:
+    strategy = BackfilledWarmUp()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert report.found
+    leak = report.leaks[0]
+    assert leak.cut in early_cuts(len(CANDLES)) and leak.bar < leak.cut < 200
+    assert leak.signal in ("entry_long", "exit_long")
