@@ -112,11 +112,13 @@ def judge(validation: Mapping[str, Any]) -> Verdict:
             ``n_trials_counted``, ``pbo``, ``in_sample``, ``out_of_sample``, ``expected``,
             ``buy_and_hold`` and, when the look-ahead check failed, ``lookahead``.
     """
+    # a walk-forward's DSR and PBO are its last fold's search's: the line says so
+    scope = " of the last fold" if validation.get("method") == "walk_forward" else ""
     findings = [
         *_completed(validation),
         *_lookahead(validation.get("lookahead")),
-        _significance(validation.get("deflated_sharpe"), validation.get("n_trials_counted")),
-        _overfitting(validation.get("pbo")),
+        _significance(validation.get("deflated_sharpe"), validation.get("n_trials_counted"), scope),
+        _overfitting(validation.get("pbo"), scope),
         *_out_of_sample(validation),
     ]
     rating = min((f.rating for f in findings), key=lambda r: r.rank)
@@ -145,11 +147,11 @@ def _lookahead(found: Any) -> list[Finding]:
     return [Finding(Rating.DO_NOT_TRADE, f"looks ahead ({detail or 'look-ahead check failed'})")]
 
 
-def _significance(dsr: Mapping[str, Any] | None, n: Any) -> Finding:
+def _significance(dsr: Mapping[str, Any] | None, n: Any, scope: str = "") -> Finding:
     if not dsr:
         return Finding(Rating.WEAK, "significance unknown (Deflated Sharpe Ratio undefined)")
     p = float(dsr["probability"])
-    text = f"DSR {p:.2f} after {n} backtests"
+    text = f"DSR {p:.2f} after {n} backtests{scope}"
     if p < DSR_NOISE:
         return Finding(Rating.DO_NOT_TRADE, f"not significant ({text})")
     if p < DSR_SIGNIFICANT:
@@ -157,13 +159,13 @@ def _significance(dsr: Mapping[str, Any] | None, n: Any) -> Finding:
     return Finding(Rating.CANDIDATE, f"significant ({text})")
 
 
-def _overfitting(pbo: Mapping[str, Any] | None) -> Finding:
+def _overfitting(pbo: Mapping[str, Any] | None, scope: str = "") -> Finding:
     if not pbo:
         return Finding(Rating.WEAK, "overfitting not measured (PBO undefined)")
     p = float(pbo["probability"])
     if p > PBO_OVERFIT:
-        return Finding(Rating.WEAK, f"overfit (PBO {p:.2f} by CSCV)")
-    return Finding(Rating.CANDIDATE, f"not overfit (PBO {p:.2f} by CSCV)")
+        return Finding(Rating.WEAK, f"overfit (PBO {p:.2f} by CSCV{scope})")
+    return Finding(Rating.CANDIDATE, f"not overfit (PBO {p:.2f} by CSCV{scope})")
 
 
 def _out_of_sample(v: Mapping[str, Any]) -> list[Finding]:

@@ -56,8 +56,8 @@ def test_the_issue_example_is_do_not_trade_with_every_reason() -> None:
     )  # fmt: skip
     line = judge(v).line()
     assert line.startswith(
-        "VERDICT: do not trade — not significant (DSR 0.12 after 983 backtests), "
-        "overfit (PBO 0.74 by CSCV)"
+        "VERDICT: do not trade — not significant (DSR 0.12 after 983 backtests of the last "
+        "fold), overfit (PBO 0.74 by CSCV of the last fold)"
     )
     assert "out of sample below buy-and-hold (Sharpe 0.14 vs 0.99, walk-forward)" in line
 
