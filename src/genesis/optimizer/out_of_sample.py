@@ -169,8 +169,8 @@ def validation_entry(
 
 def _recheck_lookahead(search: Search, entry: dict[str, Any], champion: TrialRecord | None) -> None:
     """Check the champion's and the in-sample best's params too (see ``recheck``)."""
-    if (entry.get("lookahead") or {}).get("found"):
-        return  # allowed to run with a leak already found: nothing to add
+    if search.problem.lookahead is None or (entry.get("lookahead") or {}).get("found"):
+        return  # not checked before the search (its caller's choice), or a leak known
     records = {r.number: r for r in (champion, best_record(search)) if r is not None}
     chosen = [params_of(r, search.export.payloads) for r in records.values()]
     found = recheck(search.problem, chosen) if chosen else None
