@@ -160,3 +160,70 @@ class HonestExpandingMean(_Leaky):
     def score(self, f: Features, period: int) -> np.ndarray:
         mean = np.cumsum(f.close) / np.arange(1, len(f.close) + 1)
         return f.close - mean
+
+
+class FixedBarReference(_Leaky):
+    """Compares with the close of bar 1,900 (tested on 2,000 bars): fails on shorter data."""
+
+    name = "fixed_bar_reference"
+
+    def score(self, f: Features, period: int) -> np.ndarray:
+        return f.close - f.close[1_900]
+
+
+class OneShortSignals(_Leaky):
+    """No look-ahead, but one value short: the engine refuses it, the check must not."""
+
+    name = "one_short_signals"
+
+    def score(self, f: Features, period: int) -> np.ndarray:
+        return np.diff(f.close)
+
+
+class ReturnsADict(_Leaky):
+    """No look-ahead, but returns a dict instead of Signals."""
+
+    name = "returns_a_dict"
+
+    def signals(self, features: Features, params: Mapping[str, Any]) -> Signals:
+        return {"entry_long": features.close > 0}  # type: ignore[return-value]
+
+
+class UnseededRandom(_Leaky):
+    """No look-ahead, but unseeded random entries: every call differs, cut or not."""
+
+    name = "unseeded_random"
+
+    def score(self, f: Features, period: int) -> np.ndarray:
+        return np.random.default_rng().random(len(f.close)) - 0.5
+
+
+class LeakInOneChoice:
+    """Honest but for one choice of ``mode``, which reads the next close: the check before
+    a search (the defaults and one draw) may miss it; the search finds it (it scores well)."""
+
+    name = "leak_in_one_choice"
+    version = "1"
+    params: Mapping[str, ParamSpec] = {
+        "period": ParamSpec("int", 10, 2, 50),
+        "mode": ParamSpec("categorical", "a", choices=("a", "b", "c", "d", "e", "f")),
+    }
+
+    def signals(self, features: Features, params: Mapping[str, Any]) -> Signals:
+        close = features.close
+        if params["mode"] == "f":
+            up = np.append(close[1:], close[-1]) > close
+        else:
+            with np.errstate(invalid="ignore"):
+                up = close > features.sma(int(params["period"]))
+        return Signals(entry_long=up, exit_long=~up)
+
+
+class BackfilledWarmUp(_Leaky):
+    """Fills an average's warm-up NaNs backwards (``bfill``): those bars see a later close."""
+
+    name = "backfilled_warm_up"
+    params: Mapping[str, ParamSpec] = {"period": ParamSpec("int", 200, 2, 500)}
+
+    def score(self, f: Features, period: int) -> np.ndarray:
+        return f.close - pd.Series(f.sma(period)).bfill().to_numpy()

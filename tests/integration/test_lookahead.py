@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import lookahead_bugs  # type: ignore[import-not-found]
 import pytest
 from genesis_cli import genesis  # type: ignore[import-not-found]
-from lookahead_bugs import BUGS, HonestExpandingMean  # type: ignore[import-not-found]
+from lookahead_bugs import (  # type: ignore[import-not-found]
+    BUGS,
+    BackfilledWarmUp,
+    FixedBarReference,
+    HonestExpandingMean,
+    OneShortSignals,
+    ReturnsADict,
+    UnseededRandom,
+)
 
 from genesis.data import synthetic_candles
 from genesis.strategy import get_strategy, list_strategies, resolve_params
-from genesis.strategy.lookahead import N_CUTS, check_lookahead, cut_points
+from genesis.strategy.lookahead import N_CUTS, check_lookahead, cut_points, early_cuts
 
 CANDLES = synthetic_candles(n_bars=2_000, seed=5)
 BUGS_FILE = Path(lookahead_bugs.__file__)
@@ -102,3 +111,80 @@ def test_backtest_refuses_a_look_ahead_unless_allowed(tmp_path: Path) -> None:
     assert allowed.returncode == 0, allowed.stderr
     honest = genesis("backtest", str(_config(tmp_path, "HonestExpandingMean")), cwd=tmp_path)
     assert honest.returncode == 0, honest.stderr
+
+
+def test_a_strategy_that_fails_only_without_the_future_is_a_leak() -> None:
+    strategy = FixedBarReference()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert report.found and report.n_params == 1
+    leak = report.leaks[0]
+    assert leak.bar == leak.cut - 1 and leak.failed is not None and "IndexError" in leak.failed
+    text = str(report.as_dict(CANDLES)["detail"])
+    assert f"signals() fails when the data ends at bar {leak.cut} (" in text
+    assert "so it reads later bars: IndexError" in text
+
+
+@pytest.mark.parametrize("bug", [OneShortSignals, ReturnsADict], ids=lambda b: b.name)
+def test_output_the_engine_refuses_is_left_to_the_trials_not_called_a_leak(bug: type) -> None:
+    strategy = bug()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert not report.found and report.n_params == 0
+
+
+def test_a_strategy_that_differs_on_the_same_data_is_named_random_not_a_cut() -> None:
+    strategy = UnseededRandom()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert report.found and report.leaks[0].random and report.leaks[0].cut == len(CANDLES)
+    text = str(report.as_dict(CANDLES)["detail"])
+    assert "differs between two calls on the same data" in text
+    assert "seed its random numbers" in text and "when the data ends" not in text
+
+
+@pytest.mark.parametrize(
+    "validation", [{}, {"holdout": {"test_fraction": 0.3}}, {"walk_forward": {"folds": 2}}]
+)
+def test_a_leak_the_search_finds_after_the_check_is_never_a_candidate(
+    tmp_path: Path, validation: dict[str, Any]
+) -> None:
+    config = {
+        "data": {"source": "synthetic:tBTCUSD:1h:7:4000", "timeframe": "1h"},
+        "strategy": {"name": f"{BUGS_FILE}:LeakInOneChoice"},
+        "search_space": {
+            "period": {"type": "int", "low": 4, "high": 40, "step": 4},
+            "mode": {"type": "categorical", "choices": ["a", "b", "c", "d", "e", "f"]},
+        },
+        "score": {"objectives": ["sharpe"], "min_trades": 5},
+        "optimizer": {"seed": 2, "n_trials": 30},
+        "validation": validation,
+        "output_dir": str(tmp_path / "out"),
+        "study_name": "late",
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    out = genesis("optimize", str(path), "-q", "--no-report", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr  # the check before the search passed
+    best = json.loads((tmp_path / "out" / "late" / "best_trial.json").read_text())
+    assert best["params"]["mode"] == "f"  # the search found the leak
+    assert best["validation"]["lookahead"]["found"] is True
+    assert best["verdict"]["rating"] == "do not trade"
+    assert best["verdict"]["reasons"][0].startswith("looks ahead (signal 'entry_long' at bar")
+    assert "the search's choice looks ahead" in out.stderr
+
+
+@pytest.mark.parametrize("n_bars", [1, 2, 3, 7])
+def test_the_cuts_of_very_short_data_stay_inside_it(n_bars: int) -> None:
+    cuts = cut_points(n_bars)
+    assert all(2 <= c < n_bars for c in cuts) and cuts == sorted(set(cuts))
+    strategy = get_strategy("ema_cross")
+    candles = synthetic_candles(n_bars=n_bars, seed=5)
+    report = check_lookahead(strategy, candles, [resolve_params(strategy, {})])
+    assert not report.found and report.cuts == (*cuts, *early_cuts(n_bars))
+
+
+def test_a_warm_up_filled_from_later_bars_is_caught_on_a_short_cut() -> None:
+    strategy = BackfilledWarmUp()
+    report = check_lookahead(strategy, CANDLES, [resolve_params(strategy, {})])
+    assert report.found
+    leak = report.leaks[0]
+    assert leak.cut in early_cuts(len(CANDLES)) and leak.bar < leak.cut < 200
+    assert leak.signal in ("entry_long", "exit_long")

@@ -99,3 +99,28 @@ def test_tables_never_cut_the_run_name_or_trial_number(
     if columns is not None:
         table = plain(shown.stdout).split("top 5 trials")[1].split("reproduce in sample")[0]
         assert max(len(line.rstrip()) for line in table.splitlines()) <= int(columns)
+
+
+def test_a_run_where_no_trial_completed_shows_its_verdict(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text(
+        "from genesis import ParamSpec\n\n\nclass Broken:\n    name = 'broken'\n"
+        "    version = '1'\n    params = {'period': ParamSpec('int', 10, 2, 50)}\n\n"
+        "    def signals(self, features, params):\n        raise ValueError('always')\n"
+    )
+    config = {
+        "data": {"source": "synthetic:tBTCUSD:1h:7:2000"},
+        "strategy": {"name": "broken.py:Broken"},
+        "search_space": {"period": {"type": "int", "low": 4, "high": 8}},
+        "optimizer": {"n_trials": 3, "seed": 1},
+        "output_dir": str(tmp_path / "out"),
+        "study_name": "broken",
+    }
+    (tmp_path / "broken.json").write_text(json.dumps(config))
+    failed = genesis("optimize", "broken.json", "-q", "--no-report", cwd=tmp_path)
+    assert failed.returncode == 1 and "no trial completed" in failed.stderr
+    line = "VERDICT: do not trade — no trial completed"
+    assert failed.stdout.startswith(line)
+    assert [r.verdict for r in list_runs(tmp_path / "out")] == ["do not trade"]
+    shown = genesis("runs", "show", "broken", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(line) and "best trial: none completed" in shown.stdout

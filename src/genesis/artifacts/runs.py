@@ -65,6 +65,8 @@ class RunDetail:
     best: Mapping[str, Any] | None
     top: tuple[Mapping[str, Any], ...]
     resume: str
+    validation: Mapping[str, Any] | None = None
+    """The best's ``validation``, or ``validation.json`` when no trial completed."""
 
 
 def _json(path: Path) -> dict[str, Any] | None:
@@ -134,7 +136,7 @@ def read_run(root: Path) -> RunSummary:
         best_score=best.get("score") if best else None,
         state=_state(stats),
         stop_reason=stats.get("stop_reason") if stats else None,
-        verdict=_verdict(best),
+        verdict=_verdict(best or _json(run.validation)),  # no best: no trial completed
     )
 
 
@@ -218,6 +220,7 @@ def run_detail(root: Path, *, top: int = 10, maximize: bool = True) -> RunDetail
         best=best,
         top=_top_trials(run.trials_csv, top, maximize, (best or {}).get("trial")),
         resume=resume,
+        validation=(best or {}).get("validation") or _json(run.validation),
     )
 
 

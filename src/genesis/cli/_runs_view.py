@@ -82,7 +82,7 @@ def print_run(console: Console, detail: RunDetail) -> None:
         console.print(text, highlight=False, soft_wrap=True, markup=False)
 
     best = detail.best
-    validation = (best or {}).get("validation")
+    validation = detail.validation
     line = verdict_line(validation)
     if line:
         say(line)  # the answer first, before any table

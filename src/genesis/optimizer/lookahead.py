@@ -8,6 +8,9 @@ drawn from the search space, logs what it found and what it cost, and
   ``strategy.allow_lookahead: true`` (``--allow-lookahead``);
 * otherwise returns the problem with the check's findings, which reach the ``validation``
   object of ``best_trial.json`` (the verdict reads them: a leak is never a candidate).
+
+:func:`recheck` checks the params a search chose (its best, its champion) after it: a
+leak in a part of the space the first check did not draw is found there, and recorded.
 """
 
 from __future__ import annotations
@@ -78,6 +81,25 @@ def guard(problem: Problem, *, allowed: bool, given: Mapping[str, Any] | None = 
             "[Look-ahead] allowed, but the strategy looks ahead: %s", found["detail"]
         )
     return dataclasses.replace(problem, lookahead=found)
+
+
+def recheck(problem: Problem, chosen: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The check on the params a search chose (its best, its champion): a leak, or None.
+
+    The check before the search tries the defaults and one draw only; a leak in another
+    part of the space (one choice of a categorical, say) shows once the search finds it,
+    and a leak scores well, so the search does. Not refused then (the run is written):
+    recorded, so the verdict is never candidate.
+    """
+    if type(problem).builder != Problem.builder:  # an adapter's strategy: not checked
+        return None
+    sets = _checked(problem, [{**problem.space.fixed, **p} for p in chosen])
+    report = check_lookahead(problem.strategy, problem.candles, sets, features=problem.features)
+    if not report.found:
+        return None
+    found = report.as_dict(problem.candles)
+    log.logger.warning("[Look-ahead] the search's choice looks ahead: %s", found["detail"])
+    return found
 
 
 def params_sets(problem: Problem) -> list[dict[str, ParamValue]]:

@@ -19,6 +19,7 @@ from genesis.data import format_ts
 from genesis.metrics import compute_metrics
 from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
+from genesis.optimizer.lookahead import recheck
 from genesis.optimizer.problem import Problem
 from genesis.optimizer.runner import OptimizationResult, Search
 from genesis.optimizer.session import open_run_cache
@@ -166,6 +167,17 @@ def validation_entry(
     return entry
 
 
+def _recheck_lookahead(search: Search, entry: dict[str, Any], champion: TrialRecord | None) -> None:
+    """Check the champion's and the in-sample best's params too (see ``recheck``)."""
+    if search.problem.lookahead is None or (entry.get("lookahead") or {}).get("found"):
+        return  # not checked before the search (its caller's choice), or a leak known
+    records = {r.number: r for r in (champion, best_record(search)) if r is not None}
+    chosen = [params_of(r, search.export.payloads) for r in records.values()]
+    found = recheck(search.problem, chosen) if chosen else None
+    if found is not None:
+        entry["lookahead"] = found
+
+
 def finish(
     search: Search,
     entry: dict[str, Any],
@@ -179,6 +191,7 @@ def finish(
     best = search.result.best
     if check is not None and entry.get("out_of_sample"):
         entry["out_of_sample"]["reproduce"] = check.reproduce(run)
+    _recheck_lookahead(search, entry, champion)
     entry["verdict"] = judge(entry).as_dict()
     if champion is not None:
         best = describe_trial(champion, search.export.payloads, run, names)

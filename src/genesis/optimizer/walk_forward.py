@@ -169,6 +169,9 @@ def _stitch(
     last = done[-1]
     kept = ("in_sample", "out_of_sample", "n_trials_counted", "lookahead")
     entry.update({k: last.entry.get(k) for k in kept})
+    leaks = [f.entry["lookahead"] for f in done if (f.entry.get("lookahead") or {}).get("found")]
+    if leaks:  # any fold's best that looks ahead condemns the stitched result
+        entry["lookahead"] = leaks[0]
     entry.update(
         deflated_sharpe=last.entry["deflated_sharpe"], pbo=last.entry["pbo"],
         statistics_of_trial=last.entry.get("statistics_of_trial"),

@@ -9,7 +9,13 @@ of the bars, so the strategy's indicators are defined) and compares every output
 be the same on every cut; a difference is reported at bar 0); the first difference names
 the signal, the first bar that differs and the cut. Shifted series, centred windows,
 ``np.roll``, statistics of the whole series, future highs or lows and resampling without
-a shift all change a bar before the cut, and are caught when they change an output.
+a shift all change a bar before the cut, and are caught when they change an output. A few
+short cuts (:func:`early_cuts`) inside the warm-up catch values filled from later bars
+there (``bfill``). A
+strategy that works on all the data but raises on a cut (it reads a fixed later bar) looks
+ahead too. One whose outputs differ between two calls on the same data (unseeded random
+numbers) is reported as such: no cut can be compared with it. Output the engine refuses
+(a wrong shape or type) is left to the trials, which say what is wrong.
 
 It also measures how long the strategy's results depend on where the data starts
 (:func:`warmup_bars`): the signals computed without the first :data:`WARMUP_DROP` of the
@@ -29,6 +35,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from genesis.data import Candles
+from genesis.engine.backtest import signal_arrays
 from genesis.engine.types import ExitRules, Signals
 from genesis.features import Features, FeatureStore
 from genesis.strategy.base import ParamValue, Strategy
@@ -57,6 +64,10 @@ class Leak:
     cut: int
     """How many bars the truncated data kept."""
     params: Params
+    failed: str | None = None
+    """Why ``signals()`` failed on the truncated data while it worked on all of it."""
+    random: bool = False
+    """The outputs differ between two calls on the same (full) data: no cut is to blame."""
 
     def describe(self, candles: Candles | None = None) -> str:
         when = ""
@@ -64,6 +75,17 @@ class Leak:
             from genesis.data import format_ts
 
             when = f" ({format_ts(int(candles.ts_ms[self.bar]))})"
+        if self.random:
+            return (
+                f"signal {self.signal!r} at bar {self.bar}{when} differs between two calls on "
+                f"the same data, so no cut can be compared: seed its random numbers "
+                f"(params {dict(self.params)})"
+            )
+        if self.failed is not None:
+            return (
+                f"signals() fails when the data ends at bar {self.cut}{when} but not on all "
+                f"the data, so it reads later bars: {self.failed} (params {dict(self.params)})"
+            )
         return (
             f"signal {self.signal!r} at bar {self.bar}{when} changes when the data ends at "
             f"bar {self.cut} (params {dict(self.params)})"
@@ -110,9 +132,22 @@ class LookaheadReport:
 
 
 def cut_points(n_bars: int, n_cuts: int = N_CUTS) -> list[int]:
-    """``n_cuts`` distinct cut points spread evenly from ``FIRST_CUT`` of the bars to the last."""
+    """``n_cuts`` distinct cut points spread evenly from ``FIRST_CUT`` of the bars to the last.
+
+    Each keeps at least 2 bars and drops at least one: none for fewer than 3 bars.
+    """
     first = max(2, int(n_bars * FIRST_CUT))
-    return sorted({int(c) for c in np.linspace(first, n_bars - 1, n_cuts)})
+    return sorted({int(c) for c in np.linspace(first, n_bars - 1, n_cuts) if 2 <= c < n_bars})
+
+
+def early_cuts(n_bars: int) -> list[int]:
+    """Cuts before the first of :func:`cut_points`: 2, 4, 8, … bars.
+
+    Inside the strategy's warm-up, where a value filled from later bars (``bfill`` of an
+    indicator's NaNs) is the same on every longer cut and differs only here.
+    """
+    first = max(2, int(n_bars * FIRST_CUT))
+    return [2**k for k in range(1, max(1, first).bit_length()) if 2**k < min(first, n_bars)]
 
 
 def check_lookahead(
@@ -135,15 +170,22 @@ def check_lookahead(
     """
     started = time.perf_counter()
     full = features if features is not None else Features(candles, FeatureStore())
-    runs = [(p, s) for p in params_sets if (s := _signals(strategy, full, p)) is not None]
-    cuts = cut_points(len(candles), n_cuts)
+    runs = [(p, s) for p in params_sets if isinstance(s := _signals(strategy, full, p), Signals)]
+    early = early_cuts(len(candles))
+    cuts = [*cut_points(len(candles), n_cuts), *early]  # the usual cuts first: clearer leaks
+    leaks = _random(strategy, full, runs)
+    if leaks:
+        cuts = []  # every cut would differ: the check says why instead
     store = FeatureStore()  # one per check: each cut's indicators shared by every params set
-    leaks: list[Leak] = []
     for cut in cuts:
         truncated = Features(candles.slice(0, cut), store)
         for params, whole in runs:
             part = _signals(strategy, truncated, params)
-            found = _first_difference(whole, part, cut, RTOL) if part is not None else None
+            if isinstance(part, str):  # works on all the data, fails without the future
+                if cut not in early:  # on a few bars, failing may be honest (too short)
+                    leaks.append(Leak("signals()", cut - 1, cut, params, failed=part))
+                continue
+            found = _first_difference(whole, part, cut, RTOL)
             if found is not None:
                 leaks.append(Leak(found[0], found[1], cut, params))
         if leaks:
@@ -151,6 +193,19 @@ def check_lookahead(
     needed, given = warmup_bars(strategy, candles, runs[0] if runs else None)
     elapsed = time.perf_counter() - started
     return LookaheadReport(tuple(leaks), tuple(cuts), len(runs), elapsed, needed, given)
+
+
+def _random(
+    strategy: Strategy, full: Features, runs: Sequence[tuple[Params, Signals]]
+) -> list[Leak]:
+    """A leak for the first params set whose outputs differ on a second call."""
+    n = len(full.candles)
+    for params, whole in runs:
+        again = _signals(strategy, full, params)
+        found = _first_difference(whole, again, n, RTOL) if isinstance(again, Signals) else None
+        if found is not None:
+            return [Leak(found[0], found[1], n, params, random=True)]
+    return []
 
 
 def warmup_bars(
@@ -167,7 +222,7 @@ def warmup_bars(
     params, whole = run
     drop = int(len(candles) * WARMUP_DROP)
     later = _signals(strategy, Features(candles.slice(drop, len(candles))), params)
-    if later is None:
+    if not isinstance(later, Signals):
         return None, None
     last = -1
     for _, a, b in _outputs(whole, later):
@@ -179,11 +234,20 @@ def warmup_bars(
     return last + 1, _first_signal(later)
 
 
-def _signals(strategy: Strategy, features: Features, params: Params) -> Signals | None:
+def _signals(strategy: Strategy, features: Features, params: Params) -> Signals | str:
+    """The strategy's signals, or why it raised or returned what the engine refuses.
+
+    On all the data, such a params set is not checked (its trials say why); on truncated
+    data, after it worked on all of it, the failure is a look-ahead.
+    """
     try:
-        return strategy.signals(features, params)
-    except Exception:  # user code: a set that raises is not checked; its trials say why
-        return None
+        signals = strategy.signals(features, params)
+        if not isinstance(signals, Signals):
+            return f"signals() returned a {type(signals).__name__}, not Signals"
+        signal_arrays(signals, len(features.candles))  # wrong shape or dtype: not checked
+    except Exception as error:  # user code may raise anything
+        return f"{type(error).__name__}: {str(error)[:200]}"
+    return signals
 
 
 def _outputs(a: Signals, b: Signals) -> list[tuple[str, np.ndarray, np.ndarray]]:

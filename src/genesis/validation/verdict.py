@@ -5,6 +5,8 @@ the out-of-sample backtests already computed — and applies one rule. Each chec
 finding of one of three grades; the verdict is the worst grade found:
 
 ``do not trade`` when any of
+  * no trial completed, or, with no out-of-sample result, the in-sample best loses
+    (a Sharpe ratio of zero or less, or none);
   * the strategy looks ahead (the look-ahead check found a signal that changes when
     future bars are removed, and the run was allowed to go on);
   * the Deflated Sharpe Ratio of the in-sample best is below :data:`DSR_NOISE`: its
@@ -16,6 +18,7 @@ finding of one of three grades; the verdict is the worst grade found:
   * the strategy could not be checked for look-ahead (an adapter's strategy, e.g. a
     Freqtrade file: the check runs on genesis strategies only);
   * it was not tested out of sample (``validation: none``);
+  * the look-ahead check ran no params set (each raised: nothing was checked);
   * the DSR is below :data:`DSR_SIGNIFICANT` (not significant), or undefined;
   * the Probability of Backtest Overfitting is above :data:`PBO_OVERFIT` (the in-sample
     best ranks below the median out of sample in most CSCV splits), or undefined (fewer
@@ -111,30 +114,48 @@ def judge(validation: Mapping[str, Any]) -> Verdict:
             ``n_trials_counted``, ``pbo``, ``in_sample``, ``out_of_sample``, ``expected``,
             ``buy_and_hold`` and, when the look-ahead check failed, ``lookahead``.
     """
+    # a walk-forward's DSR and PBO are its last fold's search's: the line says so
+    scope = " of the last fold" if validation.get("method") == "walk_forward" else ""
     findings = [
+        *_completed(validation),
         *_lookahead(validation.get("lookahead")),
-        _significance(validation.get("deflated_sharpe"), validation.get("n_trials_counted")),
-        _overfitting(validation.get("pbo")),
+        _significance(validation.get("deflated_sharpe"), validation.get("n_trials_counted"), scope),
+        _overfitting(validation.get("pbo"), scope),
         *_out_of_sample(validation),
     ]
     rating = min((f.rating for f in findings), key=lambda r: r.rank)
     return Verdict(rating, tuple(findings))
 
 
+def _completed(v: Mapping[str, Any]) -> list[Finding]:
+    """With nothing out of sample, the in-sample best must exist and make money."""
+    if "in_sample" not in v or _oos_metrics(v) is not None:
+        return []  # an older validation object, or the out-of-sample checks judge it
+    if not v["in_sample"]:
+        return [Finding(Rating.DO_NOT_TRADE, "no trial completed")]
+    sharpe = (v["in_sample"].get("metrics") or {}).get("sharpe")
+    if sharpe is None or sharpe <= 0:
+        shown = "none" if sharpe is None else f"{sharpe:.2f}"
+        return [Finding(Rating.DO_NOT_TRADE, f"loses in sample (Sharpe {shown})")]
+    return []
+
+
 def _lookahead(found: Any) -> list[Finding]:
     if isinstance(found, Mapping) and found.get("checked") is False:
         return [Finding(Rating.WEAK, f"look-ahead {found.get('detail') or 'not checked'}")]
+    if isinstance(found, Mapping) and found.get("params_checked") == 0:
+        return [Finding(Rating.WEAK, "look-ahead not checked (every params set raised)")]
     if not isinstance(found, Mapping) or not found.get("found"):
         return []
     detail = found.get("detail")
     return [Finding(Rating.DO_NOT_TRADE, f"looks ahead ({detail or 'look-ahead check failed'})")]
 
 
-def _significance(dsr: Mapping[str, Any] | None, n: Any) -> Finding:
+def _significance(dsr: Mapping[str, Any] | None, n: Any, scope: str = "") -> Finding:
     if not dsr:
         return Finding(Rating.WEAK, "significance unknown (Deflated Sharpe Ratio undefined)")
     p = float(dsr["probability"])
-    text = f"DSR {p:.2f} after {n} backtests"
+    text = f"DSR {p:.2f} after {n} backtests{scope}"
     if p < DSR_NOISE:
         return Finding(Rating.DO_NOT_TRADE, f"not significant ({text})")
     if p < DSR_SIGNIFICANT:
@@ -142,13 +163,13 @@ def _significance(dsr: Mapping[str, Any] | None, n: Any) -> Finding:
     return Finding(Rating.CANDIDATE, f"significant ({text})")
 
 
-def _overfitting(pbo: Mapping[str, Any] | None) -> Finding:
+def _overfitting(pbo: Mapping[str, Any] | None, scope: str = "") -> Finding:
     if not pbo:
         return Finding(Rating.WEAK, "overfitting not measured (PBO undefined)")
     p = float(pbo["probability"])
     if p > PBO_OVERFIT:
-        return Finding(Rating.WEAK, f"overfit (PBO {p:.2f} by CSCV)")
-    return Finding(Rating.CANDIDATE, f"not overfit (PBO {p:.2f} by CSCV)")
+        return Finding(Rating.WEAK, f"overfit (PBO {p:.2f} by CSCV{scope})")
+    return Finding(Rating.CANDIDATE, f"not overfit (PBO {p:.2f} by CSCV{scope})")
 
 
 def _out_of_sample(v: Mapping[str, Any]) -> list[Finding]:
@@ -160,20 +181,34 @@ def _out_of_sample(v: Mapping[str, Any]) -> list[Finding]:
         return [Finding(Rating.DO_NOT_TRADE, f"no out-of-sample result ({method})")]
     sharpe, trades = oos.get("sharpe"), oos.get("n_trades") or 0
     if sharpe is None:
-        return [Finding(Rating.DO_NOT_TRADE, f"no Sharpe ratio out of sample ({trades} trades)")]
+        text = f"no Sharpe ratio out of sample ({trades} trades, {method})"
+        return [Finding(Rating.DO_NOT_TRADE, text)]
     found = [_trades(int(trades), method)]
     if sharpe <= 0:
-        found.append(Finding(Rating.DO_NOT_TRADE, f"loses out of sample (Sharpe {sharpe:.2f})"))
+        text = f"loses out of sample (Sharpe {sharpe:.2f}, {method})"
+        found.append(Finding(Rating.DO_NOT_TRADE, text))
         return found
     hold = (v.get("buy_and_hold") or {}).get("sharpe")
     if hold is not None and sharpe < hold:
-        text = f"out of sample below buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f})"
+        text = f"out of sample below buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f}, {method})"
         found.append(Finding(Rating.WEAK, text))
     elif hold is not None:
-        text = f"out of sample above buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f})"
+        text = f"out of sample above buy-and-hold (Sharpe {sharpe:.2f} vs {hold:.2f}, {method})"
         found.append(Finding(Rating.CANDIDATE, text))
-    found.extend(_decay(sharpe, ((v.get("in_sample") or {}).get("metrics") or {}).get("sharpe")))
+    found.extend(_decay(sharpe, _in_sample_sharpe(v), method))
     return found
+
+
+def _in_sample_sharpe(v: Mapping[str, Any]) -> float | None:
+    """The in-sample Sharpe ratio of the trial whose out-of-sample one is judged.
+
+    A holdout's expected figure is the in-sample best's, not the champion's: its own
+    in-sample metrics go with it (a walk-forward has none: its last fold's best).
+    """
+    expected = v.get("expected") or {}
+    paired = expected.get("in_sample_metrics") if expected.get("metrics") else None
+    metrics = paired or (v.get("in_sample") or {}).get("metrics") or {}
+    return metrics.get("sharpe")  # type: ignore[no-any-return]
 
 
 def _oos_metrics(v: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -195,8 +230,8 @@ def _trades(n: int, method: str) -> Finding:
     return Finding(Rating.CANDIDATE, f"{n} trades out of sample ({method})")
 
 
-def _decay(sharpe: float, in_sample: float | None) -> Sequence[Finding]:
+def _decay(sharpe: float, in_sample: float | None, method: str) -> Sequence[Finding]:
     if in_sample is None or in_sample <= 0 or sharpe >= OOS_KEEP * in_sample:
         return []
-    text = f"decays out of sample (Sharpe {sharpe:.2f} vs {in_sample:.2f} in sample)"
+    text = f"decays out of sample (Sharpe {sharpe:.2f} vs {in_sample:.2f} in sample, {method})"
     return [Finding(Rating.WEAK, text)]

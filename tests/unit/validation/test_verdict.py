@@ -44,7 +44,7 @@ def test_a_result_passing_every_check_is_a_candidate_and_says_why() -> None:
     assert verdict.line() == (
         "VERDICT: candidate — significant (DSR 0.99 after 200 backtests), not overfit (PBO 0.10 "
         "by CSCV), 45 trades out of sample (holdout), out of sample above buy-and-hold "
-        "(Sharpe 1.20 vs 0.30)"
+        "(Sharpe 1.20 vs 0.30, holdout)"
     )
     assert verdict.as_dict()["rating"] == "candidate"
 
@@ -56,10 +56,10 @@ def test_the_issue_example_is_do_not_trade_with_every_reason() -> None:
     )  # fmt: skip
     line = judge(v).line()
     assert line.startswith(
-        "VERDICT: do not trade — not significant (DSR 0.12 after 983 backtests), "
-        "overfit (PBO 0.74 by CSCV)"
+        "VERDICT: do not trade — not significant (DSR 0.12 after 983 backtests of the last "
+        "fold), overfit (PBO 0.74 by CSCV of the last fold)"
     )
-    assert "out of sample below buy-and-hold (Sharpe 0.14 vs 0.99)" in line
+    assert "out of sample below buy-and-hold (Sharpe 0.14 vs 0.99, walk-forward)" in line
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_no_or_a_losing_out_of_sample_sharpe_is_do_not_trade(sharpe: float | Non
 def test_below_buy_and_hold_is_weak() -> None:
     verdict = judge(good(buy_and_hold={"sharpe": 1.21}))
     assert verdict.rating is Rating.WEAK
-    assert verdict.reasons[0] == "out of sample below buy-and-hold (Sharpe 1.20 vs 1.21)"
+    assert verdict.reasons[0] == "out of sample below buy-and-hold (Sharpe 1.20 vs 1.21, holdout)"
 
 
 def test_decay_out_of_sample_is_weak() -> None:
@@ -124,7 +124,7 @@ def test_the_honest_figure_is_what_to_expect_not_the_flattered_champion() -> Non
     # The champion chosen on the test period looks good there; the in-sample best lost.
     verdict = judge(good(expected=oos(-0.2), out_of_sample=oos(2.0)))
     assert verdict.rating is Rating.DO_NOT_TRADE
-    assert "loses out of sample (Sharpe -0.20)" in verdict.reasons
+    assert "loses out of sample (Sharpe -0.20, holdout)" in verdict.reasons
 
 
 def test_without_out_of_sample_test_the_best_is_weak() -> None:
@@ -154,3 +154,54 @@ def test_a_strategy_the_look_ahead_check_could_not_run_is_never_a_candidate() ->
     verdict = judge(good(lookahead=dict(NOT_CHECKED)))
     assert verdict.rating is Rating.WEAK
     assert "look-ahead not checked" in verdict.line()
+
+
+def test_a_run_where_no_trial_completed_is_do_not_trade() -> None:
+    v = good(method="none", in_sample=None, out_of_sample=None, expected=None,
+             deflated_sharpe=None, pbo=None, n_trials_counted=0)  # fmt: skip
+    verdict = judge(v)
+    assert verdict.rating is Rating.DO_NOT_TRADE
+    assert verdict.reasons[0] == "no trial completed"
+
+
+@pytest.mark.parametrize("sharpe", [None, 0.0, -0.4])
+def test_an_untested_best_that_loses_in_sample_is_do_not_trade(sharpe: float | None) -> None:
+    v = good(method="none", in_sample=oos(sharpe), out_of_sample=None, expected=None,
+             deflated_sharpe=None, pbo=None)  # fmt: skip
+    verdict = judge(v)
+    assert verdict.rating is Rating.DO_NOT_TRADE
+    assert verdict.reasons[0].startswith("loses in sample (Sharpe ")
+
+
+def test_a_look_ahead_check_that_ran_nothing_is_not_a_candidate() -> None:
+    verdict = judge(good(lookahead={"found": False, "detail": None, "params_checked": 0}))
+    assert verdict.rating is Rating.WEAK
+    assert "look-ahead not checked (every params set raised)" in verdict.reasons
+    assert judge(good(lookahead={"found": False, "params_checked": 2})).rating is Rating.CANDIDATE
+
+
+@pytest.mark.parametrize("method", ["holdout", "walk_forward"])
+def test_every_out_of_sample_figure_names_its_method(method: str) -> None:
+    named = method.replace("_", "-")
+    cases = [
+        good(method=method, expected=oos(0.5), buy_and_hold={"sharpe": 0.9}),  # below, decays
+        good(method=method, expected=oos(-0.3)),  # loses
+        good(method=method, expected=oos(None)),  # no Sharpe ratio
+        good(method=method),  # a candidate: above buy-and-hold
+    ]
+    for v in cases:
+        for reason in judge(v).reasons:
+            if "out of sample" in reason:
+                assert reason.endswith(f"{named})"), reason
+
+
+def test_decay_compares_the_same_trial_in_and_out_of_sample() -> None:
+    """The expected figure is the in-sample best's: its decay is from its own in-sample."""
+    expected = {**oos(0.6), "in_sample_metrics": {"sharpe": 1.4}}
+    verdict = judge(good(in_sample={"metrics": {"sharpe": 1.0}}, expected=expected))
+    assert verdict.rating is Rating.WEAK
+    assert "decays out of sample (Sharpe 0.60 vs 1.40 in sample, holdout)" in verdict.reasons
+    expected = {**oos(0.8), "in_sample_metrics": {"sharpe": 1.4}}
+    assert judge(good(in_sample={"metrics": {"sharpe": 3.0}}, expected=expected)).rating is (
+        Rating.CANDIDATE
+    )
