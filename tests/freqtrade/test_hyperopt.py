@@ -177,7 +177,7 @@ def test_a_genesis_yaml_naming_a_strategy_file_validates_and_reproduces(tmp_path
     exported = json.loads(project["strategy_file"].with_suffix(".json").read_text())
     assert exported["params"]["buy"]["buy_rsi"] == best["params"]["buy_rsi"]
     # the export rewrote <StrategyFile>.json: the champion still reproduces
-    promote_champion(result.run_dir, "ft", root=tmp_path / "champions")
+    promote_champion(result.run_dir, "ft", root=tmp_path / "champions", force=True)
     check = verify_champion("ft", root=tmp_path / "champions")
     assert check.reproduced, check.differences
 
