@@ -152,8 +152,8 @@ def run_backtest(
         )  # fmt: skip
     else:
         records, equity = k.simulate_nb(laid.minutes, *arrays, roi_minutes, roi_ratios, params)
-    trades = _trades_frame(records, names, dates, laid.tags, wallet.fee)
-    trades["enter_tag"] = _enter_tags(records, laid.enter_tags, dates)
+    enter_tags = _enter_tags(records, laid.enter_tags, dates)
+    trades = _trades_frame(records, names, dates, laid.tags, wallet.fee, enter_tags)
     return FtBacktest(trades, equity, dates, wallet.dry_run_wallet)
 
 
@@ -434,7 +434,12 @@ def reason_names(tags: Sequence[str]) -> dict[int, str]:
 
 
 def _trades_frame(
-    records: np.ndarray, pairs: list[str], dates: np.ndarray, tags: Sequence[str], fee: float
+    records: np.ndarray,
+    pairs: list[str],
+    dates: np.ndarray,
+    tags: Sequence[str],
+    fee: float,
+    enter_tags: np.ndarray,
 ) -> pd.DataFrame:
     """The kernel's records as Freqtrade's trades DataFrame (``trade_list_to_dataframe``)."""
     names = reason_names(tags)
@@ -463,5 +468,6 @@ def _trades_frame(
             "is_short": np.zeros(n, dtype=bool),
             "open_timestamp": open_ms,
             "close_timestamp": close_ms,
+            "enter_tag": enter_tags,  # here, not set after: a column added costs ~0.5 ms
         }
     )
