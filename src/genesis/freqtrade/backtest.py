@@ -223,11 +223,10 @@ def _lay(
 
 
 def _enter_tag_rows(window: _Window) -> tuple[np.ndarray, np.ndarray] | None:
-    """The window's dates and each row's ``enter_tag`` (None for a missing or empty one)."""
+    """The window's dates and each row's ``enter_tag`` as the strategy left it."""
     if window.enter_tag is None:
         return None
-    tags = [t if isinstance(t, str) and t else None for t in window.enter_tag.to_numpy(object)]
-    return window.ms, np.array(tags, dtype=object)
+    return window.ms, window.enter_tag.to_numpy(dtype=object)  # cleaned per trade, not row
 
 
 def _enter_tags(
@@ -244,7 +243,8 @@ def _enter_tags(
         if pair_rows is None or not len(mine):
             continue
         ms, tags = pair_rows
-        result[mine] = tags[np.searchsorted(ms, opened[mine])]
+        chosen = tags[np.searchsorted(ms, opened[mine])]
+        result[mine] = [t if isinstance(t, str) and t else None for t in chosen]
     return result
 
 
