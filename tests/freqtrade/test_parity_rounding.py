@@ -11,7 +11,7 @@ import pytest
 
 from genesis.errors import ConfigError, DataError, StrategyError
 from genesis.freqtrade._kernels import to_tick_nb
-from genesis.freqtrade.backtest import PairFrame, _tick_parts, run_backtest
+from genesis.freqtrade.backtest import Layouts, PairFrame, _tick_parts, run_backtest
 from genesis.freqtrade.rules import ExitRules, Wallet
 
 
@@ -128,3 +128,21 @@ def test_a_frame_without_prices_is_a_data_error() -> None:
     frame = _frame().drop(columns=["low"])
     with pytest.raises(DataError, match="low"):
         run_backtest([PairFrame("A/USDT", frame)], ExitRules(((0, 0.1),), -0.1), Wallet(1, 100.0))
+
+
+def test_cached_layouts_give_the_trades_of_a_fresh_layout() -> None:
+    frame = _frame()
+    frame["enter_tag"] = np.where(frame["enter_long"] == 1, "seven", "")
+    pairs = [PairFrame("A/USDT", frame), PairFrame("B/USDT", frame.iloc[50:].copy())]
+    layouts = Layouts(size=1)
+    for stoploss, slots in ((-0.02, 1), (-0.05, 2), (-0.02, 1)):
+        rules = ExitRules(minimal_roi=((0, 0.03), (120, 0.0)), stoploss=stoploss)
+        fresh = run_backtest(pairs, rules, Wallet(slots, 100.0))
+        cached = run_backtest(pairs, rules, Wallet(slots, 100.0), layouts=layouts)
+        assert len(fresh.trades) > 3
+        pd.testing.assert_frame_equal(cached.trades, fresh.trades)
+        assert np.array_equal(cached.equity, fresh.equity)
+    assert list(fresh.trades["enter_tag"].dropna().unique()) == ["seven"]
+    other = [PairFrame("A/USDT", frame.iloc[:200].copy())]  # other frames: laid out anew
+    short = run_backtest(other, rules, Wallet(1, 100.0), layouts=layouts)
+    assert len(short.dates) == 199

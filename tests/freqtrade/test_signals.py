@@ -100,6 +100,15 @@ def test_indicators_once_signals_once_per_parameter_set(tmp_path: Path) -> None:
     assert wider[0].frame["enter_long"].sum() > first[0].frame["enter_long"].sum()
     assert strategy.entry_calls == ["BTC/USDT", "ETH/USDT"] * 2
     assert strategy.indicator_calls == ["BTC/USDT", "ETH/USDT"]
+    # the rows trimmed once per pair are trim_dataframe's for every later signal set
+    from freqtrade.data.converter import trim_dataframe
+
+    analyzed = strategy.ft_advise_signals(signals.indicators("BTC/USDT"), {"pair": "BTC/USDT"})
+    expected = trim_dataframe(analyzed, signals.dataset.timerange, startup_candles=20)
+    assert len(wider[0].frame) == len(expected) < len(analyzed)
+    assert np.array_equal(wider[0].frame["date"], expected["date"])
+    assert np.array_equal(wider[0].frame["enter_long"], expected["enter_long"], equal_nan=True)
+    assert np.array_equal(wider[0].price_ticks, first[0].price_ticks)
 
 
 def test_indicators_come_from_disk_the_second_time(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ field names and exit reasons, plus the wallet's value per candle.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -22,7 +23,7 @@ from genesis.errors import DataError
 from genesis.freqtrade import _kernels as k
 from genesis.freqtrade.rules import ExitRules, Market, Wallet, check_supported
 
-__all__ = ["FtBacktest", "PairFrame", "price_ticks", "run_backtest"]
+__all__ = ["FtBacktest", "Layouts", "PairFrame", "price_ticks", "run_backtest"]
 
 _REQUIRED = ("date", "open", "high", "low", "close")
 _MAX_DECIMALS = 12
@@ -111,6 +112,7 @@ def run_backtest(
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
     startup_candles: int = 0,
+    layouts: Layouts | None = None,
 ) -> FtBacktest:
     """Backtest the pairs' signals with Freqtrade's rules.
 
@@ -127,6 +129,8 @@ def run_backtest(
             pair's window starts after its own first ``startup_candles`` rows and
             ``start`` is not used, as Freqtrade trims them (``trim_dataframe``): a pair
             whose data begins later also loses its first rows.
+        layouts: Where the kernel's arrays of these frames are kept between calls
+            (:class:`Layouts`); laid out anew when None.
 
     Raises:
         DataError: no pair has candles in the window, or a frame lacks a column.
@@ -134,54 +138,113 @@ def run_backtest(
     """
     if strategy is not None:
         check_supported(strategy)
-    frames = [_window(pf, start, end, startup_candles) for pf in pairs]
+    laid = (layouts or Layouts(0)).get(pairs, start, end, startup_candles)
+    dates, arrays, names = laid.dates, laid.arrays, laid.pairs
+    params = _params(rules, wallet, _timeframe_min(strategy, dates))
+    roi_minutes = np.array([m for m, _ in rules.minimal_roi], dtype=np.int64)
+    roi_ratios = np.array([r for _, r in rules.minimal_roi], dtype=np.float64)
+    if strategy is not None and _needs_callbacks(strategy):
+        from genesis.freqtrade._callbacks import simulate_with_callbacks
+
+        records, equity = simulate_with_callbacks(
+            strategy, names, dates, laid.tags, laid.minutes, arrays, roi_minutes, roi_ratios,
+            params,
+        )  # fmt: skip
+    else:
+        records, equity = k.simulate_nb(laid.minutes, *arrays, roi_minutes, roi_ratios, params)
+    enter_tags = _enter_tags(records, laid.enter_tags, dates)
+    trades = _trades_frame(records, names, dates, laid.tags, wallet.fee, enter_tags)
+    return FtBacktest(trades, equity, dates, wallet.dry_run_wallet)
+
+
+class _Laid(NamedTuple):
+    """The kernel's inputs of one set of frames and window (what no exit rule changes)."""
+
+    source: tuple[PairFrame, ...]
+    """The frames they were made of (held, so that their ids stay theirs while cached)."""
+    pairs: list[str]
+    dates: np.ndarray
+    minutes: np.ndarray
+    arrays: k.Layout
+    tags: list[str]
+    enter_tags: list[tuple[np.ndarray, np.ndarray] | None]
+    """Per pair: its dates and each row's shifted ``enter_tag`` (None = no such column)."""
+
+
+class Layouts:
+    """The kernel's arrays of the last ``size`` sets of frames and windows.
+
+    A hyperopt trial that changes only ROI, stoploss, trailing or the number of slots
+    gets the same :class:`PairFrame` objects back from
+    :meth:`~genesis.freqtrade.signals.SignalSource.pair_frames`; laying them out (trim,
+    shift, the ``[T, P]`` arrays, the ticks' parts) again would cost more than the kernel.
+    The frames are matched by identity, and kept with their arrays so that an id is not
+    reused while cached. The kernel only reads these arrays.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], _Laid] = OrderedDict()
+
+    def get(
+        self,
+        pairs: Sequence[PairFrame],
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+        startup: int,
+    ) -> _Laid:
+        """The arrays of ``pairs`` on the window (laid out when not cached)."""
+        key = (tuple(id(pf) for pf in pairs), start, end, startup)
+        laid = self._items.get(key)
+        if laid is not None and all(a is b for a, b in zip(laid.source, pairs, strict=True)):
+            self._items.move_to_end(key)
+            return laid
+        laid = _lay(pairs, start, end, startup)
+        if self._size > 0:
+            self._items[key] = laid
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return laid
+
+
+def _lay(
+    pairs: Sequence[PairFrame], start: pd.Timestamp | None, end: pd.Timestamp | None, startup: int
+) -> _Laid:
+    """Trim, shift and lay the pairs on their common dates (see :func:`run_backtest`)."""
+    frames = [_window(pf, start, end, startup) for pf in pairs]
     kept = [i for i, f in enumerate(frames) if len(f.ms) > 0]
     if not kept:
         raise DataError("no candles left in the backtest window", where=_names(pairs))
     dates = _common_dates([frames[i].ms for i in kept])
     arrays, tags = _lay_out([frames[i] for i in kept], [pairs[i] for i in kept], dates)
-    params = _params(rules, wallet, _timeframe_min(strategy, dates))
-    roi_minutes = np.array([m for m, _ in rules.minimal_roi], dtype=np.int64)
-    roi_ratios = np.array([r for _, r in rules.minimal_roi], dtype=np.float64)
-    minutes = dates // 60_000
-    if strategy is not None and _needs_callbacks(strategy):
-        from genesis.freqtrade._callbacks import simulate_with_callbacks
-
-        records, equity = simulate_with_callbacks(
-            strategy,
-            [pairs[i].pair for i in kept],
-            dates,
-            tags,
-            minutes,
-            arrays,
-            roi_minutes,
-            roi_ratios,
-            params,
-        )
-    else:
-        records, equity = k.simulate_nb(
-            minutes,
-            *arrays,
-            roi_minutes,
-            roi_ratios,
-            params,
-        )
-    trades = _trades_frame(records, [pairs[i].pair for i in kept], dates, tags, wallet.fee)
-    trades["enter_tag"] = _enter_tags(records, [frames[i] for i in kept], dates)
-    return FtBacktest(trades, equity, dates, wallet.dry_run_wallet)
+    enter_tags = [_enter_tag_rows(frames[i]) for i in kept]
+    names = [pairs[i].pair for i in kept]
+    return _Laid(tuple(pairs), names, dates, dates // 60_000, arrays, tags, enter_tags)
 
 
-def _enter_tags(records: np.ndarray, frames: list[_Window], dates: np.ndarray) -> np.ndarray:
+def _enter_tag_rows(window: _Window) -> tuple[np.ndarray, np.ndarray] | None:
+    """The window's dates and each row's ``enter_tag`` as the strategy left it."""
+    if window.enter_tag is None:
+        return None
+    return window.ms, window.enter_tag.to_numpy(dtype=object)  # cleaned per trade, not row
+
+
+def _enter_tags(
+    records: np.ndarray,
+    rows: list[tuple[np.ndarray, np.ndarray] | None],
+    dates: np.ndarray,
+) -> np.ndarray:
     """Each trade's ``enter_tag``: the shifted tag of its entry candle, as Freqtrade's."""
     result = np.full(len(records), None, dtype=object)
     pair_of = records[:, k.R_PAIR].astype(np.int64)
     opened = dates[records[:, k.R_T_OPEN].astype(np.int64)]
-    for p, window in enumerate(frames):
+    for p, pair_rows in enumerate(rows):
         mine = np.flatnonzero(pair_of == p)
-        if window.enter_tag is None or not len(mine):
+        if pair_rows is None or not len(mine):
             continue
-        tags = window.enter_tag.to_numpy(dtype=object)[np.searchsorted(window.ms, opened[mine])]
-        result[mine] = [t if isinstance(t, str) and t else None for t in tags]
+        ms, tags = pair_rows
+        chosen = tags[np.searchsorted(ms, opened[mine])]
+        result[mine] = [t if isinstance(t, str) and t else None for t in chosen]
     return result
 
 
@@ -371,7 +434,12 @@ def reason_names(tags: Sequence[str]) -> dict[int, str]:
 
 
 def _trades_frame(
-    records: np.ndarray, pairs: list[str], dates: np.ndarray, tags: Sequence[str], fee: float
+    records: np.ndarray,
+    pairs: list[str],
+    dates: np.ndarray,
+    tags: Sequence[str],
+    fee: float,
+    enter_tags: np.ndarray,
 ) -> pd.DataFrame:
     """The kernel's records as Freqtrade's trades DataFrame (``trade_list_to_dataframe``)."""
     names = reason_names(tags)
@@ -400,5 +468,6 @@ def _trades_frame(
             "is_short": np.zeros(n, dtype=bool),
             "open_timestamp": open_ms,
             "close_timestamp": close_ms,
+            "enter_tag": enter_tags,  # here, not set after: a column added costs ~0.5 ms
         }
     )

@@ -48,7 +48,7 @@ from genesis.evaluate import BacktestSpec, Evaluation, canonical_value
 from genesis.features import Features, FeatureStore
 from genesis.freqtrade._imports import require_freqtrade
 from genesis.freqtrade._result import backtest_result, candles_of
-from genesis.freqtrade.backtest import FtBacktest, PairFrame, run_backtest
+from genesis.freqtrade.backtest import FtBacktest, Layouts, PairFrame, run_backtest
 from genesis.freqtrade.loss import BacktestWindow, FtLoss, resolve_loss
 from genesis.freqtrade.rules import ExitRules, Wallet, roi_table
 from genesis.freqtrade.space import FtSpace, build_space
@@ -153,6 +153,10 @@ class FtRun:
         self.fingerprint = self._data_fingerprint()
         self._market_change: dict[tuple[int, int], float] = {}
         self.results = _Kept(_KEPT_RESULTS)
+        self.layouts = Layouts()  # the kernel's arrays per signal set and window
+        self._cuts: OrderedDict[tuple[Any, ...], tuple[list[PairFrame], list[PairFrame]]] = (
+            OrderedDict()
+        )
         self._extra: dict[str, Any] | None = None
 
     def _data_fingerprint(self) -> str:
@@ -216,9 +220,24 @@ class FtRun:
         except ConfigError as error:  # params the rules refuse: this trial fails
             raise BacktestError(f"params {dict(params)} give invalid rules: {error}") from None
         if start is not None or end is not None:
-            frames = [_cut(pf, start, end) for pf in frames]
-        result = run_backtest(frames, rules, wallet, strategy=self.strategy)
+            frames = self._cut(frames, start, end)
+        result = run_backtest(frames, rules, wallet, strategy=self.strategy, layouts=self.layouts)
         return result, {pf.pair: pf.frame for pf in frames}
+
+    def _cut(
+        self, frames: list[PairFrame], start: pd.Timestamp | None, end: pd.Timestamp | None
+    ) -> list[PairFrame]:
+        """The frames cut to the window, the same objects for the same signal set (so that
+        :attr:`layouts` finds their arrays); matched by identity, the source list held."""
+        key = (id(frames), start, end)
+        kept = self._cuts.get(key)
+        if kept is not None and kept[0] is frames:
+            return kept[1]
+        cut = [_cut(pf, start, end) for pf in frames]
+        self._cuts[key] = (frames, cut)
+        while len(self._cuts) > 4:
+            self._cuts.popitem(last=False)
+        return cut
 
     def market_change(self, processed: Mapping[str, pd.DataFrame], key: tuple[int, int]) -> float:
         """Freqtrade's ``calculate_market_change`` of the window (once per window)."""

@@ -84,6 +84,7 @@ class SignalSource:
         self._cache_dir = cache_dir
         self._memo: OrderedDict[tuple[Any, ...], list[PairFrame]] = OrderedDict()
         self._memo_size = memo_size
+        self._trimmed: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.dataset = dataset or load_dataset(
             settings.datadir,
             settings.pairs,
@@ -154,15 +155,23 @@ class SignalSource:
             pair, self._settings.timeframe, analyzed, strategy.config["candle_type_def"]
         )
         columns = [c for c in (*_CANDLE_COLUMNS, *_SIGNAL_COLUMNS) if c in analyzed.columns]
-        ticks = pd.Series(self._ticks[pair], index=analyzed.index)
-        trimmed = trim_dataframe(
-            analyzed[columns], self.dataset.timerange, startup_candles=self.dataset.startup_candles
-        )
+        dates = analyzed["date"].values  # datetime64 (to_numpy: Timestamp objects, ~8 ms)
+        kept = self._trimmed.get(pair)
+        if kept is None or not np.array_equal(kept[0], dates):
+            # trim_dataframe's rows depend on the dates only: found once per pair (the
+            # signals keep the indicators' rows), reused by every other signal set
+            trimmed = trim_dataframe(
+                pd.DataFrame({"date": analyzed["date"]}).reset_index(drop=True),
+                self.dataset.timerange, startup_candles=self.dataset.startup_candles,
+            )  # fmt: skip
+            rows = trimmed.index.to_numpy()  # positions: the frame given has a RangeIndex
+            kept = (dates, rows, np.asarray(self._ticks[pair])[rows])
+            self._trimmed[pair] = kept
         return PairFrame(
             pair=pair,
-            frame=trimmed.reset_index(drop=True),
+            frame=analyzed[columns].take(kept[1]).reset_index(drop=True),
             market=self._settings.markets[pair],
-            price_ticks=ticks.loc[trimmed.index].to_numpy(),
+            price_ticks=kept[2],
         )
 
     def _window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
