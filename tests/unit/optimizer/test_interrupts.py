@@ -4,6 +4,7 @@ ctypes callback; each is an interrupt, never a strategy failure or a printed tra
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -90,11 +91,9 @@ def test_an_interrupted_trial_is_not_recorded_as_a_strategy_failure(
 ) -> None:
     outcomes: list[TrialOutcome] = []
     run = RunDir(tmp_path / "run").create()
+    interrupted = dataclasses.replace(problem, strategy=_Interrupted(problem.strategy))  # type: ignore[arg-type]
     objective = Objective(
-        strategy=_Interrupted(problem.strategy), features=problem.features,  # type: ignore[arg-type]
-        space=problem.space, settings=problem.settings, score_spec=problem.score_spec,
-        data_fingerprint=problem.data_fingerprint, window=problem.window,
-        cache=MemoryCache(), run_dir=run, guard=DedupGuard(run.dedup_db),
+        problem=interrupted, cache=MemoryCache(), run_dir=run, guard=DedupGuard(run.dedup_db),
         on_outcome=outcomes.append,
     )  # fmt: skip
     study = optuna.create_study(direction="maximize")
@@ -138,10 +137,7 @@ def test_an_interrupt_dropped_by_a_ctypes_callback_is_raised_again_without_a_tra
 def _stress_objective(problem: Problem, tmp_path: Path, outcomes: list[TrialOutcome]) -> Objective:
     run = RunDir(tmp_path / "run").create()
     return Objective(
-        strategy=problem.strategy, features=problem.features, space=problem.space,
-        settings=problem.settings, score_spec=problem.score_spec,
-        data_fingerprint=problem.data_fingerprint, window=problem.window,
-        cache=MemoryCache(), run_dir=run, guard=DedupGuard(run.dedup_db),
+        problem=problem, cache=MemoryCache(), run_dir=run, guard=DedupGuard(run.dedup_db),
         on_outcome=outcomes.append,
     )  # fmt: skip
 
