@@ -5,15 +5,14 @@ it is, and so does `genesis freqtrade backtesting --strategy RsiBands`.
 """
 
 import talib.abstract as ta
-from pandas import DataFrame
-
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
+from pandas import DataFrame
 
 
 class RsiBands(IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1h"
-    minimal_roi = {"0": 0.06, "120": 0.03, "480": 0.0}
+    minimal_roi = {"0": 0.06, "120": 0.03, "480": 0.0}  # noqa: RUF012 (Freqtrade's idiom)
     stoploss = -0.08
     trailing_stop = True
     trailing_stop_positive = 0.01
