@@ -39,6 +39,9 @@ def test_the_summary_opens_with_the_verdict_and_prints_both_reproduce_commands(
     assert best["verdict"]["rating"] == "do not trade"
     assert lines[0] == best["verdict"]["line"] and lines[0].startswith("VERDICT: do not trade — ")
     assert f"best trial: #{best['trial']} " in stdout
+    sharpe = best["metrics"]["sharpe"]
+    shown = "undefined" if sharpe is None else f"{sharpe:.4f}"
+    assert f" sharpe={shown}" in stdout, "a ratio reads with 4 decimals, not 16"
     assert "chosen out of sample among the top in-sample trials" in stdout
     assert f"reproduce in sample: {best['reproduce']}" in stdout
     oos = best["validation"]["out_of_sample"]["reproduce"]
@@ -62,7 +65,7 @@ def test_runs_show_opens_with_the_verdict_and_marks_the_same_best(
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == best["verdict"]["line"]
-    assert f"best trial: #{best['trial']} " in out.stdout
+    assert f"best trial: #{best['trial']} score={best['score']:.4g}" in out.stdout
     assert "validation: holdout" in out.stdout and "Deflated Sharpe Ratio" in out.stdout
     assert "oos sharpe" in out.stdout  # the table's out-of-sample column
     marked = [line for line in lines if line.lstrip().startswith(f"{best['trial']}*")]

@@ -95,7 +95,7 @@ def print_run(console: Console, detail: RunDetail) -> None:
     else:
         how = chosen_how(validation)
         say(
-            f"best trial: #{best.get('trial')} score={best.get('score')}"
+            f"best trial: #{best.get('trial')} score={_cell(best.get('score'))}"
             + (f", {how}" if how else "")
         )
         say(f"  params: {best.get('params')}")

@@ -292,7 +292,7 @@ def _summary(result: Any) -> None:
     if m:
         typer.echo(
             f"  trades={m.get('n_trades')} return={m.get('total_return_pct'):.2f}% "
-            f"max_dd={m.get('max_drawdown_pct'):.2f}% sharpe={m.get('sharpe')}"
+            f"max_dd={m.get('max_drawdown_pct'):.2f}% sharpe={_ratio(m.get('sharpe'))}"
         )
     from genesis.cli._validation import print_validation, reproduce_lines
 
@@ -307,3 +307,8 @@ def _chosen(validation: dict[str, Any] | None) -> str:
 
     how = chosen_how(validation)
     return f", {how}" if how else ""
+
+
+def _ratio(value: Any) -> str:
+    """A ratio as a trader reads it (4 decimals); an undefined one says so, never a number."""
+    return "undefined" if value is None else f"{float(value):.4f}"
