@@ -121,6 +121,7 @@ def test_a_run_where_no_trial_completed_shows_its_verdict(tmp_path: Path) -> Non
     line = "VERDICT: do not trade — no trial completed"
     assert failed.stdout.startswith(line)
     assert [r.verdict for r in list_runs(tmp_path / "out")] == ["do not trade"]
+    assert [r.state for r in list_runs(tmp_path / "out")] == ["failed"]  # not "finished"
     shown = genesis("runs", "show", "broken", "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith(line) and "best trial: none completed" in shown.stdout

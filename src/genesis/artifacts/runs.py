@@ -36,7 +36,8 @@ class RunSummary:
         n_trials: Trials in the study at the last export (None before the first).
         real_backtests: Backtests computed by this run (None before the first export).
         best_score: The best trial's score (a list for several objectives), or None.
-        state: ``finished``, ``interrupted``, ``error`` or ``unfinished``.
+        state: ``finished``, ``failed`` (every trial failed), ``interrupted``, ``error`` or
+            ``unfinished``.
         stop_reason: Why the run stopped, as it recorded it.
         verdict: The verdict on its best (``do not trade``, ``weak``, ``candidate``), or
             None for a run without one (unfinished, or made before verdicts).
@@ -106,7 +107,11 @@ def _state(stats: Mapping[str, Any] | None) -> str:
     reason = str(stats.get("stop_reason") or "")
     if reason.startswith("interrupted"):
         return "interrupted"
-    return "error" if reason.startswith("stopped by an error") else "finished"
+    if reason.startswith("stopped by an error"):
+        return "error"
+    if stats.get("completed") == 0 and stats.get("total_trials"):
+        return "failed"  # every trial failed: the search ran, nothing came of it
+    return "finished"
 
 
 def read_run(root: Path) -> RunSummary:
