@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from genesis.optimizer.optimize import run_optimizer
     from genesis.optimizer.problem import Problem, build_problem
     from genesis.optimizer.runner import OptimizationResult
-    from genesis.optimizer.space import SearchSpace
+    from genesis.samplers.space import SearchSpace
 
 _LAZY = {
     "Objective": "genesis.optimizer.objective",
@@ -27,7 +27,7 @@ _LAZY = {
     "Problem": "genesis.optimizer.problem",
     "build_problem": "genesis.optimizer.problem",
     "OptimizationResult": "genesis.optimizer.runner",
-    "SearchSpace": "genesis.optimizer.space",
+    "SearchSpace": "genesis.samplers.space",
 }
 
 

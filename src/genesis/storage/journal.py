@@ -7,9 +7,9 @@ visible to every reader as soon as they are set, and Optuna's checks (a param wh
 distribution changed) fail the call that made them. Four things differ from Optuna's
 backend:
 
-* **The lock** (:class:`~genesis.optimizer.journal_lock.JournalLock`) is Optuna's own
+* **The lock** (:class:`~genesis.storage.journal_lock.JournalLock`) is Optuna's own
   protocol on ``<journal>.lock``, taken under a flock that a killed holder frees at once
-  and made as a hard link to one symlink (see :mod:`genesis.optimizer.journal_lock`).
+  and made as a hard link to one symlink (see :mod:`genesis.storage.journal_lock`).
 * **Durability**: only the records that end a trial (or create a study, or queue or add
   a trial) are fsynced, by a background thread within 0.1 s of their writing
   (:class:`_Syncer`, a group commit); the file is append-only, so that fsync also makes
@@ -48,10 +48,10 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import StorageError
-from genesis.optimizer import log
-from genesis.optimizer._optuna_private import NOT_FOUND_MSG, UNUPDATABLE_MSG, get_lock_file
-from genesis.optimizer.forks import ProcessFd
-from genesis.optimizer.journal_lock import FLOCK_SUFFIX, SYMLINK_SUFFIX, JournalLock
+from genesis.storage import log
+from genesis.storage._optuna_private import NOT_FOUND_MSG, UNUPDATABLE_MSG, get_lock_file
+from genesis.storage.forks import ProcessFd
+from genesis.storage.journal_lock import FLOCK_SUFFIX, SYMLINK_SUFFIX, JournalLock
 
 _MAX_LINE = 1 << 20
 _READ_BLOCK = 1 << 22

@@ -26,7 +26,7 @@ The sampler reads each finished trial once (its points are kept in memory and th
 in a short sorted list) and screens against at most 1,000 of them, so a trial costs the
 same at trial 5,000 as at trial 1,000. Other
 workers' trials are read from the study like this worker's own. It never repeats itself
-on purpose, but does not check: :class:`~genesis.optimizer.repeats.RepeatAvoidingSampler`
+on purpose, but does not check: :class:`~genesis.samplers.repeats.RepeatAvoidingSampler`
 wraps it (by default) to replace repeats.
 
 It keeps Optuna's sampler contract (Optuna's own sampler tests run on it, see
@@ -51,9 +51,9 @@ from optuna.samplers import BaseSampler
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from genesis.optimizer.axes import Axis, axes_of
-from genesis.optimizer.feed import Locked, TrialFeed
-from genesis.optimizer.space import SearchSpace
+from genesis.samplers.axes import Axis, axes_of
+from genesis.samplers.feed import Locked, TrialFeed
+from genesis.samplers.space import SearchSpace
 
 _SIGMA_RANGE = (0.02, 0.4)
 _EXPLORE = 0.1

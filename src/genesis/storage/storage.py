@@ -1,7 +1,7 @@
 """Optuna storages for genesis: a journal file locally, an RDB (PostgreSQL) across machines.
 
 The local default is Optuna's journal file (SQLite is slow and locks under parallel
-workers, see OPTUNA5.md) written through :class:`~genesis.optimizer.journal.GenesisJournalBackend`:
+workers, see OPTUNA5.md) written through :class:`~genesis.storage.journal.GenesisJournalBackend`:
 an ordinary journal that ``optuna-dashboard`` and Optuna's own writers share, with a lock
 that a killed worker does not leave behind.
 """
@@ -15,7 +15,7 @@ from optuna.storages import BaseStorage
 from genesis.cache.database import check_scheme
 from genesis.config import has_masked_password, mask_password
 from genesis.errors import ConfigError, StorageError
-from genesis.optimizer.journal import GenesisJournalBackend, GenesisJournalStorage
+from genesis.storage.journal import GenesisJournalBackend, GenesisJournalStorage
 
 JOURNAL_NAME = "study.journal"
 _SCHEMES = ("postgresql", "journal", "sqlite", "mysql", "postgres")
@@ -33,7 +33,7 @@ def open_storage(
     """The storage for a run: ``url`` if given, else the journal file in ``run_dir``.
 
     A database storage waits out outages for ``retry_s`` and records heartbeats
-    (:mod:`genesis.optimizer.rdb`).
+    (:mod:`genesis.storage.rdb`).
 
     Raises:
         ConfigError: the URL's password is masked (a run directory's ``config.yaml``).
@@ -53,7 +53,7 @@ def open_storage(
     for plain in ("postgresql://", "postgres://"):  # the installed driver is psycopg 3
         if url.startswith(plain):
             url = "postgresql+psycopg://" + url.removeprefix(plain)
-    from genesis.optimizer.rdb import describe_error, open_rdb
+    from genesis.storage.rdb import describe_error, open_rdb
 
     try:
         return open_rdb(

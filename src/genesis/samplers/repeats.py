@@ -43,10 +43,10 @@ from optuna.samplers import BaseSampler
 from optuna.search_space import IntersectionSearchSpace
 from optuna.trial import FrozenTrial, TrialState
 
-from genesis.optimizer import log
-from genesis.optimizer.axes import Axis, axes_of
-from genesis.optimizer.feed import Locked, TrialFeed, trial_by_number
-from genesis.optimizer.space import SearchSpace
+from genesis.samplers.axes import Axis, axes_of
+from genesis.samplers.feed import Locked, TrialFeed, trial_by_number
+from genesis.samplers.space import SearchSpace
+from genesis.storage import log
 
 REPEAT_ATTR = "repeat_of"
 _INTERRUPTED_ATTR = "interrupted"  # loop.INTERRUPTED_ATTR (loop imports this module)

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from genesis.errors import StorageError
-from genesis.optimizer import log
-from genesis.optimizer.interrupts import caused_by_interrupt
-from genesis.optimizer.owner import Owner
+from genesis.storage import log
+from genesis.storage.interrupts import caused_by_interrupt
+from genesis.storage.owner import Owner
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (

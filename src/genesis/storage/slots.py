@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from genesis.optimizer.forks import ProcessFd
-from genesis.optimizer.rdb import ResilientRDBStorage
+from genesis.storage.forks import ProcessFd
+from genesis.storage.rdb import ResilientRDBStorage
 
 
 class FileSlotLock:

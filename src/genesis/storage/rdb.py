@@ -36,9 +36,9 @@ from optuna.trial import FrozenTrial
 
 from genesis.cache.database import connect_problem
 from genesis.errors import StorageError, StorageUsageError
-from genesis.optimizer import log
-from genesis.optimizer._optuna_private import RDB_HEARTBEAT_TABLE, RDB_STORAGE_LOGGER
-from genesis.optimizer.interrupts import caused_by_interrupt
+from genesis.storage import log
+from genesis.storage._optuna_private import RDB_HEARTBEAT_TABLE, RDB_STORAGE_LOGGER
+from genesis.storage.interrupts import caused_by_interrupt
 
 T = TypeVar("T")
 

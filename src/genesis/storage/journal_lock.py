@@ -28,9 +28,9 @@ import threading
 import time
 from typing import Any
 
-from genesis.optimizer import log
-from genesis.optimizer._optuna_private import LOCK_FILE_SUFFIX, BaseJournalFileLock
-from genesis.optimizer.forks import ProcessFd, forget_in_forked_children
+from genesis.storage import log
+from genesis.storage._optuna_private import LOCK_FILE_SUFFIX, BaseJournalFileLock
+from genesis.storage.forks import ProcessFd, forget_in_forked_children
 
 FLOCK_SUFFIX = ".genesis-lock"
 SYMLINK_SUFFIX = ".genesis-symlink"

@@ -1,26 +1,41 @@
 """The sampler a session asks trials from: the configured one, seeded per worker.
 
-``elite`` (the default, :mod:`genesis.optimizer.elite`) or one of Optuna's samplers, and,
+``elite`` (the default, :mod:`genesis.samplers.elite`) or one of Optuna's samplers, and,
 unless ``optimizer.avoid_repeats`` is false, wrapped so that no trial re-runs an
-evaluated point (:mod:`genesis.optimizer.repeats`). The grid sampler enumerates its space
+evaluated point (:mod:`genesis.samplers.repeats`). The grid sampler enumerates its space
 without repeats on its own and is never wrapped.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import optuna
 
 from genesis.config import GenesisConfig
 from genesis.errors import ConfigError
-from genesis.optimizer.elite import EliteSampler
-from genesis.optimizer.problem import Problem
-from genesis.optimizer.repeats import RepeatAvoidingSampler
+from genesis.samplers.elite import EliteSampler
+from genesis.samplers.repeats import RepeatAvoidingSampler
+from genesis.samplers.space import SearchSpace
+
+
+class HasSpace(Protocol):
+    """What the factory needs of a problem (:class:`genesis.optimizer.Problem` is one).
+
+    A protocol rather than the class: the samplers sit below the optimizer and never
+    import it.
+    """
+
+    @property
+    def space(self) -> SearchSpace:
+        """The search space the sampler proposes points in."""
+
 
 _SESSION_STRIDE = 1_000_003  # a prime: sessions' seeds never meet the workers' offsets
 
 
 def make_sampler(
-    config: GenesisConfig, problem: Problem, worker_index: int, *, session: int = 0
+    config: GenesisConfig, problem: HasSpace, worker_index: int, *, session: int = 0
 ) -> optuna.samplers.BaseSampler:
     """The configured sampler, seeded with ``seed + worker_index`` in a fresh study.
 
@@ -38,7 +53,7 @@ def make_sampler(
 
 
 def _base_sampler(
-    config: GenesisConfig, problem: Problem, seed: int | None
+    config: GenesisConfig, problem: HasSpace, seed: int | None
 ) -> optuna.samplers.BaseSampler:
     opt = config.optimizer
     several = len(config.score.objectives) > 1

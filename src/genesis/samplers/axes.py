@@ -1,6 +1,6 @@
 """One dimension of a sampler's search space, as an Optuna distribution seen as a grid.
 
-genesis's samplers (:mod:`~genesis.optimizer.elite`, :mod:`~genesis.optimizer.repeats`)
+genesis's samplers (:mod:`~genesis.samplers.elite`, :mod:`~genesis.samplers.repeats`)
 search whatever space Optuna hands to ``sample_relative`` (its ``search_space``
 argument), not only the configured one, so they work from Optuna's distributions.
 An :class:`Axis` gives a distribution two coordinates:
