@@ -1,4 +1,9 @@
-"""The optimizer: Optuna over cached, real backtests (objective, storage, runner).
+"""The optimizer: Optuna over cached, real backtests (trial loop, objective, workers).
+
+What persists lives in :mod:`genesis.storage` and what proposes in :mod:`genesis.samplers`,
+both a floor below; the validation phase (:mod:`genesis.optimizer.optimize`, walk-forward,
+out-of-sample) is this package's top floor. The modules that moved out keep their old
+paths here for one release (``genesis.optimizer.elite`` and the like warn and alias).
 
 The names below load on first use, so that a worker process started by
 :mod:`genesis.optimizer.workers` imports only that module (and the standard library)

@@ -1,0 +1,5 @@
+"""Deprecated: moved to :mod:`genesis.storage.rdb` (alias for one release)."""
+
+from genesis._lazy import moved_module
+
+moved_module(__name__, "genesis.storage.rdb")
