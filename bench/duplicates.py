@@ -44,7 +44,7 @@ from genesis.cache import ResultCache, cache_key, open_cache
 from genesis.errors import BacktestError, StrategyError
 from genesis.evaluate import evaluate, make_spec
 from genesis.optimizer import OptimizationResult, build_problem, run_optimizer
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 CONFIG = "tBTCUSD_1h_optuna_smoke_loose.yaml"
 MAX_UNIQUE = 80

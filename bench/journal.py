@@ -33,7 +33,7 @@ from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from _common import median, quiet, table
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 SCENARIOS = ("genesis journal", "stock journal", "in-memory")
 

@@ -37,7 +37,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from _common import CONFIG_DIR, table
 from genesis.cache import open_cache
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 CONFIG = CONFIG_DIR / "tBTCUSD_1h_optuna.yaml"
 

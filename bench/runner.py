@@ -58,10 +58,10 @@ from genesis.optimizer import (
     run_optimizer,
 )
 from genesis.optimizer import export as export_module
-from genesis.optimizer.claims import DedupGuard
-from genesis.optimizer.journal import GenesisJournalBackend
-from genesis.optimizer.sampler import make_sampler
-from genesis.optimizer.storage import open_storage
+from genesis.samplers.sampler import make_sampler
+from genesis.storage.claims import DedupGuard
+from genesis.storage.journal import GenesisJournalBackend
+from genesis.storage.storage import open_storage
 
 CONFIG = "tBTCUSD_1h_optuna.yaml"
 TARGET_RATIO = 1.10

@@ -101,7 +101,7 @@ def run_once(trials: int, bars: int, seed: int, workers: int, url: str | None, r
     result = run_optimizer(config)
     wall_s = time.perf_counter() - started
     quiet()
-    from genesis.optimizer.storage import open_storage
+    from genesis.storage.storage import open_storage
 
     storage = open_storage(config.storage, result.run_dir)
     study = optuna.load_study(study_name=result.study_name, storage=storage)

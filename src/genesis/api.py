@@ -52,8 +52,8 @@ def run_optimizer(
     build = build or problem_builder_for(config)
     result = _run_optimizer(config, on_outcome=on_outcome, worker_index=worker_index, build=build)
     if report:
-        from genesis.optimizer.log import log_stage
         from genesis.report import write_report
+        from genesis.storage.log import log_stage
 
         log_stage("writing report.html")
         write_report(result.run_dir, build=build)

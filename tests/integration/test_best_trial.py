@@ -20,9 +20,9 @@ from genesis.artifacts import RunningBest
 from genesis.cache import DirectoryCache
 from genesis.config import config_from_dict
 from genesis.optimizer import TrialOutcome
-from genesis.optimizer.storage import open_storage
 from genesis.report._load import load_run
 from genesis.report._sections import top_trials
+from genesis.storage.storage import open_storage
 
 CONFIG: dict[str, Any] = {
     "data": {"source": "synthetic:tBTCUSD:1h:5:3000"},

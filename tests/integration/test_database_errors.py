@@ -19,7 +19,7 @@ from pg_server import PrivateServer, start_private_server  # type: ignore[import
 
 from genesis.cache import open_cache
 from genesis.errors import CacheError, StorageUsageError, UsageError
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 AT_ONCE_S = 5.0
 """Well under the 10 s an outage is waited out when a storage is opened."""

@@ -29,7 +29,7 @@ STARTER = """
 import os, sys, time
 from pathlib import Path
 import optuna
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 url, gate = sys.argv[1], Path(sys.argv[2])
 (gate / str(os.getpid())).touch()  # imported: ready

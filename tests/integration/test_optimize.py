@@ -18,7 +18,7 @@ from genesis.cache import DirectoryCache
 from genesis.config import config_from_dict
 from genesis.errors import ConfigError
 from genesis.optimizer import OptimizationResult, TrialOutcome, run_optimizer
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 SMALL_SPACE = {
     "fast": {"type": "int", "low": 5, "high": 15, "step": 5},

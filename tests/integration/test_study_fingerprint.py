@@ -19,7 +19,7 @@ from genesis.config import config_from_dict
 from genesis.errors import ConfigError
 from genesis.optimizer import run_optimizer
 from genesis.optimizer.fingerprint import FINGERPRINT_ATTR
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 CONFIG: dict[str, Any] = {
     "data": {"source": "synthetic:tBTCUSD:1h:5:3000"},

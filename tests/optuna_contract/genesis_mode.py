@@ -18,7 +18,7 @@ import pytest
 from optuna.testing.tempfile_pool import NamedTemporaryFilePool
 from outcomes import OUTCOMES, pytest_runtest_logreport  # noqa: F401 (the hook, found here)
 
-from genesis.optimizer.journal import (
+from genesis.storage.journal import (
     FLOCK_SUFFIX,
     SYMLINK_SUFFIX,
     GenesisJournalBackend,

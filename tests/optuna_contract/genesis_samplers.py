@@ -24,8 +24,8 @@ import pytest
 from optuna.samplers import BaseSampler, RandomSampler, TPESampler
 from outcomes import OUTCOMES, pytest_runtest_logreport  # noqa: F401 (the hook, found here)
 
-from genesis.optimizer.elite import EliteSampler
-from genesis.optimizer.repeats import RepeatAvoidingSampler
+from genesis.samplers.elite import EliteSampler
+from genesis.samplers.repeats import RepeatAvoidingSampler
 
 Factory = Callable[[int | None], BaseSampler]
 OURS: dict[str, Factory] = {

@@ -1,6 +1,6 @@
 """What a database URL or a failed connection means, in the user's words.
 
-Shared by the SQL result cache and the study storage (:mod:`genesis.optimizer.rdb`), so
+Shared by the SQL result cache and the study storage (:mod:`genesis.storage.rdb`), so
 that both name a wrong URL the same way:
 
 - :func:`check_scheme` answers an unknown scheme with a close match (``postgress://`` →

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     Usage errors (unknown command or option) are typer's: a usage line and exit 2.
     """
     from genesis.errors import GenesisError, Terminated
-    from genesis.optimizer.interrupts import is_interrupt, keep_interrupts  # light: no optuna
+    from genesis.storage.interrupts import is_interrupt, keep_interrupts  # light: no optuna
 
     _register()
     signal.signal(signal.SIGTERM, _terminate)

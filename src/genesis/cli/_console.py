@@ -10,7 +10,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from genesis.cli._live import LiveDisplay
 
-# The record attributes of genesis.optimizer.log (not imported: it pulls in optuna).
+# The record attributes of genesis.storage.log (not imported: it pulls in optuna).
 _PER_TRIAL = "genesis_per_trial"
 _STAGE = "genesis_stage"
 _STUDY = "genesis_study"

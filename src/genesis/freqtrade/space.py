@@ -26,7 +26,7 @@ from typing import Any
 from genesis.config import CategoricalParam, FloatParam, IntParam
 from genesis.errors import ConfigError
 from genesis.freqtrade._imports import require_freqtrade
-from genesis.optimizer.space import SearchSpace
+from genesis.samplers.space import SearchSpace
 
 BUILTIN_SPACES = ("roi", "stoploss", "trailing", "trades")
 """Freqtrade's spaces that are not strategy parameters."""

@@ -1,4 +1,9 @@
-"""The optimizer: Optuna over cached, real backtests (objective, storage, runner).
+"""The optimizer: Optuna over cached, real backtests (trial loop, objective, workers).
+
+What persists lives in :mod:`genesis.storage` and what proposes in :mod:`genesis.samplers`,
+both a floor below; the validation phase (:mod:`genesis.optimizer.optimize`, walk-forward,
+out-of-sample) is this package's top floor. The modules that moved out keep their old
+paths here for one release (``genesis.optimizer.elite`` and the like warn and alias).
 
 The names below load on first use, so that a worker process started by
 :mod:`genesis.optimizer.workers` imports only that module (and the standard library)
@@ -17,7 +22,7 @@ if TYPE_CHECKING:
     from genesis.optimizer.optimize import run_optimizer
     from genesis.optimizer.problem import Problem, build_problem
     from genesis.optimizer.runner import OptimizationResult
-    from genesis.optimizer.space import SearchSpace
+    from genesis.samplers.space import SearchSpace
 
 _LAZY = {
     "Objective": "genesis.optimizer.objective",
@@ -27,7 +32,7 @@ _LAZY = {
     "Problem": "genesis.optimizer.problem",
     "build_problem": "genesis.optimizer.problem",
     "OptimizationResult": "genesis.optimizer.runner",
-    "SearchSpace": "genesis.optimizer.space",
+    "SearchSpace": "genesis.samplers.space",
 }
 
 

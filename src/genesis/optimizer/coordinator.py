@@ -31,11 +31,8 @@ from optuna.trial import TrialState
 from genesis.artifacts import CacheSource, RunDir
 from genesis.config import GenesisConfig
 from genesis.errors import BacktestError, StrategyError
-from genesis.optimizer import log
 from genesis.optimizer._dask import Cluster
-from genesis.optimizer._optuna_private import _tell_with_warning
 from genesis.optimizer.cluster_task import CACHED, FAILED, recipe_of, run_task
-from genesis.optimizer.journal import grouped_writes
 from genesis.optimizer.loop import (
     INTERRUPTED_ATTR,
     Budget,
@@ -46,6 +43,9 @@ from genesis.optimizer.loop import (
 )
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.session import Session
+from genesis.storage import log
+from genesis.storage._optuna_private import _tell_with_warning
+from genesis.storage.journal import grouped_writes
 
 _CAPACITY_EVERY_S = 1.0
 """How often to ask the scheduler how many workers there are (a round trip)."""

@@ -31,7 +31,7 @@ from genesis.errors import CacheError
 from genesis.optimizer.objective import Objective
 from genesis.optimizer.problem import Problem
 from genesis.optimizer.recover import recompute_missing
-from genesis.optimizer.repeats import REPEAT_ATTR
+from genesis.samplers.repeats import REPEAT_ATTR
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ import optuna
 from genesis.artifacts import RunDir
 from genesis.config import GenesisConfig
 from genesis.errors import ConfigError
-from genesis.optimizer import log
 from genesis.optimizer.problem import Problem
-from genesis.optimizer.storage import JOURNAL_NAME, mask_password, open_storage
+from genesis.storage import log
+from genesis.storage.storage import JOURNAL_NAME, mask_password, open_storage
 
 FINGERPRINT_ATTR = "genesis_fingerprint"
 JOIN_WAIT_S = 60.0

@@ -23,8 +23,8 @@ import numpy as np
 
 from genesis.config import CategoricalParam, FloatParam, IntParam
 from genesis.errors import StrategyError
-from genesis.optimizer import log
 from genesis.optimizer.problem import Problem
+from genesis.storage import log
 from genesis.strategy import ParamValue, resolve_params
 from genesis.strategy.lookahead import check_lookahead
 

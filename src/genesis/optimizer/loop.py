@@ -5,7 +5,7 @@ Optuna 5's constant liar a trial left RUNNING repels TPE from its params for goo
 
 With one local worker the loop counts trials itself. When several workers share the
 study (``--workers``, or a database storage that other machines join), each takes a slot
-under the study's slot lock (:mod:`genesis.optimizer.slots`): it counts the study's
+under the study's slot lock (:mod:`genesis.storage.slots`): it counts the study's
 trials and creates the next one in one step, so the total is exact with any number of
 workers. A trial abandoned by a dead process and queued again does not count twice: the
 copy takes its slot. When every slot is taken a worker waits while another process may
@@ -30,16 +30,16 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.errors import ConfigError, StorageError
-from genesis.optimizer import log
-from genesis.optimizer._optuna_private import _tell_with_warning
-from genesis.optimizer.interrupts import dropped_interrupt, is_interrupt, keep_interrupts
-from genesis.optimizer.journal import trials_since
 from genesis.optimizer.objective import Objective, TrialFailed
-from genesis.optimizer.owner import Owner
-from genesis.optimizer.repeats import RepeatAvoidingSampler
+from genesis.samplers.repeats import RepeatAvoidingSampler
+from genesis.storage import log
+from genesis.storage._optuna_private import _tell_with_warning
+from genesis.storage.interrupts import dropped_interrupt, is_interrupt, keep_interrupts
+from genesis.storage.journal import trials_since
+from genesis.storage.owner import Owner
 
 if TYPE_CHECKING:
-    from genesis.optimizer.rdb import Heartbeat
+    from genesis.storage.rdb import Heartbeat
 
 INTERRUPTED_ATTR = "interrupted"
 WORKER_ATTR = "worker"

@@ -26,11 +26,11 @@ from genesis.artifacts import CacheSource, RunDir
 from genesis.cache import Payload, ResultCache, WriteBehindCache, cache_key, check_result
 from genesis.errors import BacktestError, CacheError, CorruptCacheEntry, StrategyError
 from genesis.evaluate import BacktestSpec, Evaluation
-from genesis.optimizer import log
-from genesis.optimizer.claims import Claims
-from genesis.optimizer.interrupts import is_interrupt
-from genesis.optimizer.journal import grouped_writes
 from genesis.optimizer.problem import Problem
+from genesis.storage import log
+from genesis.storage.claims import Claims
+from genesis.storage.interrupts import is_interrupt
+from genesis.storage.journal import grouped_writes
 
 _WAIT_POLL_S = 0.05
 _WAIT_LIMIT_S = 600.0

@@ -20,7 +20,6 @@ from collections.abc import Callable
 
 from genesis.config import GenesisConfig
 from genesis.metrics import objective_direction
-from genesis.optimizer import log
 from genesis.optimizer.lookahead import guard
 from genesis.optimizer.objective import TrialOutcome
 from genesis.optimizer.out_of_sample import (
@@ -36,6 +35,7 @@ from genesis.optimizer.runner import OptimizationResult, Search, run_dir_of, run
 from genesis.optimizer.validate import choose, window_config, window_problem
 from genesis.optimizer.walk_forward import run_walk_forward
 from genesis.optimizer.workers import warn_if_more_workers_than_cores
+from genesis.storage import log
 from genesis.validation.splits import Window, holdout_windows
 
 Outcomes = Callable[[TrialOutcome], None] | None

@@ -17,7 +17,6 @@ from genesis.artifacts import RunDir, TrialRecord, write_json, write_trials_csv
 from genesis.config import GenesisConfig
 from genesis.data import format_ts
 from genesis.metrics import compute_metrics
-from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
 from genesis.optimizer.lookahead import recheck
 from genesis.optimizer.problem import Problem
@@ -34,6 +33,7 @@ from genesis.optimizer.validate import (
     scaled_min_trades,
     search_statistics,
 )
+from genesis.storage import log
 from genesis.validation.overfitting import statistics_warnings
 from genesis.validation.splits import Window
 from genesis.validation.verdict import judge

@@ -21,7 +21,7 @@ from genesis.errors import ConfigError, StrategyError
 from genesis.evaluate import BacktestSpec, Evaluation, evaluate, make_spec, simulate
 from genesis.features import Features, FeatureStore
 from genesis.metrics.score import ScoreSpec
-from genesis.optimizer.space import SearchSpace
+from genesis.samplers.space import SearchSpace
 from genesis.strategy import ParamSpec, Strategy, get_strategy, resolve_params
 from genesis.validation.splits import Window
 

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from optuna.trial import FrozenTrial, TrialState
 
 from genesis.cache import Payload
-from genesis.optimizer import log
 from genesis.optimizer.objective import Objective, TrialFailed
 from genesis.optimizer.problem import Problem
+from genesis.storage import log
 
 
 def recompute_missing(

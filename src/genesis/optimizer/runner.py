@@ -19,7 +19,6 @@ import optuna
 from genesis.artifacts import RunCacheStats, RunDir, latest_run, unique_run_name, write_text_atomic
 from genesis.config import GenesisConfig, dump_config
 from genesis.errors import ArtifactsIncomplete, StorageError, Terminated
-from genesis.optimizer import log
 from genesis.optimizer.export import Export, write_artifacts, write_trial_files
 from genesis.optimizer.fingerprint import check_study
 from genesis.optimizer.loop import run_loop, sweep_orphans
@@ -27,6 +26,7 @@ from genesis.optimizer.objective import TrialOutcome
 from genesis.optimizer.problem import Problem
 from genesis.optimizer.session import Session, is_shared, make_budget, open_session, precompute
 from genesis.optimizer.workers import Workers, join_workers, start_workers
+from genesis.storage import log
 
 
 @dataclass(frozen=True)

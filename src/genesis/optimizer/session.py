@@ -22,18 +22,18 @@ from genesis.cache.sql import mask_url
 from genesis.config import GenesisConfig
 from genesis.errors import CacheError, ConfigError, StorageError
 from genesis.metrics import objective_direction
-from genesis.optimizer import log
-from genesis.optimizer.claims import AdvisoryClaims, Claims, DedupGuard
 from genesis.optimizer.fingerprint import remember_fingerprint, study_fingerprint
-from genesis.optimizer.journal import sync_storage
 from genesis.optimizer.loop import Budget, SlotLock
 from genesis.optimizer.objective import Objective, TrialOutcome
-from genesis.optimizer.owner import Owner
 from genesis.optimizer.problem import Problem, precompute_features
-from genesis.optimizer.rdb import Heartbeat, ResilientRDBStorage
-from genesis.optimizer.sampler import make_sampler
-from genesis.optimizer.slots import AdvisorySlotLock, FileSlotLock
-from genesis.optimizer.storage import open_storage, refuse_masked
+from genesis.samplers.sampler import make_sampler
+from genesis.storage import log
+from genesis.storage.claims import AdvisoryClaims, Claims, DedupGuard
+from genesis.storage.journal import sync_storage
+from genesis.storage.owner import Owner
+from genesis.storage.rdb import Heartbeat, ResilientRDBStorage
+from genesis.storage.slots import AdvisorySlotLock, FileSlotLock
+from genesis.storage.storage import open_storage, refuse_masked
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Session:
     objective: Objective
     seed_session: int
     slot_lock: SlotLock | None = None
-    """Taken around each new trial of a shared study (:mod:`genesis.optimizer.slots`)."""
+    """Taken around each new trial of a shared study (:mod:`genesis.storage.slots`)."""
     heartbeat: Heartbeat | None = None
     """On a database storage: beats for the running trial, fails dead processes' trials."""
 

@@ -30,9 +30,9 @@ from genesis.engine import BacktestResult
 from genesis.errors import BacktestError, CacheError, GenesisError, StrategyError
 from genesis.evaluate import BacktestSpec, Evaluation
 from genesis.metrics import compute_metrics, objective_direction
-from genesis.optimizer import log
 from genesis.optimizer.objective import result_payload
 from genesis.optimizer.problem import Problem
+from genesis.storage import log
 from genesis.validation.overfitting import Tried, overfitting_statistics
 from genesis.validation.splits import Window
 

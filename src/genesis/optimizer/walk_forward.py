@@ -23,7 +23,6 @@ from genesis.config import GenesisConfig, dump_config
 from genesis.engine import BacktestResult
 from genesis.errors import ConfigError, GenesisError
 from genesis.metrics import compute_metrics
-from genesis.optimizer import log
 from genesis.optimizer.export import describe_trial
 from genesis.optimizer.lookahead import guard
 from genesis.optimizer.objective import TrialOutcome
@@ -45,6 +44,7 @@ from genesis.optimizer.validate import (
     window_config,
     window_problem,
 )
+from genesis.storage import log
 from genesis.validation.overfitting import statistics_warnings
 from genesis.validation.splits import Fold, Window, walk_forward_folds
 from genesis.validation.verdict import judge

@@ -15,11 +15,11 @@ from typing import Any
 from genesis.artifacts import RunDir
 from genesis.config import GenesisConfig
 from genesis.errors import GenesisError
-from genesis.optimizer import log
 from genesis.optimizer.export import write_trial_files
 from genesis.optimizer.loop import run_loop
 from genesis.optimizer.problem import Problem, problem_builder
 from genesis.optimizer.session import make_budget, open_session, precompute
+from genesis.storage import log
 
 
 def run_worker(

@@ -20,8 +20,8 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from genesis.optimizer import log
-from genesis.optimizer.interrupts import is_interrupt, keep_interrupts
+from genesis.storage import log
+from genesis.storage.interrupts import is_interrupt, keep_interrupts
 
 _JOIN_TIMEOUT_S = 3600.0
 """At the end of a run a worker finishes the trial it is in; this long only if it hangs."""

@@ -20,7 +20,7 @@ from optuna.trial import TrialState
 from genesis.config import GenesisConfig, config_from_dict
 from genesis.errors import ConfigError
 from genesis.optimizer import _dask, coordinator, run_optimizer
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 
 class InlineCluster:

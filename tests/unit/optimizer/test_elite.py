@@ -20,8 +20,8 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial
 
 from genesis.config import config_from_dict
-from genesis.optimizer.elite import EliteSampler
-from genesis.optimizer.space import SearchSpace
+from genesis.samplers.elite import EliteSampler
+from genesis.samplers.space import SearchSpace
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -20,7 +20,7 @@ from genesis.optimizer.fingerprint import (
     spec_entries,
     study_fingerprint,
 )
-from genesis.optimizer.storage import open_storage
+from genesis.storage.storage import open_storage
 
 BASE: dict[str, Any] = {
     "data": {"source": "synthetic:tBTCUSD:1h:7:3000"},

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from genesis.artifacts import CacheSource, TrialRecord, cache_stats
-from genesis.optimizer.log import log_cache_stats
+from genesis.storage.log import log_cache_stats
 
 SEED_WARNING = "[CACHE] Very high cache hit rate (>80%) - consider broadening search space"
 

@@ -18,9 +18,9 @@ from genesis.cache import MemoryCache
 from genesis.config import config_from_dict
 from genesis.errors import StrategyError
 from genesis.optimizer import Objective, TrialOutcome, build_problem
-from genesis.optimizer.claims import DedupGuard
-from genesis.optimizer.interrupts import caused_by_interrupt, dropped_interrupt, keep_interrupts
 from genesis.optimizer.problem import Problem
+from genesis.storage.claims import DedupGuard
+from genesis.storage.interrupts import caused_by_interrupt, dropped_interrupt, keep_interrupts
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -147,7 +147,7 @@ def test_the_trial_loop_stops_after_a_trial_whose_interrupt_a_callback_dropped(
     problem: Problem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from genesis.optimizer.loop import Budget, run_loop
-    from genesis.optimizer.storage import open_storage
+    from genesis.storage.storage import open_storage
 
     monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
     outcomes: list[TrialOutcome] = []
@@ -186,7 +186,7 @@ def test_random_ctrl_cs_during_numba_kernels_are_interrupts_never_failures(
     import threading
 
     from genesis.optimizer.loop import INTERRUPTED_ATTR, Budget, run_loop
-    from genesis.optimizer.storage import open_storage
+    from genesis.storage.storage import open_storage
 
     n_interrupts = int(os.environ.get("GENESIS_SIGINT_STRESS", "60"))
     problem = build_problem(config_from_dict({

@@ -23,8 +23,8 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 from optuna.trial import TrialState
 
-from genesis.optimizer.journal import SYMLINK_SUFFIX, GenesisJournalBackend, JournalLock
-from genesis.optimizer.storage import JOURNAL_NAME, open_storage
+from genesis.storage.journal import SYMLINK_SUFFIX, GenesisJournalBackend, JournalLock
+from genesis.storage.storage import JOURNAL_NAME, open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

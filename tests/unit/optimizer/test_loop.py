@@ -15,10 +15,10 @@ from optuna.trial import TrialState
 from genesis.config import config_from_dict
 from genesis.errors import ArtifactsIncomplete
 from genesis.optimizer import run_optimizer, runner
-from genesis.optimizer.claims import AdvisoryClaims
 from genesis.optimizer.loop import run_trial
 from genesis.optimizer.objective import TrialFailed
-from genesis.optimizer.rdb import _is_connection_error
+from genesis.storage.claims import AdvisoryClaims
+from genesis.storage.rdb import _is_connection_error
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -188,7 +188,7 @@ def test_queued_trials_run_first_also_one_queued_during_the_run(
     tmp_path: Path, shared: bool
 ) -> None:
     from genesis.optimizer.loop import Budget, run_loop
-    from genesis.optimizer.storage import open_storage
+    from genesis.storage.storage import open_storage
 
     study = optuna.create_study(storage=open_storage(None, tmp_path), study_name="q")
     study.enqueue_trial({"x": 7})
@@ -211,8 +211,8 @@ def test_a_trial_killed_before_it_had_params_takes_no_budget_slot(tmp_path: Path
     import subprocess
 
     from genesis.optimizer.loop import WORKER_ATTR, Budget, run_loop, sweep_orphans
-    from genesis.optimizer.owner import Owner
-    from genesis.optimizer.storage import open_storage
+    from genesis.storage.owner import Owner
+    from genesis.storage.storage import open_storage
 
     gone = subprocess.Popen(["true"])
     gone.wait()

@@ -20,9 +20,9 @@ from genesis.errors import CacheError
 from genesis.evaluate import evaluate, make_spec
 from genesis.metrics.score import ScoreSpec
 from genesis.optimizer import Objective, TrialOutcome, build_problem
-from genesis.optimizer.claims import DedupGuard
 from genesis.optimizer.objective import TrialFailed
 from genesis.optimizer.problem import Problem
+from genesis.storage.claims import DedupGuard
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 PARAMS = {"fast": 8, "slow": 50}

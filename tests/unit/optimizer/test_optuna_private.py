@@ -1,6 +1,6 @@
 """Each private Optuna API genesis uses is still there, with the signature genesis calls.
 
-The list is ``genesis.optimizer._optuna_private.PRIVATE_APIS``; a failure names the API a
+The list is ``genesis.storage._optuna_private.PRIVATE_APIS``; a failure names the API a
 new Optuna changed. The second test keeps the list whole: no module of genesis reaches
 into Optuna's private modules except through ``_optuna_private``.
 """
@@ -18,8 +18,8 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
-from genesis.optimizer import _optuna_private
-from genesis.optimizer._optuna_private import PRIVATE_APIS, PrivateApi
+from genesis.storage import _optuna_private
+from genesis.storage._optuna_private import PRIVATE_APIS, PrivateApi
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 SRC = Path(_optuna_private.__file__).parents[1]

@@ -10,9 +10,9 @@ import optuna
 from optuna.trial import TrialState
 
 from genesis.optimizer.loop import WORKER_ATTR, sweep_orphans
-from genesis.optimizer.owner import Owner
 from genesis.optimizer.runner import _WorkerWatch
-from genesis.optimizer.storage import open_storage
+from genesis.storage.owner import Owner
+from genesis.storage.storage import open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -94,7 +94,7 @@ def test_a_claim_whose_pid_was_reused_is_taken_over(tmp_path: Path) -> None:
     import sqlite3
     import time
 
-    from genesis.optimizer.claims import DedupGuard
+    from genesis.storage.claims import DedupGuard
 
     guard = DedupGuard(tmp_path / "_dedup.db")
     live = subprocess.Popen(["sleep", "30"])

@@ -23,9 +23,9 @@ from optuna.trial import FrozenTrial
 
 from genesis.config import config_from_dict
 from genesis.optimizer import build_problem, run_optimizer
-from genesis.optimizer.repeats import REPEAT_ATTR, RepeatAvoidingSampler
-from genesis.optimizer.sampler import make_sampler
-from genesis.optimizer.space import SearchSpace
+from genesis.samplers.repeats import REPEAT_ATTR, RepeatAvoidingSampler
+from genesis.samplers.sampler import make_sampler
+from genesis.samplers.space import SearchSpace
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from genesis.optimizer.slots import FileSlotLock
+from genesis.storage.slots import FileSlotLock
 
 
 def test_a_forked_child_waits_for_the_slot_lock_its_parent_holds(tmp_path: Path) -> None:

@@ -14,9 +14,9 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from genesis.errors import StorageError
-from genesis.optimizer import journal as journal_module
-from genesis.optimizer.journal import _Syncer, grouped_writes, sync_storage
-from genesis.optimizer.storage import JOURNAL_NAME, mask_password, open_storage
+from genesis.storage import journal as journal_module
+from genesis.storage.journal import _Syncer, grouped_writes, sync_storage
+from genesis.storage.storage import JOURNAL_NAME, mask_password, open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -61,7 +61,7 @@ def test_a_changed_distribution_is_refused_at_suggest(tmp_path: Path) -> None:
 def test_the_search_space_names_the_param_optuna_refused(tmp_path: Path) -> None:
     from genesis.config import CategoricalParam, IntParam
     from genesis.errors import ConfigError
-    from genesis.optimizer.space import SearchSpace
+    from genesis.samplers.space import SearchSpace
 
     study = _study(tmp_path)
     before = SearchSpace({"x": IntParam(type="int", low=0, high=3)}, {})
