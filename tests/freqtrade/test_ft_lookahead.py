@@ -13,7 +13,7 @@ from ftio_support import project, settings_of, strategy_source, write_strategy
 from hyperopt_support import ft_project
 
 from genesis.freqtrade.loading import load_strategy
-from genesis.freqtrade.lookahead import check_lookahead, cut_points, first_difference
+from genesis.freqtrade.lookahead import CutMemo, check_lookahead, cut_points, first_difference
 from genesis.freqtrade.signals import SignalSource
 
 INFORMATIVE_CLEAN = """
@@ -111,7 +111,7 @@ def test_a_clean_strategy_with_an_informative_merge_passes(tmp_path: Path) -> No
     before = source.pair_frames()[0].frame.copy()
     found = check_lookahead(source, [{}, {"buy_rsi": 45}])
     assert found["found"] is False and found["checked"] is True, found["detail"]
-    assert found["params_checked"] == 2 and found["cuts"] >= 12
+    assert found["params_checked"] == 2 and found["cuts"] >= 16
     assert set(found) >= {"detail", "elapsed_s", "warmup_needed", "warmup_given"}
     assert source.parameters()[0][1].value == 30  # the check leaves the defaults in place
     pd.testing.assert_frame_equal(source.pair_frames()[0].frame, before)
@@ -130,6 +130,27 @@ def test_seeded_lookahead_bugs_are_caught(tmp_path: Path, name: str) -> None:
         assert "column 'enter_long'" in detail
 
 
+def test_a_second_check_of_the_run_reuses_the_cut_indicators(tmp_path: Path) -> None:
+    counting = """
+calls = []
+
+def populate_indicators(self, dataframe, metadata):
+    self.calls.append(len(dataframe))
+    dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+    return dataframe
+"""
+    source = _source(tmp_path, counting)
+    memo = CutMemo()
+    strategy = source._strategy
+    strategy.calls.clear()
+    first = check_lookahead(source, [{}], memo=memo)
+    assert len(strategy.calls) == first["cuts"] > 0
+    again = check_lookahead(source, [{"buy_rsi": 45}], memo=memo)
+    assert again["found"] is False and len(strategy.calls) == first["cuts"]
+    check_lookahead(source, [{}], memo=CutMemo(budget=0))  # nothing kept: computed again
+    assert len(strategy.calls) == 2 * first["cuts"]
+
+
 def test_the_leak_names_the_first_differing_date() -> None:
     dates = pd.date_range("2024-01-01", periods=6, freq="h", tz="UTC")
     full = pd.DataFrame({"date": dates, "enter_long": [0, 1, 1, float("nan"), 0, 1]})
@@ -144,8 +165,12 @@ def test_the_leak_names_the_first_differing_date() -> None:
 
 def test_cuts_cover_the_data_and_the_warm_up() -> None:
     regular, early = cut_points(1000, startup=40)
-    assert len(regular) == 12 and regular[0] == 300 and regular[-1] == 999
+    assert len(regular) == 16 and regular[0] == 300 and regular[-1] == 999
     assert early == [20, 40, 100]
+    pairs = [cut_points(1000, startup=40, pair_index=i, n_pairs=3) for i in range(3)]
+    assert [len(r) for r, _ in pairs] == [6, 6, 6] and [e for _, e in pairs[1:]] == [[], []]
+    assert len({c for r, _ in pairs for c in r}) == 18  # the pairs' cuts interleave
+    assert pairs[0][0][0] == 300 and pairs[2][0][-1] == 999
 
 
 def _run(project_paths: dict[str, Any], out: Path, *extra: str) -> list[str]:

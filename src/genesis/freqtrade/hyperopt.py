@@ -158,6 +158,9 @@ class FtRun:
             OrderedDict()
         )
         self._extra: dict[str, Any] | None = None
+        from genesis.freqtrade.lookahead import CutMemo
+
+        self.lookahead_memo = CutMemo()  # the look-ahead checks' cut indicators
 
     def _data_fingerprint(self) -> str:
         """The candles (the pairs' and the informative ones) and what trims them.
@@ -316,7 +319,7 @@ class FtProblem(Problem):
 
         fixed = dict(self.space.fixed)
         sets = [fixed] if chosen is None else [{**fixed, **p} for p in chosen]
-        return check_lookahead(self.ft.signals, sets)
+        return check_lookahead(self.ft.signals, sets, memo=self.ft.lookahead_memo)
 
     def fingerprint_spec(self) -> BacktestSpec:
         return dataclasses.replace(self.spec({}), params={})

@@ -31,11 +31,16 @@ from genesis.errors import StrategyError
 if TYPE_CHECKING:
     from genesis.freqtrade.signals import SignalSource
 
-N_CUTS = 12
-"""Cut points per pair from :data:`FIRST_CUT` to the end (the cost is one
-``populate_indicators`` per pair and cut)."""
+N_CUTS = 16
+"""Regular cut points per check, from :data:`FIRST_CUT` to the end, shared among the pairs
+(each pair gets its own points, at least :data:`MIN_CUTS_PER_PAIR`): a leak in the
+strategy's code shows on every pair, and the cost is one ``populate_indicators`` and one
+entry/exit run per pair and cut."""
+MIN_CUTS_PER_PAIR = 6
 FIRST_CUT = 0.3
 """The earliest regular cut, as a fraction of the rows (startup candles included)."""
+MEMO_BYTES = 256 * 2**20
+"""Cut indicator frames kept for the next check of the same run (the search's choice)."""
 COLUMNS = ("enter_long", "exit_long", "enter_short", "exit_short", "enter_tag")
 """The columns compared (those the strategy writes)."""
 
@@ -67,17 +72,45 @@ class FtLeak:
         )
 
 
-def cut_points(n_rows: int, startup: int, n_cuts: int = N_CUTS) -> tuple[list[int], list[int]]:
-    """The regular cuts (each keeps ≥ :data:`FIRST_CUT` of the rows and drops ≥ one) and
-    the warm-up cuts before them (half the startup candles, the startup, a tenth)."""
+def cut_points(
+    n_rows: int, startup: int, *, pair_index: int = 0, n_pairs: int = 1, n_cuts: int = N_CUTS
+) -> tuple[list[int], list[int]]:
+    """Pair ``pair_index``'s regular cuts (each keeps ≥ :data:`FIRST_CUT` of the rows and
+    drops ≥ one; the pairs' cuts interleave) and the warm-up cuts before them (half the
+    startup candles, the startup, a tenth; the first pair only)."""
     first = max(2, int(n_rows * FIRST_CUT))
-    regular = sorted({int(c) for c in np.linspace(first, n_rows - 1, n_cuts) if 2 <= c < n_rows})
+    per_pair = max(MIN_CUTS_PER_PAIR, -(-n_cuts // n_pairs))
+    points = np.linspace(first, n_rows - 1, per_pair * n_pairs)[pair_index::n_pairs]
+    regular = sorted({int(c) for c in points if 2 <= c < n_rows})
     early = sorted({c for c in (startup // 2, startup, n_rows // 10) if 2 <= c < first})
-    return regular, early
+    return regular, early if pair_index == 0 else []
+
+
+class CutMemo:
+    """Cut indicator frames by (pair, rows), up to :data:`MEMO_BYTES`: the check of the
+    search's choice reuses those of the check before the search (the indicators do not
+    depend on the searched values: their ``.range`` spans the space)."""
+
+    def __init__(self, budget: int = MEMO_BYTES) -> None:
+        self._frames: dict[tuple[str, int], pd.DataFrame] = {}
+        self._left = budget
+
+    def get(self, pair: str, rows: int) -> pd.DataFrame | None:
+        return self._frames.get((pair, rows))
+
+    def put(self, pair: str, rows: int, frame: pd.DataFrame) -> None:
+        size = int(frame.memory_usage(deep=False).sum())
+        if size <= self._left:
+            self._frames[(pair, rows)] = frame
+            self._left -= size
 
 
 def check_lookahead(
-    source: SignalSource, params_sets: Sequence[Mapping[str, Any]], *, n_cuts: int = N_CUTS
+    source: SignalSource,
+    params_sets: Sequence[Mapping[str, Any]],
+    *,
+    n_cuts: int = N_CUTS,
+    memo: CutMemo | None = None,
 ) -> dict[str, Any]:
     """Compare each params set's signals on cut data with the full run's, pair by pair.
 
@@ -85,7 +118,8 @@ def check_lookahead(
         source: The run's signals (its strategy, settings and candles).
         params_sets: The strategy's Parameter values to check (other keys are ignored); a
             set whose full run raises is left out (``params_checked`` counts the others).
-        n_cuts: Regular cut points per pair.
+        n_cuts: Regular cut points per check (see :data:`N_CUTS`).
+        memo: Cut indicators kept between the checks of one run.
 
     Returns:
         The ``lookahead`` object of ``best_trial.json``'s validation: ``found``,
@@ -100,7 +134,7 @@ def check_lookahead(
     checked: set[int] = set()
     n_done = 0
     try:
-        for pair, raw in source.dataset.frames.items():
+        for index, (pair, raw) in enumerate(source.dataset.frames.items()):
             full: dict[int, pd.DataFrame] = {}
             indicators = source.indicators(pair)  # the search's own (cached) full run
             for i, params in enumerate(params_sets):
@@ -109,9 +143,13 @@ def check_lookahead(
                 except StrategyError:
                     continue  # a set that raises on all the data is the trials' to report
             checked.update(full)
-            regular, early = cut_points(len(raw), source.dataset.startup_candles, n_cuts)
-            n_done = max(n_done, len(regular) + len(early))
-            leak = _check_pair(source, pair, raw, params_sets, full, regular + early, early)
+            regular, early = cut_points(
+                len(raw), source.dataset.startup_candles, pair_index=index,
+                n_pairs=len(source.dataset.frames), n_cuts=n_cuts,
+            )  # fmt: skip
+            n_done += len(regular) + len(early)
+            cuts = (regular + early, early)
+            leak = _check_pair(source, pair, raw, params_sets, full, cuts, memo or CutMemo(0))
             if leak is not None:
                 break  # the first leak is enough to refuse
     finally:
@@ -135,16 +173,20 @@ def _check_pair(
     raw: pd.DataFrame,
     params_sets: Sequence[Mapping[str, Any]],
     full: Mapping[int, pd.DataFrame],
-    cuts: Sequence[int],
-    early: Sequence[int],
+    cuts: tuple[Sequence[int], Sequence[int]],
+    memo: CutMemo,
 ) -> FtLeak | None:
-    """The first leak of ``pair`` over ``cuts`` (indicators once per cut), or None."""
-    for cut in cuts:
+    """The first leak of ``pair`` over ``cuts`` (all, early; indicators once per cut)."""
+    every, early = cuts
+    for cut in every:
         part = raw.iloc[:cut].copy()
         last = str(part["date"].iloc[-1])
         try:
             with source.data_until(part["date"].iloc[-1]):
-                indicators = source.analyze(pair, part)
+                indicators = memo.get(pair, cut)
+                if indicators is None:
+                    indicators = source.analyze(pair, part)
+                    memo.put(pair, cut, indicators)
                 runs = {i: source.advise(pair, indicators, params_sets[i]) for i in full}
         except StrategyError as error:
             if cut in early:
@@ -168,12 +210,8 @@ def first_difference(full: pd.DataFrame, part: pd.DataFrame) -> tuple[str, int] 
     """The column of :data:`COLUMNS` and the row where ``part`` first differs from ``full``'s
     same rows (NaN equals NaN; a column only one of them has differs at row 0)."""
     n = min(len(part), len(full))
-    if (
-        not full["date"]
-        .iloc[:n]
-        .reset_index(drop=True)
-        .equals(part["date"].iloc[:n].reset_index(drop=True))
-    ):
+    dates = (pd.DatetimeIndex(frame["date"]).asi8[:n] for frame in (full, part))
+    if not np.array_equal(*dates):
         return "date", 0  # the strategy dropped or reordered rows differently
     earliest: tuple[str, int] | None = None
     for column in COLUMNS:
@@ -181,10 +219,20 @@ def first_difference(full: pd.DataFrame, part: pd.DataFrame) -> tuple[str, int] 
             continue
         if column not in full.columns or column not in part.columns:
             return column, 0
-        a = full[column].iloc[:n].reset_index(drop=True)
-        b = part[column].iloc[:n].reset_index(drop=True)
-        same = (a == b) | (a.isna() & b.isna())
-        rows = np.flatnonzero(~same.to_numpy(dtype=bool))
+        differs = _differs(full[column].to_numpy()[:n], part[column].to_numpy()[:n])
+        rows = np.flatnonzero(differs)
         if rows.size and (earliest is None or rows[0] < earliest[1]):
             earliest = (column, int(rows[0]))
     return earliest
+
+
+def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where ``a`` and ``b`` differ, NaN/None equal to NaN/None (numpy: pandas' own
+    comparisons cost more than the strategy's signals here)."""
+    if a.dtype.kind in "biuf" and b.dtype.kind in "biuf":
+        x, y = a.astype(np.float64), b.astype(np.float64)
+        return np.asarray((x != y) & ~(np.isnan(x) & np.isnan(y)), dtype=bool)
+    missing_a, missing_b = pd.isna(a), pd.isna(b)
+    x = np.where(missing_a, "", a.astype(object)).astype(str)
+    y = np.where(missing_b, "", b.astype(object)).astype(str)
+    return np.asarray((missing_a != missing_b) | (x != y), dtype=bool)
