@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from ftio_support import project, settings_of, strategy_source, write_strategy
-from hyperopt_support import ft_project
+from hyperopt_support import ft_config_dict, ft_project
 
 from genesis.freqtrade.loading import load_strategy
 from genesis.freqtrade.lookahead import CutMemo, check_lookahead, cut_points, first_difference
@@ -204,3 +204,32 @@ def test_a_leak_refuses_the_hyperopt_unless_allowed(
     )
     assert "looks ahead (BTC/USDT: column 'enter_long' at " in verdict
     assert not verdict.startswith("VERDICT: candidate")
+
+
+_LEAK_ABOVE_40 = """
+def populate_indicators(self, dataframe, metadata):
+    dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+    dataframe["nxt"] = dataframe["close"].shift(-1)
+    return dataframe
+
+def populate_entry_trend(self, dataframe, metadata):
+    peek = (dataframe["nxt"] > dataframe["close"]) if self.buy_rsi.value > 40 else False
+    dataframe.loc[(dataframe["rsi"] < self.buy_rsi.value) | peek, "enter_long"] = 1
+    return dataframe
+"""
+
+
+def test_guard_and_recheck_run_the_check_on_a_freqtrade_problem(tmp_path: Path) -> None:
+    from genesis.config import config_from_dict
+    from genesis.freqtrade.hyperopt import build_ft_problem
+    from genesis.optimizer.lookahead import guard, recheck
+
+    paths = ft_project(tmp_path / "ft")
+    paths["strategy_file"].write_text(strategy_source(extra=_LEAK_ABOVE_40))
+    problem = build_ft_problem(config_from_dict(ft_config_dict(paths, tmp_path / "out")))
+    checked = guard(problem, allowed=False)  # the defaults (buy_rsi 30) do not peek
+    assert checked.lookahead["checked"] is True and checked.lookahead["found"] is False
+    assert recheck(problem, [{"buy_rsi": 35}]) is None
+    found = recheck(problem, [{"buy_rsi": 45}])  # the search's choice does
+    assert found is not None and "'buy_rsi': 45" in found["detail"]
+    assert "column 'enter_long'" in found["detail"]
