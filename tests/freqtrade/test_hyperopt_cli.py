@@ -51,7 +51,7 @@ def test_freqtrades_command_line_runs_exports_and_writes_json(tmp_path: Path) ->
     assert "best params written to" in result.output
     verdict = next(line for line in result.output.splitlines() if line.startswith("VERDICT: "))
     assert result.output.index(verdict) < result.output.index("run directory:")  # first
-    assert "look-ahead not checked" in verdict and "candidate" not in verdict
+    assert "look-ahead" not in verdict and "looks ahead" not in verdict  # checked, clean
     assert "reproduce in sample: genesis backtest" in result.output
 
 

@@ -110,6 +110,14 @@ def hyperopt(
         Path | None,
         typer.Option("--genesis-config", help="A genesis YAML for the rest (validation, …)."),
     ] = None,
+    allow_lookahead: Annotated[
+        bool,
+        typer.Option(
+            "--allow-lookahead",
+            help="Run a strategy that fails the look-ahead check (its verdict is then never "
+            "candidate).",
+        ),
+    ] = False,
 ) -> None:
     """Hyperopt a Freqtrade strategy as `freqtrade hyperopt` does, on genesis's optimizer.
 
@@ -138,6 +146,7 @@ def hyperopt(
         epochs=epochs, seed=random_state, min_trades=min_trades, workers=_workers(job_workers),
         export=not disable_param_export, resume=resume, study=study, out=out,
         holdout=holdout, walk_forward=walk_forward, base=genesis_config,
+        allow_lookahead=allow_lookahead,
     )  # fmt: skip
     from genesis.api import run_optimizer
     from genesis.freqtrade.hyperopt import FtProblemBuilder
@@ -217,6 +226,8 @@ def _genesis_config(flags: dict[str, Any], settings: Any, **options: Any) -> Any
         },
         "resume": options["resume"],
     }
+    if options["allow_lookahead"] or base.get("strategy", {}).get("allow_lookahead"):
+        config["strategy"]["allow_lookahead"] = True
     if options["seed"] is not None:
         config["optimizer"]["seed"] = options["seed"]
     for key, value in (("study_name", options["study"]), ("output_dir", options["out"])):

@@ -32,7 +32,7 @@ import json
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -158,6 +158,9 @@ class FtRun:
             OrderedDict()
         )
         self._extra: dict[str, Any] | None = None
+        from genesis.freqtrade.lookahead import CutMemo
+
+        self.lookahead_memo = CutMemo()  # the look-ahead checks' cut indicators
 
     def _data_fingerprint(self) -> str:
         """The candles (the pairs' and the informative ones) and what trims them.
@@ -308,6 +311,15 @@ class FtProblem(Problem):
             score=self.score_spec, window=self.window, engine_version=ENGINE,
             extra=self.ft.extra(),
         )  # fmt: skip
+
+    def check_lookahead(self, chosen: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+        """The look-ahead check (:func:`genesis.freqtrade.lookahead.check_lookahead`) of the
+        strategy's defaults, or of ``chosen`` params (over the fixed ones)."""
+        from genesis.freqtrade.lookahead import check_lookahead
+
+        fixed = dict(self.space.fixed)
+        sets = [fixed] if chosen is None else [{**fixed, **p} for p in chosen]
+        return check_lookahead(self.ft.signals, sets, memo=self.ft.lookahead_memo)
 
     def fingerprint_spec(self) -> BacktestSpec:
         return dataclasses.replace(self.spec({}), params={})

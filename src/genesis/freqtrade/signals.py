@@ -19,7 +19,8 @@ import hashlib
 import os
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,48 @@ class SignalSource:
     def indicators(self, pair: str) -> pd.DataFrame:
         """A copy of ``pair``'s frame after ``advise_indicators`` (startup candles included)."""
         return self._indicators[pair].copy()
+
+    def parameters(self) -> list[tuple[str, Any]]:
+        """The strategy's Parameters by name (their ``.value`` is what the signals use)."""
+        return list(self._strategy.enumerate_parameters())
+
+    def analyze(self, pair: str, raw: pd.DataFrame) -> pd.DataFrame:
+        """``populate_indicators`` of ``pair`` on ``raw`` (not cached; the look-ahead check's
+        cut data)."""
+        return self._compute_indicators(pair, raw)
+
+    def advise(
+        self, pair: str, indicators: pd.DataFrame, params: Mapping[str, Any]
+    ) -> pd.DataFrame:
+        """The entry/exit signals of ``params`` on a copy of ``indicators`` (not cached).
+
+        Raises:
+            StrategyError: ``populate_entry_trend``/``populate_exit_trend`` raised.
+        """
+        self._set_params(params)
+        try:
+            frame: pd.DataFrame = self._strategy.ft_advise_signals(
+                indicators.copy(), {"pair": pair}
+            )
+        except Exception as error:  # the user's populate_entry/exit_trend
+            raise strategy_error(
+                error, self._settings.strategy_path, f"entry/exit signals failed for {pair}"
+            ) from None
+        return frame
+
+    @contextmanager
+    def data_until(self, last: pd.Timestamp) -> Iterator[None]:
+        """The DataProvider serves only candles closed when the candle at ``last`` closes
+        (Freqtrade's own slicing of informative pairs in a backtest)."""
+        from freqtrade.exchange import timeframe_to_minutes
+
+        close = last + pd.Timedelta(minutes=timeframe_to_minutes(self._settings.timeframe))
+        self._strategy.dp._set_dataframe_max_date(close.to_pydatetime())
+        try:
+            with quiet_freqtrade():
+                yield
+        finally:
+            self._strategy.dp._set_dataframe_max_date(None)
 
     def _set_params(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         parameters = dict(self._strategy.enumerate_parameters())

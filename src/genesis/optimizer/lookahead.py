@@ -53,8 +53,7 @@ def guard(problem: Problem, *, allowed: bool, given: Mapping[str, Any] | None = 
         StrategyError: the strategy looks ahead and ``allowed`` is false.
     """
     if type(problem).builder != Problem.builder:  # an adapter's strategy (e.g. Freqtrade's)
-        log.logger.warning("[Look-ahead] not checked: the check runs on genesis strategies only")
-        return dataclasses.replace(problem, lookahead=NOT_CHECKED)
+        return _adapter_guard(problem, allowed, given)
     sets = params_sets(problem) if given is None else _checked(problem, [given])
     report = check_lookahead(problem.strategy, problem.candles, sets, features=problem.features)
     found = report.as_dict(problem.candles)
@@ -69,18 +68,37 @@ def guard(problem: Problem, *, allowed: bool, given: Mapping[str, Any] | None = 
             "the first bar for %d bars, its first signal comes after %d",
             problem.strategy.name, report.warmup_needed, report.warmup_given,
         )  # fmt: skip
-    if report.found and not allowed:
+    return _refused_or_kept(problem, found, allowed)
+
+
+def _refused_or_kept(problem: Problem, found: Mapping[str, Any], allowed: bool) -> Problem:
+    if found["found"] and not allowed:
         raise StrategyError(
             f"strategy {problem.strategy.name!r} looks ahead: {found['detail']}",
             hint="a signal must use only bars up to its own; fix the strategy, or add "
             "--allow-lookahead (strategy.allow_lookahead: true) to run it anyway (its "
             "verdict is then never candidate)",
         )
-    if report.found:
+    if found["found"]:
         log.logger.warning(
             "[Look-ahead] allowed, but the strategy looks ahead: %s", found["detail"]
         )
     return dataclasses.replace(problem, lookahead=found)
+
+
+def _adapter_guard(problem: Problem, allowed: bool, given: Mapping[str, Any] | None) -> Problem:
+    """An adapter's own check (a ``check_lookahead(chosen)`` method), or :data:`NOT_CHECKED`."""
+    check = getattr(problem, "check_lookahead", None)
+    if check is None:
+        log.logger.warning("[Look-ahead] not checked: this strategy's adapter has no check")
+        return dataclasses.replace(problem, lookahead=NOT_CHECKED)
+    found = check(None if given is None else [given])
+    log.logger.info(
+        "[Look-ahead] %s: %d params sets at %d cuts in %.3f s",
+        "LEAK" if found["found"] else "no look-ahead", found["params_checked"], found["cuts"],
+        found["elapsed_s"],
+    )  # fmt: skip
+    return _refused_or_kept(problem, found, allowed)
 
 
 def recheck(problem: Problem, chosen: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -91,7 +109,12 @@ def recheck(problem: Problem, chosen: Sequence[Mapping[str, Any]]) -> dict[str, 
     and a leak scores well, so the search does. Not refused then (the run is written):
     recorded, so the verdict is never candidate.
     """
-    if type(problem).builder != Problem.builder:  # an adapter's strategy: not checked
+    if type(problem).builder != Problem.builder:  # an adapter's strategy: its own check
+        check = getattr(problem, "check_lookahead", None)
+        found = check(chosen) if check is not None else None
+        if found is not None and found["found"]:
+            log.logger.warning("[Look-ahead] the search's choice looks ahead: %s", found["detail"])
+            return dict(found)
         return None
     sets = _checked(problem, [{**problem.space.fixed, **p} for p in chosen])
     report = check_lookahead(problem.strategy, problem.candles, sets, features=problem.features)
