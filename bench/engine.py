@@ -21,16 +21,15 @@ empty numba cache and once with the on-disk cache. Prints Markdown tables.
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import median_ms
 from _peers import (
     ATR_MULT,
     ATR_PERIOD,
@@ -56,16 +55,6 @@ PARAMS = resolve_params(
     STRATEGY,
     {"fast": FAST, "slow": SLOW, "atr_period": ATR_PERIOD, "atr_stop_mult": ATR_MULT},
 )
-
-
-def median_ms(run: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``run`` in milliseconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def genesis_timings(candles: Candles) -> tuple[float, float, float, int]:

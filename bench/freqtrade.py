@@ -28,15 +28,15 @@ import argparse
 import contextlib
 import io
 import logging
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from _common import median_ms  # before bench/ leaves the import path, below
 
 ROOT = Path(__file__).resolve().parent.parent
 # This file is named like the package it measures: drop bench/ from the import path so that
@@ -68,16 +68,6 @@ def sample_strategy_file() -> Path:
     import freqtrade
 
     return Path(freqtrade.__file__).parent / "templates" / "sample_strategy.py"
-
-
-def median_ms(run: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``run`` in milliseconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def quiet() -> None:
