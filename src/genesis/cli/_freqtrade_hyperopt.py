@@ -19,6 +19,20 @@ from typing import Annotated, Any
 
 import typer
 
+from genesis.cli._freqtrade_options import (
+    Configs,
+    DataDir,
+    DryRunWallet,
+    Fee,
+    MaxOpenTrades,
+    StakeAmount,
+    StrategyName,
+    StrategyPath,
+    TimeFrame,
+    TimeRange,
+    UserDir,
+)
+
 _WHY_NOT: dict[str, str] = {
     "hyperopt_jobs": "",  # -j/--job-workers is honoured (below); never reached
     "analyze_per_epoch": "indicators run once per pair and window (their .range is searched)",
@@ -34,40 +48,21 @@ _WHY_NOT: dict[str, str] = {
     "hyperoptexportfilename": "the run directory holds every trial (trials.csv)",
     "strategy_list": "run one command per strategy",
 }
-_EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 def hyperopt(
     ctx: typer.Context,
-    config: Annotated[
-        list[Path] | None,
-        typer.Option("-c", "--config", help="Freqtrade config file (repeatable; later wins)."),
-    ] = None,
-    strategy: Annotated[
-        str | None, typer.Option("-s", "--strategy", help="Strategy class.")
-    ] = None,
-    strategy_path: Annotated[
-        Path | None, typer.Option("--strategy-path", help="Directory to look for strategies.")
-    ] = None,
-    datadir: Annotated[
-        Path | None, typer.Option("-d", "--datadir", "--data-dir", help="Data directory.")
-    ] = None,
-    userdir: Annotated[
-        Path | None, typer.Option("--userdir", "--user-data-dir", help="Freqtrade user dir.")
-    ] = None,
-    timerange: Annotated[str | None, typer.Option("--timerange", help="e.g. 20200101-")] = None,
-    timeframe: Annotated[str | None, typer.Option("-i", "--timeframe", help="e.g. 1h.")] = None,
-    fee: Annotated[float | None, typer.Option("--fee", help="Fee ratio per side.")] = None,
-    max_open_trades: Annotated[
-        int | None, typer.Option("--max-open-trades", help="Slots (-1: unlimited).")
-    ] = None,
-    stake_amount: Annotated[
-        str | None, typer.Option("--stake-amount", help="A number or 'unlimited'.")
-    ] = None,
-    dry_run_wallet: Annotated[
-        float | None,
-        typer.Option("--dry-run-wallet", "--starting-balance", help="Starting balance."),
-    ] = None,
+    config: Configs = None,
+    strategy: StrategyName = None,
+    strategy_path: StrategyPath = None,
+    datadir: DataDir = None,
+    userdir: UserDir = None,
+    timerange: TimeRange = None,
+    timeframe: TimeFrame = None,
+    fee: Fee = None,
+    max_open_trades: MaxOpenTrades = None,
+    stake_amount: StakeAmount = None,
+    dry_run_wallet: DryRunWallet = None,
     epochs: Annotated[int, typer.Option("-e", "--epochs", min=1, help="Trials.")] = 100,
     spaces: Annotated[
         list[str] | None,

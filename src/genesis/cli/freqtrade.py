@@ -15,6 +15,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from genesis.cli._freqtrade_options import (
+    EXTRA_ARGS,
+    Configs,
+    DataDir,
+    DryRunWallet,
+    Fee,
+    MaxOpenTrades,
+    StakeAmount,
+    StrategyName,
+    StrategyPath,
+    TimeFrame,
+    TimeRange,
+    UserDir,
+)
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -43,47 +58,25 @@ _WHY_NOT: dict[str, str] = {
     "freqaimodel_path": "FreqAI is not supported",
 }
 
-_EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
-
-@app.command(context_settings=_EXTRA_ARGS)
+@app.command(context_settings=EXTRA_ARGS)
 def backtesting(
     ctx: typer.Context,
-    config: Annotated[
-        list[Path] | None,
-        typer.Option("-c", "--config", help="Freqtrade config file (repeatable; later wins)."),
-    ] = None,
-    strategy: Annotated[
-        str | None, typer.Option("-s", "--strategy", help="Strategy class name.")
-    ] = None,
-    strategy_path: Annotated[
-        Path | None, typer.Option("--strategy-path", help="Directory to look for strategies.")
-    ] = None,
-    datadir: Annotated[
-        Path | None, typer.Option("-d", "--datadir", "--data-dir", help="Data directory.")
-    ] = None,
-    userdir: Annotated[
-        Path | None, typer.Option("--userdir", "--user-data-dir", help="Freqtrade user dir.")
-    ] = None,
-    timerange: Annotated[
-        str | None, typer.Option("--timerange", help="e.g. 20200101-20210101.")
-    ] = None,
-    timeframe: Annotated[str | None, typer.Option("-i", "--timeframe", help="e.g. 1h.")] = None,
+    config: Configs = None,
+    strategy: StrategyName = None,
+    strategy_path: StrategyPath = None,
+    datadir: DataDir = None,
+    userdir: UserDir = None,
+    timerange: TimeRange = None,
+    timeframe: TimeFrame = None,
     pairs: Annotated[
         list[str] | None,
         typer.Option("-p", "--pairs", help="Pairs to backtest instead of the whitelist."),
     ] = None,
-    fee: Annotated[float | None, typer.Option("--fee", help="Fee ratio per side.")] = None,
-    max_open_trades: Annotated[
-        int | None, typer.Option("--max-open-trades", help="Slots (-1: unlimited).")
-    ] = None,
-    stake_amount: Annotated[
-        str | None, typer.Option("--stake-amount", help="A number or 'unlimited'.")
-    ] = None,
-    dry_run_wallet: Annotated[
-        float | None,
-        typer.Option("--dry-run-wallet", "--starting-balance", help="Starting balance."),
-    ] = None,
+    fee: Fee = None,
+    max_open_trades: MaxOpenTrades = None,
+    stake_amount: StakeAmount = None,
+    dry_run_wallet: DryRunWallet = None,
     data_format: Annotated[
         str | None,
         typer.Option("--data-format-ohlcv", help="feather, parquet, json or jsongz."),
@@ -264,7 +257,7 @@ def _register_hyperopt() -> None:
     """``genesis freqtrade hyperopt`` (its own module: the command is long)."""
     from genesis.cli._freqtrade_hyperopt import hyperopt
 
-    app.command(context_settings=_EXTRA_ARGS)(hyperopt)
+    app.command(context_settings=EXTRA_ARGS)(hyperopt)
 
 
 _register_hyperopt()
